@@ -1,0 +1,155 @@
+/* alg_int.h -- private to alg/: the structures shared by the proxy (SIP),
+ * the call state machine and the MGC (H.248). Everything here runs on the
+ * ALG thread (the su_root's thread) except the fields marked atomic. */
+#ifndef WG_ALG_INT_H
+#define WG_ALG_INT_H
+
+#define SU_ROOT_MAGIC_T struct alg
+#define NTA_AGENT_MAGIC_T struct alg
+#define NTA_LEG_MAGIC_T struct alg
+#define NTA_INCOMING_MAGIC_T struct alg_ptx
+#define NTA_OUTGOING_MAGIC_T struct alg_ptx
+#define SU_WAKEUP_ARG_T void
+#define SU_TIMER_ARG_T void
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <sofia-sip/su.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/su_alloc.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/msg_addr.h>
+
+#include "alg/alg.h"
+
+typedef struct alg_ptx alg_ptx_t;
+typedef struct alg_call alg_call_t;
+typedef struct alg_agw alg_agw_t;
+
+/* ------------------------------------------------------------ the ALG */
+
+struct alg {
+  const wg_config_t *cfg;
+  su_home_t home[1];
+  su_root_t *root;
+  nta_agent_t *agent;
+  nta_leg_t *defleg;
+  wg_pcap_t *pcap;
+  alg_ready_cb ready_cb;
+  void *ready_arg;
+  int ready_sent;
+
+  /* config */
+  char sip_listen[128];       /* HOST:PORT */
+  char sip_host[64];
+  unsigned sip_port;
+  int sip_udp, sip_tcp;
+  char *next_hop;             /* sip: URI or NULL */
+  url_t *next_hop_url;
+  int record_route;
+  char h248_listen[128];
+  char mid[160];
+  char agw_list[512];
+  long h248_timeout_ms, audit_interval_s, max_calls, agw_max_calls;
+  long retry_after_s, timer_c_s, release_timeout_ms;
+
+  sip_record_route_t *rr;     /* our Record-Route entry */
+  struct sockaddr_storage sip_addr;
+
+  /* stop / wake-up (written from any thread) */
+  int wake_fd[2];
+  su_wait_t wake_wait[1];
+  int wake_index;
+  atomic_int stop_req;        /* 0 none, 1 graceful, 2 now */
+  int stopping;               /* graceful stop in progress */
+  su_timer_t *stop_timer;
+  uint64_t stop_deadline;
+  atomic_uint ncalls_atomic;
+
+  /* proxy transactions and calls */
+  alg_ptx_t *ptxs;
+  alg_call_t *calls;
+  unsigned ncalls;
+
+  /* MGC */
+  int h248_fd;
+  su_wait_t h248_wait[1];
+  int h248_index;
+  struct sockaddr_storage h248_addr;
+  alg_agw_t *agws;
+  unsigned nagws;
+  unsigned rr_next;           /* round robin */
+  uint32_t next_tid;
+  su_timer_t *mgc_timer;      /* retransmissions, audits (every 100 ms) */
+  void *mgc;                  /* mgc.c's private state */
+};
+
+/* -------------------------------------------------------- proxy (SIP) */
+
+/* One proxied transaction: server side (irq) + one client side (orq). */
+struct alg_ptx {
+  alg_t *alg;
+  alg_ptx_t *next, **prev;
+  nta_incoming_t *irq;
+  nta_outgoing_t *orq;
+  msg_t *req;                /* our copy of the request (the one we forward) */
+  sip_method_t method;
+  int status_sent;           /* final status sent upstream (0 none) */
+  int status_recv;           /* best status received downstream */
+  int cancelled;             /* CANCEL received from upstream */
+  int lingering;             /* final sent: waiting for late 2xx */
+  su_timer_t *linger_timer;
+  alg_call_t *call;          /* a data-channel call (INVITE), or NULL */
+};
+
+/* proxy.c */
+int alg_proxy_start(alg_t *alg);
+void alg_proxy_stop(alg_t *alg);
+/* Forward ptx->req downstream (to next hop / Route / Request-URI). 0 or <0. */
+int alg_proxy_forward(alg_ptx_t *t);
+/* Answer upstream with our own response (status + Warning text if any). */
+void alg_proxy_respond(alg_ptx_t *t, int status, const char *phrase, const char *warning,
+                       int retry_after);
+/* Relay a downstream response upstream (takes msg ownership). */
+void alg_proxy_relay(alg_ptx_t *t, msg_t *resp);
+/* CANCEL the downstream INVITE if pending. */
+void alg_proxy_cancel_down(alg_ptx_t *t);
+/* Detach the call from its ptx. */
+void alg_ptx_release(alg_ptx_t *t);
+/* Replace a message's body with an SDP text. 0 or -ENOMEM. */
+int alg_msg_set_sdp(msg_t *msg, const char *sdp);
+/* Capture a SIP message (sent=1: from us to its address; else to us). */
+void alg_capture_sip(alg_t *alg, msg_t *msg, int sent);
+/* Send an ALG-made request in a dialog (BYE/ACK); fire and forget. */
+int alg_proxy_send_in_dialog(alg_t *alg, sip_method_t method, const char *name,
+                             const url_t *ruri, sip_route_t const *route,
+                             sip_from_t const *from, sip_to_t const *to,
+                             sip_call_id_t const *cid, uint32_t cseq);
+
+/* ------------------------------------------------------- calls (alg/call.c) */
+
+/* An initial INVITE arrived (Max-Forwards done, ptx->req ready). Returns 1
+ * when the call layer owns it (DC offer; it will forward or answer), 0 when
+ * the proxy should forward it untouched. */
+int alg_call_invite(alg_t *alg, alg_ptx_t *t, sip_t const *sip);
+/* A downstream response for a call's INVITE. Takes msg ownership. */
+void alg_call_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip);
+/* The downstream INVITE transaction ended without a response (timeout). */
+void alg_call_down_timeout(alg_call_t *c, alg_ptx_t *t, int status);
+/* Upstream CANCELled the INVITE. */
+void alg_call_cancelled(alg_call_t *c, alg_ptx_t *t);
+/* A request inside a dialog passed through (BYE releases the call). */
+void alg_call_in_dialog(alg_t *alg, sip_t const *sip);
+/* The ptx of the call is going away. */
+void alg_call_ptx_gone(alg_call_t *c);
+/* Release every call (graceful stop / AGW lost). agw NULL = all. */
+void alg_calls_release_agw(alg_t *alg, alg_agw_t *agw, const char *why);
+void alg_call_free_all(alg_t *alg);
+
+#endif /* WG_ALG_INT_H */

@@ -1,0 +1,1051 @@
+/* call.c -- the per-call state machine of the eP-CSCF: the steps of figure
+ * 6.2.10.x.2.1 from the ALG's side, and the release paths.
+ *
+ *   INIT --Add T2 (2..4)--> T2_RESERVED --step 5, forward (6)--> IMS_OFFERED
+ *   --answer (7)--> IMS_ANSWERED --Modify T2 (8..10)--> T2_CONFIGURED
+ *   --Add T1 (11..13)--> T1_CREATED --step 14, answer (15)--> WIC_ANSWERED
+ *   --ACK--> CONFIRMED --BYE / Notify / AGW loss--> RELEASED
+ *
+ * One call = one H.248 context on one AGW with T2 (IMS side) and T1 (WIC
+ * side). Only one MSRP data channel per call is anchored (one T1, one T2);
+ * offers with more get 488.
+ */
+#include "config.h"
+#include "alg/mgc.h"
+#include "sdp/sdp_dc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sofia-sip/sip_util.h>
+#include <sofia-sip/msg_header.h>
+
+enum call_state {
+  CS_INIT = 0,
+  CS_T2_RESERVED,
+  CS_IMS_OFFERED,
+  CS_IMS_ANSWERED,
+  CS_T2_CONFIGURED,
+  CS_T1_CREATED,
+  CS_WIC_ANSWERED,
+  CS_CONFIRMED,
+  CS_RELEASED,
+};
+
+static const char *state_name[] = {
+  "INIT", "T2_RESERVED", "IMS_OFFERED", "IMS_ANSWERED", "T2_CONFIGURED",
+  "T1_CREATED", "WIC_ANSWERED", "CONFIRMED", "RELEASED",
+};
+
+#define MAXQ 8
+
+struct alg_call {
+  alg_call_t *next, **prev;
+  alg_t *alg;
+  uint64_t serial;
+  su_home_t *home;
+  char *call_id;
+  enum call_state state;
+  alg_agw_t *agw;
+  uint32_t ctx;
+  char *t1, *t2;
+  alg_ptx_t *ptx;              /* the INVITE transaction, while it lives */
+  int waiting;                 /* an H.248 request of this call is outstanding */
+  uint32_t wait_tid;
+  int releasing;               /* release asked while waiting */
+  int answered_up;             /* a 2xx went to the WIC */
+  int final_down;              /* final status from IMS (0 none) */
+  int early_answered;          /* step 15 done on an 18x */
+
+  /* SDP */
+  sdpdc_session_t *offer;
+  sdpdc_plan_t *plan;
+  sdpdc_session_t *t2_local;
+  sdpdc_session_t *ims_answer;
+  sdpdc_session_t *t1_local;
+  char *wic_answer;            /* step 15 body */
+  char *sess_id;
+  int ice;
+
+  /* responses held while H.248 runs */
+  msg_t *held;                 /* the response whose SDP is being processed */
+  msg_t *queue[MAXQ];
+  int nq;
+
+  /* dialog */
+  sip_from_t *from;            /* caller (INVITE From) */
+  sip_to_t *to;                /* callee (2xx To, with tag) */
+  sip_call_id_t *cid;
+  url_t *caller_contact, *callee_contact;
+  sip_route_t *route_callee;   /* route set from us towards the callee */
+  sip_route_t *route_caller;   /* route set from us towards the caller */
+  uint32_t invite_cseq, caller_cseq, callee_cseq;
+};
+
+static uint64_t g_serial;
+
+/* What an H.248 callback gets: the call is looked up again by serial, so a
+ * call freed meanwhile is never touched. */
+struct call_ref { alg_t *alg; uint64_t serial; };
+
+static struct call_ref *cref(alg_call_t *c)
+{
+  struct call_ref *r = malloc(sizeof *r);
+  if (r)
+    r->alg = c->alg, r->serial = c->serial;
+  return r;
+}
+
+/* ---------------------------------------------------------- logging */
+
+static void call_log(alg_call_t *c, enum wg_log_level lvl, int step, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+static void call_log(alg_call_t *c, enum wg_log_level lvl, int step, const char *fmt, ...)
+{
+  wg_log_ctx_t ctx = { c->call_id, c->ctx, step };
+  va_list ap;
+  va_start(ap, fmt);
+  wg_vlog(lvl, "alg", &ctx, fmt, ap);
+  va_end(ap);
+}
+
+/* ---------------------------------------------------------- life */
+
+static alg_call_t *call_find_serial(alg_t *alg, uint64_t serial)
+{
+  alg_call_t *c;
+  for (c = alg->calls; c; c = c->next)
+    if (c->serial == serial)
+      return c;
+  return NULL;
+}
+
+static alg_call_t *call_find_id(alg_t *alg, const char *cid)
+{
+  alg_call_t *c;
+  for (c = alg->calls; c; c = c->next)
+    if (c->call_id && cid && !strcmp(c->call_id, cid))
+      return c;
+  return NULL;
+}
+
+static void call_free(alg_call_t *c)
+{
+  alg_t *alg = c->alg;
+  int i;
+  if ((*c->prev = c->next))
+    c->next->prev = c->prev;
+  if (c->ptx) {
+    alg_ptx_release(c->ptx);
+    c->ptx = NULL;
+  }
+  if (c->held)
+    msg_destroy(c->held);
+  for (i = 0; i < c->nq; i++)
+    msg_destroy(c->queue[i]);
+  if (c->agw && c->agw->ncalls)
+    c->agw->ncalls--;
+  alg->ncalls--;
+  atomic_store(&alg->ncalls_atomic, alg->ncalls);
+  su_home_unref(c->home);
+  free(c);
+}
+
+/* ---------------------------------------------------------- H.248 helpers */
+
+/* Subtract T1/T2 of the call's context; fire and forget (logged). */
+struct sub_arg { alg_t *alg; char call_id[128]; uint32_t ctx; };
+
+static void subtract_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  struct sub_arg *s = arg;
+  wg_log_ctx_t lc = { s->call_id, s->ctx, -1 };
+  char text[200];
+  (void)msg;
+  if (status == -ECANCELED)
+    ;
+  else if (status < 0)
+    wg_log(WG_LOG_WARN, "alg", &lc, "Subtract: no answer from the AGW");
+  else if (alg_h248_reply_error(reply, text, sizeof text))
+    wg_log(WG_LOG_WARN, "alg", &lc, "Subtract answered %s", text);
+  else
+    wg_log(WG_LOG_INFO, "alg", &lc, "Subtract done: context released on the AGW");
+  free(s);
+}
+
+static void send_subtract(alg_call_t *c)
+{
+  h248_msg_t *m;
+  h248_trans_t *t;
+  h248_action_t *a;
+  struct sub_arg *s;
+
+  if (!c->ctx || !c->agw || !c->agw->alive)
+    return;
+  m = alg_mgc_msg(c->alg);
+  if (!m)
+    return;
+  t = h248_add_request(m, 0);
+  a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+  if (a) {
+    if (c->t1) {
+      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_SUBTRACT, c->t1);
+      if (x)
+        h248_cmd_audit(m, x);
+    }
+    if (c->t2) {
+      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_SUBTRACT, c->t2);
+      if (x)
+        h248_cmd_audit(m, x);
+    }
+    if (!c->t1 && !c->t2)
+      h248_add_cmd(m, a, H248_CMD_SUBTRACT, "*");
+  }
+  s = calloc(1, sizeof *s);
+  if (a && s) {
+    s->alg = c->alg;
+    snprintf(s->call_id, sizeof s->call_id, "%s", c->call_id);
+    s->ctx = c->ctx;
+    call_log(c, WG_LOG_INFO, -1, "Subtract %s%s%s (release AGW termination)", c->t1 ? c->t1 : "",
+         c->t1 && c->t2 ? ", " : "", c->t2 ? c->t2 : "");
+    if (alg_mgc_send(c->alg, c->agw, m, subtract_reply, s, NULL) == 0)
+      s = NULL;
+  }
+  free(s);
+  h248_msg_free(m);
+}
+
+/* ---------------------------------------------------------- release */
+
+/* Map an H.248 error code of step 2/8/11 to a SIP status (digest 7.6). */
+static int sip_status_for_h248(int code)
+{
+  switch (code) {
+  case 440: case 445: case 449: case 474: case 501:
+    return 488;
+  case 510: case 503: case 500: case 502:
+    return 503;
+  default:
+    return 500;
+  }
+}
+
+/* End the call. up_status: what the WIC gets if it has no final response
+ * yet (0: nothing to answer, e.g. a final error was relayed); bye_both: the
+ * call is established and the ALG ends it (BYE to both sides). */
+static void call_release(alg_call_t *c, int up_status, const char *warning, const char *why)
+{
+  alg_t *alg = c->alg;
+  alg_ptx_t *t = c->ptx;
+
+  if (c->state == CS_RELEASED)
+    return;
+  if (c->waiting && !c->releasing && !c->ctx) {
+    /* the Add T2 is outstanding: the context may still come; finish when
+     * its reply arrives (it is then subtracted) */
+    c->releasing = 1;
+    if (t && up_status && t->status_sent < 200)
+      alg_proxy_respond(t, up_status, NULL, warning,
+                        up_status == 503 ? (int)alg->retry_after_s : 0);
+    call_log(c, WG_LOG_INFO, -1, "release (%s) waits for the AGW's answer", why);
+    return;
+  }
+  if (c->waiting)
+    alg_mgc_cancel(alg, c->wait_tid), c->waiting = 0;
+  call_log(c, WG_LOG_NOTICE, -1, "release in state %s: %s", state_name[c->state], why);
+
+  /* the WIC side */
+  if (t && t->status_sent < 200) {
+    if (up_status)
+      alg_proxy_respond(t, up_status, NULL, warning,
+                        up_status == 503 ? (int)alg->retry_after_s : 0);
+  } else if (c->answered_up && c->caller_contact && up_status) {
+    call_log(c, WG_LOG_INFO, -1, "BYE to the WIC");
+    alg_proxy_send_in_dialog(alg, sip_method_bye, "BYE", c->caller_contact, c->route_caller,
+                             c->to, c->from, c->cid, ++c->callee_cseq);
+  }
+  /* the IMS side */
+  if (c->final_down >= 200 && c->final_down < 300 && up_status) {
+    if (!c->answered_up && c->callee_contact) {
+      /* we never relayed the 2xx: ACK it ourselves, then BYE */
+      alg_proxy_send_in_dialog(alg, sip_method_ack, "ACK", c->callee_contact, c->route_callee,
+                               c->from, c->to, c->cid, c->invite_cseq);
+    }
+    if (c->callee_contact) {
+      call_log(c, WG_LOG_INFO, -1, "BYE to the IMS side");
+      alg_proxy_send_in_dialog(alg, sip_method_bye, "BYE", c->callee_contact, c->route_callee,
+                               c->from, c->to, c->cid,
+                               (c->caller_cseq > c->invite_cseq ? c->caller_cseq : c->invite_cseq) + 1);
+    }
+  } else if (c->final_down == 0 && t && t->orq) {
+    alg_proxy_cancel_down(t);
+  }
+  send_subtract(c);
+  c->state = CS_RELEASED;
+  call_free(c);
+}
+
+void alg_calls_release_agw(alg_t *alg, alg_agw_t *agw, const char *why)
+{
+  alg_call_t *c, *next;
+  char w[160];
+  snprintf(w, sizeof w, "media gateway lost: %s", why);
+  for (c = alg->calls; c; c = next) {
+    next = c->next;
+    if (agw && c->agw != agw)
+      continue;
+    if (agw) {
+      c->ctx = 0;  /* the context died with the AGW: nothing to subtract */
+      c->waiting = 0;
+    }
+    call_release(c, agw ? 503 : 503, agw ? w : why, agw ? w : why);
+  }
+}
+
+void alg_call_free_all(alg_t *alg)
+{
+  while (alg->calls)
+    call_free(alg->calls);
+}
+
+/* ---------------------------------------------------------- step 2 */
+
+static void add_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+static void step5_forward(alg_call_t *c);
+
+static int sdp_body(sip_t const *sip, const char **body, size_t *len)
+{
+  if (!sip->sip_payload || !sip->sip_payload->pl_len)
+    return 0;
+  if (sip->sip_content_type && sip->sip_content_type->c_type &&
+      strcasecmp(sip->sip_content_type->c_type, "application/sdp"))
+    return 0;
+  *body = sip->sip_payload->pl_data;
+  *len = sip->sip_payload->pl_len;
+  return 1;
+}
+
+static int mem_has(const char *s, size_t n, const char *needle)
+{
+  size_t k = strlen(needle);
+  for (size_t i = 0; i + k <= n; i++)
+    if (!strncasecmp(s + i, needle, k))
+      return 1;
+  return 0;
+}
+
+static int send_add_t2(alg_call_t *c)
+{
+  h248_msg_t *m = alg_mgc_msg(c->alg);
+  h248_trans_t *t;
+  h248_action_t *a;
+  h248_cmd_t *cmd;
+  h248_stream_t *s;
+  char *local = NULL;
+  sdpdc_error_t e;
+  int rc = -ENOMEM;
+  struct call_ref *ser;
+  const sdpdc_media_t *dc = c->plan->dclines[0].offer;
+  int fam = dc && dc->family == 6 ? 6 : 4;
+
+  if (!m)
+    return -ENOMEM;
+  if (c->agw->addr.ss_family == AF_INET6)
+    fam = 6;
+  else
+    fam = 4;
+  (void)dc;
+  if (sdpdc_h248_t2_local_request(c->home, fam, &local, &e) < 0)
+    goto out;
+  t = h248_add_request(m, 0);
+  a = t ? h248_add_action(m, t, h248_ctx_choose()) : NULL;
+  cmd = a ? h248_add_cmd(m, a, H248_CMD_ADD, "$") : NULL;
+  s = cmd ? h248_add_stream(m, cmd, (uint16_t)c->plan->chans[0].h248_stream) : NULL;
+  if (!s || h248_stream_set_mode(m, s, H248_MODE_INACTIVE) < 0 ||
+      h248_stream_set_local(m, s, local) < 0)
+    goto out;
+  ser = cref(c);
+  if (!ser)
+    goto out;
+  rc = alg_mgc_send(c->alg, c->agw, m, add_t2_reply, ser, &c->wait_tid);
+  if (rc < 0)
+    free(ser);
+  else {
+    c->waiting = 1;
+    call_log(c, WG_LOG_INFO, 2, "Add T2 to AGW %s (reserve AGW connection point, IMS side)",
+         c->agw->name);
+  }
+out:
+  h248_msg_free(m);
+  return rc;
+}
+
+int alg_call_invite(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
+{
+  const char *body;
+  size_t len;
+  alg_call_t *c;
+  sdpdc_error_t e;
+  int rc, full = 0;
+  alg_agw_t *agw;
+  const char *cid = sip->sip_call_id ? sip->sip_call_id->i_id : "-";
+  wg_log_ctx_t lc = { cid, 0, 1 };
+
+  if (!sdp_body(sip, &body, &len))
+    return 0;
+  if (!mem_has(body, len, "webrtc-datachannel"))
+    return 0;      /* not a DC offer: proxied untouched */
+
+  c = calloc(1, sizeof *c);
+  if (!c) {
+    alg_proxy_respond(t, SIP_500_INTERNAL_SERVER_ERROR, "out of memory", 0);
+    return 1;
+  }
+  c->home = su_home_new(sizeof(su_home_t));
+  if (!c->home) {
+    free(c);
+    alg_proxy_respond(t, SIP_500_INTERNAL_SERVER_ERROR, "out of memory", 0);
+    return 1;
+  }
+  c->alg = alg;
+  c->serial = ++g_serial;
+  c->call_id = su_strdup(c->home, cid);
+  rc = sdpdc_parse(c->home, body, len, &c->offer, &e);
+  if (rc == 0)
+    rc = sdpdc_plan_offer(c->home, c->offer, &c->plan, &e);
+  if (rc < 0) {
+    wg_log(WG_LOG_NOTICE, "alg", &lc, "INVITE with a data-channel offer refused: %s",
+           e.reason);
+    alg_proxy_respond(t, rc == -ENOMEM ? 500 : 488, NULL, e.reason, 0);
+    su_home_unref(c->home);
+    free(c);
+    return 1;
+  }
+  if (c->plan->n_chans != 1 || c->plan->n_dclines != 1) {
+    wg_log(WG_LOG_NOTICE, "alg", &lc, "offer with %zu MSRP data channels refused",
+           c->plan->n_chans);
+    alg_proxy_respond(t, 488, NULL, "only one MSRP data channel per call is supported", 0);
+    su_home_unref(c->home);
+    free(c);
+    return 1;
+  }
+  if (alg->ncalls >= (unsigned)alg->max_calls) {
+    wg_log(WG_LOG_WARN, "alg", &lc, "overload: %u calls (alg.max-calls): 503", alg->ncalls);
+    alg_proxy_respond(t, 503, NULL, "too many calls", (int)alg->retry_after_s);
+    su_home_unref(c->home);
+    free(c);
+    return 1;
+  }
+  agw = alg_mgc_pick(alg, &full);
+  if (!agw) {
+    wg_log(WG_LOG_WARN, "alg", &lc, "no media gateway %s: 503",
+           full ? "with room (alg.agw-max-calls)" : "in service");
+    alg_proxy_respond(t, 503, NULL, full ? "media gateways full" : "no media gateway available",
+                      (int)alg->retry_after_s);
+    su_home_unref(c->home);
+    free(c);
+    return 1;
+  }
+
+  c->agw = agw;
+  agw->ncalls++;
+  c->next = alg->calls;
+  if (c->next)
+    c->next->prev = &c->next;
+  c->prev = &alg->calls;
+  alg->calls = c;
+  alg->ncalls++;
+  atomic_store(&alg->ncalls_atomic, alg->ncalls);
+  c->ptx = t;
+  t->call = c;
+  c->from = sip_from_dup(c->home, sip->sip_from);
+  c->cid = sip_call_id_dup(c->home, sip->sip_call_id);
+  c->invite_cseq = c->caller_cseq = sip->sip_cseq ? sip->sip_cseq->cs_seq : 1;
+  if (sip->sip_contact)
+    c->caller_contact = url_hdup(c->home, sip->sip_contact->m_url);
+  {
+    char sid[32];
+    snprintf(sid, sizeof sid, "%llu", (unsigned long long)(wg_time_us() / 1000));
+    c->sess_id = su_strdup(c->home, sid);
+  }
+  c->ice = c->plan->dclines[0].offer && c->plan->dclines[0].offer->ice_ufrag != NULL;
+  call_log(c, WG_LOG_INFO, 1, "INVITE with a DC offer: stream id %u, DTLS %s, AGW %s",
+       c->plan->chans[0].stream_id, c->plan->dclines[0].agw_dtls_client ? "client" : "server",
+       agw->name);
+  if (send_add_t2(c) < 0) {
+    call_release(c, 500, "cannot send H.248 Add", "cannot send Add T2");
+  }
+  return 1;
+}
+
+/* Common checks on an H.248 reply for a call: returns the call or NULL
+ * (already handled). */
+static alg_call_t *reply_call(void *arg, int status, const h248_trans_t *reply, int step,
+                              const char *what)
+{
+  struct call_ref *ref = arg;
+  alg_call_t *c;
+  char text[200];
+  int code;
+
+  c = call_find_serial(ref->alg, ref->serial);
+  free(ref);
+  if (!c || status == -ECANCELED)
+    return NULL;
+  c->waiting = 0;
+  if (status < 0) {
+    call_log(c, WG_LOG_WARN, step, "%s: the AGW did not answer (alg.h248-timeout)", what);
+    snprintf(text, sizeof text, "media gateway did not answer (%s)", what);
+    call_release(c, 503, text, text);
+    return NULL;
+  }
+  code = alg_h248_reply_error(reply, text, sizeof text);
+  if (code) {
+    int ss = sip_status_for_h248(code);
+    call_log(c, WG_LOG_WARN, step, "%s answered %s", what, text);
+    if (c->releasing && reply->actions && reply->actions->ctx.kind == H248_CTX_ID)
+      c->ctx = reply->actions->ctx.id;
+    call_release(c, ss, text, text);
+    return NULL;
+  }
+  return c;
+}
+
+/* The first reply command and its stream `sid`. */
+static const h248_cmd_t *reply_cmd(const h248_trans_t *reply)
+{
+  return reply && reply->actions ? reply->actions->cmds : NULL;
+}
+
+static void add_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = reply_call(arg, status, reply, 4, "Add T2");
+  const h248_cmd_t *cmd;
+  const h248_stream_t *s;
+  sdpdc_error_t e;
+  (void)msg;
+
+  if (!c)
+    return;
+  cmd = reply_cmd(reply);
+  if (reply->actions->ctx.kind == H248_CTX_ID)
+    c->ctx = reply->actions->ctx.id;
+  if (cmd && cmd->ntid)
+    c->t2 = su_strdup(c->home, cmd->tid[0]);
+  if (c->releasing) {
+    call_log(c, WG_LOG_INFO, 4, "Add T2 answered after the call ended");
+    c->releasing = 0;
+    call_release(c, 0, NULL, "call ended while reserving");
+    return;
+  }
+  s = cmd ? h248_cmd_stream(cmd, (uint16_t)c->plan->chans[0].h248_stream) : NULL;
+  if (!s && cmd && cmd->media)
+    s = cmd->media->streams;
+  if (!c->ctx || !c->t2 || !s || !s->local ||
+      sdpdc_frag_parse(c->home, s->local, strlen(s->local), &c->t2_local, &e) < 0 ||
+      c->t2_local->n_media < 1) {
+    call_log(c, WG_LOG_WARN, 4, "Add T2 reply without context, termination or Local SDP");
+    call_release(c, 500, "bad answer from the media gateway", "bad Add T2 reply");
+    return;
+  }
+  c->state = CS_T2_RESERVED;
+  call_log(c, WG_LOG_INFO, 4, "T2 %s reserved: %s port %u", c->t2,
+       c->t2_local->media[0].address ? c->t2_local->media[0].address : "?",
+       c->t2_local->media[0].port);
+  step5_forward(c);
+}
+
+static void step5_forward(alg_call_t *c)
+{
+  const sdpdc_session_t *t2l[1] = { c->t2_local };
+  sdpdc_origin_t o = { "-", c->sess_id, "1", "-" };
+  char *offer = NULL;
+  sdpdc_error_t e;
+  int rc;
+
+  if (!c->ptx || !c->ptx->req) {
+    call_release(c, 0, NULL, "the WIC's transaction is gone");
+    return;
+  }
+  rc = sdpdc_step5_offer(c->home, c->plan, t2l, 1, &o, &offer, NULL, &e);
+  if (rc < 0) {
+    call_log(c, WG_LOG_WARN, 5, "step 5 rewrite failed: %s", e.reason);
+    call_release(c, rc == -ENOMEM ? 500 : 488, e.reason, "step 5 failed");
+    return;
+  }
+  call_log(c, WG_LOG_INFO, 5, "offer rewritten to TCP/MSRP (c=%s, port %u)",
+       c->t2_local->media[0].address, c->t2_local->media[0].port);
+  if (alg_msg_set_sdp(c->ptx->req, offer) < 0 || alg_proxy_forward(c->ptx) < 0) {
+    call_release(c, 503, "cannot forward the INVITE", "forward failed");
+    return;
+  }
+  c->state = CS_IMS_OFFERED;
+  call_log(c, WG_LOG_INFO, 6, "INVITE forwarded to the IMS side");
+}
+
+/* ---------------------------------------------------------- step 7..15 */
+
+static void modify_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+static void add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+static void process_response(alg_call_t *c, msg_t *msg);
+
+static void record_dialog(alg_call_t *c, sip_t const *sip)
+{
+  sip_record_route_t const *rr;
+  alg_t *alg = c->alg;
+  int seen_me = 0;
+  sip_route_t *callee = NULL;
+
+  if (sip->sip_to && sip->sip_to->a_tag)
+    c->to = sip_to_dup(c->home, sip->sip_to);
+  if (sip->sip_contact)
+    c->callee_contact = url_hdup(c->home, sip->sip_contact->m_url);
+  /* Record-Route: entries above ours lead to the callee (reversed order:
+   * the one nearest to us first); entries below ours lead to the caller. */
+  c->route_caller = NULL;
+  for (rr = sip->sip_record_route; rr; rr = rr->r_next) {
+    int me = alg->rr && !url_cmp(rr->r_url, alg->rr->r_url);
+    if (me) {
+      seen_me = 1;
+      continue;
+    }
+    if (!seen_me) {
+      sip_route_t *r = sip_route_create(c->home, rr->r_url, NULL);
+      if (r) {
+        r->r_next = callee;
+        callee = r;
+      }
+    } else {
+      sip_route_t *r = sip_route_create(c->home, rr->r_url, NULL), **tail = &c->route_caller;
+      while (*tail)
+        tail = &(*tail)->r_next;
+      *tail = r;
+    }
+  }
+  c->route_callee = callee;
+}
+
+static int send_modify_t2(alg_call_t *c)
+{
+  h248_msg_t *m = alg_mgc_msg(c->alg);
+  h248_trans_t *t;
+  h248_action_t *a;
+  h248_cmd_t *cmd;
+  h248_stream_t *s;
+  char *remote = NULL;
+  sdpdc_error_t e;
+  int rc = -ENOMEM;
+  struct call_ref *ser;
+  const sdpdc_media_t *msrp;
+
+  if (!m)
+    return -ENOMEM;
+  if (c->plan->chans[0].msrp_media >= c->ims_answer->n_media) {
+    rc = -EPROTO;
+    goto out;
+  }
+  msrp = &c->ims_answer->media[c->plan->chans[0].msrp_media];
+  if (sdpdc_h248_t2_remote(c->home, msrp, 1, &remote, &e) < 0) {
+    rc = -EPROTO;
+    goto out;
+  }
+  t = h248_add_request(m, 0);
+  a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+  cmd = a ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t2) : NULL;
+  s = cmd ? h248_add_stream(m, cmd, (uint16_t)c->plan->chans[0].h248_stream) : NULL;
+  if (!s || h248_stream_set_mode(m, s, H248_MODE_SENDRECV) < 0 ||
+      h248_stream_set_remote(m, s, remote) < 0)
+    goto out;
+  ser = cref(c);
+  if (!ser)
+    goto out;
+  rc = alg_mgc_send(c->alg, c->agw, m, modify_t2_reply, ser, &c->wait_tid);
+  if (rc < 0)
+    free(ser);
+  else {
+    c->waiting = 1;
+    call_log(c, WG_LOG_INFO, 8, "Modify T2 %s: remote %s:%u, mode SendReceive", c->t2,
+         msrp->address ? msrp->address : "?", msrp->port);
+  }
+out:
+  h248_msg_free(m);
+  return rc;
+}
+
+static int send_add_t1(alg_call_t *c)
+{
+  h248_msg_t *m = alg_mgc_msg(c->alg);
+  h248_trans_t *t;
+  h248_action_t *a;
+  h248_cmd_t *cmd;
+  h248_stream_t *s1, *s2;
+  h248_events_t *ev;
+  char *local = NULL, *remote = NULL, grp[32], deagg[16], sid[16];
+  const char *gv[1] = { grp };
+  const char *dv[1] = { deagg };
+  sdpdc_error_t e;
+  int rc = -ENOMEM;
+  struct call_ref *ser;
+  const sdpdc_dcline_t *dl = &c->plan->dclines[0];
+  const sdpdc_chan_t *ch = &c->plan->chans[0];
+  int fam = dl->offer && dl->offer->family == 6 ? 6 : 4;
+
+  if (!m)
+    return -ENOMEM;
+  if (sdpdc_h248_t1_local_request(c->home, fam, dl->offer->proto, c->ice, &local, &e) < 0 ||
+      sdpdc_h248_t1_remote(c->home, dl->offer, c->ice, &remote, &e) < 0) {
+    call_log(c, WG_LOG_WARN, 11, "cannot build T1 SDP: %s", e.reason);
+    rc = -EPROTO;
+    goto out;
+  }
+  snprintf(grp, sizeof grp, "SCTP %u", ch->h248_stream);
+  snprintf(deagg, sizeof deagg, "%u", ch->h248_stream);
+  snprintf(sid, sizeof sid, "%u", ch->stream_id);
+  t = h248_add_request(m, 0);
+  a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+  cmd = a ? h248_add_cmd(m, a, H248_CMD_ADD, "$") : NULL;
+  if (!cmd)
+    goto out;
+  ev = h248_cmd_set_events(m, cmd, 2);
+  if (!ev || !h248_events_add(m, ev, H248_IQ_EVT_TLS_FAIL, 1))
+    goto out;
+  if (dl->agw_dtls_client && !h248_cmd_add_signal(m, cmd, H248_IQ_SIG_TLS_EST, 1))
+    goto out;
+  if (!h248_cmd_media(m, cmd))
+    goto out;
+  {
+    h248_term_state_t *ts;
+    h248_prop_t *p;
+    /* TerminationState { mgrp/groupse = ["SCTP 2"] } */
+    p = h248_cmd_add_ts_prop(m, cmd, H248_IQ_PROP_GROUPSE, grp);
+    ts = cmd->media->ts;
+    if (!p || !ts)
+      goto out;
+    /* make it a quoted list */
+    ts->props = NULL;
+    if (!h248_prop_add_multi(m, &ts->props, H248_IQ_PROP_GROUPSE, H248_VAL_LIST, gv, 1, 1))
+      goto out;
+  }
+  s1 = h248_add_stream(m, cmd, 1);
+  if (!s1 || h248_stream_set_mode(m, s1, H248_MODE_SENDRECV) < 0)
+    goto out;
+  {
+    h248_local_control_t *lc = h248_stream_lc(m, s1);
+    if (!lc || !h248_prop_add_multi(m, &lc->props, H248_IQ_PROP_STRDEAGG, H248_VAL_LIST, dv, 1, 0))
+      goto out;
+  }
+  if (h248_stream_set_local(m, s1, local) < 0 || h248_stream_set_remote(m, s1, remote) < 0)
+    goto out;
+  s2 = h248_add_stream(m, cmd, (uint16_t)ch->h248_stream);
+  if (!s2 || h248_stream_set_mode(m, s2, H248_MODE_SENDRECV) < 0 ||
+      !h248_stream_add_prop(m, s2, H248_IQ_PROP_SCTPID, sid))
+    goto out;
+  ser = cref(c);
+  if (!ser)
+    goto out;
+  rc = alg_mgc_send(c->alg, c->agw, m, add_t1_reply, ser, &c->wait_tid);
+  if (rc < 0)
+    free(ser);
+  else {
+    c->waiting = 1;
+    call_log(c, WG_LOG_INFO, 11, "Add T1 (WIC side: %s:%u, sctp-port %u, sctpid %u%s), tlsfail armed",
+         dl->offer->address, dl->offer->port, dl->offer->sctp_port, ch->stream_id,
+         dl->agw_dtls_client ? ", Est_DTLS: AGW is DTLS client" : ", AGW is DTLS server");
+  }
+out:
+  h248_msg_free(m);
+  return rc;
+}
+
+/* A response with an SDP answer arrived in IMS_OFFERED: steps 7..15. */
+static void start_answer(alg_call_t *c, msg_t *msg, sip_t const *sip)
+{
+  const char *body = "";
+  size_t len = 0;
+  sdpdc_error_t e;
+  int rc;
+
+  sdp_body(sip, &body, &len);
+  rc = sdpdc_parse(c->home, body, len, &c->ims_answer, &e);
+  if (rc < 0) {
+    call_log(c, WG_LOG_WARN, 7, "answer from the IMS side refused: %s", e.reason);
+    if (sip->sip_status->st_status >= 200) {
+      c->final_down = sip->sip_status->st_status;
+      record_dialog(c, sip);
+    }
+    msg_destroy(msg);
+    call_release(c, 488, e.reason, "bad SDP answer from IMS");
+    return;
+  }
+  c->held = msg;
+  c->state = CS_IMS_ANSWERED;
+  call_log(c, WG_LOG_INFO, 7, "SDP answer in %u from the IMS side", sip->sip_status->st_status);
+  if (send_modify_t2(c) < 0)
+    call_release(c, 500, "cannot configure the media gateway", "Modify T2 not sent");
+}
+
+static void modify_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = reply_call(arg, status, reply, 10, "Modify T2");
+  (void)msg;
+  if (!c)
+    return;
+  c->state = CS_T2_CONFIGURED;
+  call_log(c, WG_LOG_INFO, 10, "T2 %s configured", c->t2);
+  if (send_add_t1(c) < 0)
+    call_release(c, 500, "cannot create the WIC-side termination", "Add T1 not sent");
+}
+
+static void drain_queue(alg_call_t *c)
+{
+  while (c->nq && c->state != CS_RELEASED && !c->held) {
+    msg_t *m = c->queue[0];
+    memmove(c->queue, c->queue + 1, (size_t)(c->nq - 1) * sizeof c->queue[0]);
+    c->nq--;
+    process_response(c, m);
+    if (!call_find_serial(c->alg, c->serial))
+      return;
+  }
+}
+
+static void add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = reply_call(arg, status, reply, 13, "Add T1");
+  const h248_cmd_t *cmd;
+  const h248_stream_t *s;
+  sdpdc_error_t e;
+  sdpdc_origin_t o;
+  const sdpdc_session_t *t1l[1];
+  char *answer = NULL;
+  msg_t *held;
+  int rc, st;
+  uint64_t serial;
+  (void)msg;
+
+  if (!c)
+    return;
+  cmd = reply_cmd(reply);
+  if (cmd && cmd->ntid)
+    c->t1 = su_strdup(c->home, cmd->tid[0]);
+  s = cmd ? h248_cmd_stream(cmd, 1) : NULL;
+  if (!c->t1 || !s || !s->local ||
+      sdpdc_frag_parse(c->home, s->local, strlen(s->local), &c->t1_local, &e) < 0 ||
+      c->t1_local->n_media < 1) {
+    call_log(c, WG_LOG_WARN, 13, "Add T1 reply without termination or Local SDP");
+    call_release(c, 500, "bad answer from the media gateway", "bad Add T1 reply");
+    return;
+  }
+  c->state = CS_T1_CREATED;
+  call_log(c, WG_LOG_INFO, 13, "T1 %s created: %s port %u", c->t1,
+       c->t1_local->media[0].address ? c->t1_local->media[0].address : "?",
+       c->t1_local->media[0].port);
+  t1l[0] = c->t1_local;
+  o.username = "-";
+  o.sess_id = c->sess_id;
+  o.sess_version = "1";
+  o.subject = "-";
+  rc = sdpdc_step14_answer(c->home, c->plan, c->ims_answer, t1l, 1, &o, &answer, NULL, &e);
+  if (rc < 0) {
+    call_log(c, WG_LOG_WARN, 14, "step 14 rewrite failed: %s", e.reason);
+    held = c->held;
+    c->held = NULL;
+    st = sip_object(held)->sip_status->st_status;
+    if (st >= 200) {
+      c->final_down = st;
+      record_dialog(c, sip_object(held));
+    }
+    msg_destroy(held);
+    call_release(c, rc == -ENOMEM ? 500 : 488, e.reason, "step 14 failed");
+    return;
+  }
+  c->wic_answer = answer;
+  call_log(c, WG_LOG_INFO, 14, "answer rewritten to UDP/DTLS/SCTP (c=%s, port %u)",
+       c->t1_local->media[0].address, c->t1_local->media[0].port);
+  held = c->held;
+  c->held = NULL;
+  serial = c->serial;
+  process_response(c, held);
+  if (call_find_serial(c->alg, serial))
+    drain_queue(c);
+}
+
+/* One downstream response of the call's INVITE, in order. */
+static void process_response(alg_call_t *c, msg_t *msg)
+{
+  sip_t *sip = sip_object(msg);
+  int status = sip->sip_status->st_status;
+  const char *body = NULL;
+  size_t len = 0;
+  int has_sdp = sdp_body(sip, &body, &len);
+  alg_ptx_t *t = c->ptx;
+
+  if (c->held || c->waiting) {
+    if (c->nq < MAXQ)
+      c->queue[c->nq++] = msg;
+    else
+      msg_destroy(msg);
+    return;
+  }
+  if (status >= 300) {
+    c->final_down = status;
+    call_log(c, WG_LOG_INFO, -1, "%d from the IMS side", status);
+    if (t)
+      alg_proxy_relay(t, msg);
+    else
+      msg_destroy(msg);
+    call_release(c, 0, NULL, "final error response");
+    return;
+  }
+  if (status >= 200) {
+    c->final_down = status;
+    record_dialog(c, sip);
+  } else if (sip->sip_to && sip->sip_to->a_tag && !c->to) {
+    c->to = sip_to_dup(c->home, sip->sip_to);
+  }
+  if (has_sdp && c->state == CS_IMS_OFFERED) {
+    start_answer(c, msg, sip);
+    return;
+  }
+  if (status >= 200 && c->state == CS_IMS_OFFERED) {
+    /* 2xx without an answer and none before: the answer is missing */
+    msg_destroy(msg);
+    call_release(c, 488, "no SDP answer from the IMS side", "2xx without SDP");
+    return;
+  }
+  if (has_sdp && c->wic_answer) {
+    if (alg_msg_set_sdp(msg, c->wic_answer) < 0) {
+      msg_destroy(msg);
+      call_release(c, 500, "out of memory", "cannot rewrite");
+      return;
+    }
+  }
+  if (status >= 200) {
+    c->answered_up = 1;
+    c->state = CS_WIC_ANSWERED;
+    call_log(c, WG_LOG_INFO, 15, "%d with the DC answer to the WIC", status);
+  } else if (has_sdp) {
+    c->early_answered = 1;
+    call_log(c, WG_LOG_INFO, 15, "%d with the DC answer to the WIC (early)", status);
+  }
+  if (t)
+    alg_proxy_relay(t, msg);
+  else
+    msg_destroy(msg);
+}
+
+void alg_call_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip)
+{
+  (void)t;
+  (void)sip;
+  if (c->state == CS_RELEASED) {
+    msg_destroy(msg);
+    return;
+  }
+  process_response(c, msg);
+}
+
+void alg_call_down_timeout(alg_call_t *c, alg_ptx_t *t, int status)
+{
+  (void)t;
+  call_release(c, status, "no answer from the IMS side", "INVITE timed out");
+}
+
+void alg_call_cancelled(alg_call_t *c, alg_ptx_t *t)
+{
+  if (!t->irq) {
+    /* the server transaction ended */
+    c->ptx = NULL;
+    t->call = NULL;
+    if (!c->answered_up && c->state != CS_RELEASED)
+      call_release(c, 0, NULL, "WIC transaction ended");
+    return;
+  }
+  call_log(c, WG_LOG_INFO, -1, "CANCEL from the WIC");
+  if (c->final_down >= 200 && c->final_down < 300) {
+    /* the IMS already answered but we did not relay yet: end both sides */
+    alg_proxy_respond(t, SIP_487_REQUEST_CANCELLED, NULL, 0);
+    call_release(c, 487, NULL, "CANCEL after the IMS answered");
+    return;
+  }
+  if (t->orq && c->final_down == 0) {
+    alg_proxy_cancel_down(t);  /* the 487 from downstream ends the call */
+    /* if we are still in the middle of H.248, answer now */
+    if (c->waiting || c->held) {
+      alg_proxy_respond(t, SIP_487_REQUEST_CANCELLED, NULL, 0);
+      call_release(c, 0, NULL, "CANCEL");
+    }
+    return;
+  }
+  alg_proxy_respond(t, SIP_487_REQUEST_CANCELLED, NULL, 0);
+  call_release(c, 0, NULL, "CANCEL before forwarding");
+}
+
+void alg_call_ptx_gone(alg_call_t *c)
+{
+  c->ptx = NULL;
+  if (!c->answered_up && c->state != CS_RELEASED)
+    call_release(c, 0, NULL, "INVITE transaction gone");
+}
+
+void alg_call_in_dialog(alg_t *alg, sip_t const *sip)
+{
+  alg_call_t *c;
+  if (!sip->sip_call_id)
+    return;
+  c = call_find_id(alg, sip->sip_call_id->i_id);
+  if (!c)
+    return;
+  if (sip->sip_cseq && sip->sip_from && c->from && sip->sip_from->a_tag && c->from->a_tag) {
+    if (!strcmp(sip->sip_from->a_tag, c->from->a_tag)) {
+      if (sip->sip_cseq->cs_seq > c->caller_cseq)
+        c->caller_cseq = sip->sip_cseq->cs_seq;
+    } else if (sip->sip_cseq->cs_seq > c->callee_cseq) {
+      c->callee_cseq = sip->sip_cseq->cs_seq;
+    }
+  }
+  switch (sip->sip_request->rq_method) {
+  case sip_method_ack:
+    if (c->state == CS_WIC_ANSWERED) {
+      c->state = CS_CONFIRMED;
+      call_log(c, WG_LOG_INFO, -1, "ACK: call confirmed");
+    }
+    break;
+  case sip_method_bye: {
+    int from_caller = sip->sip_from && sip->sip_from->a_tag && c->from && c->from->a_tag &&
+                      !strcmp(sip->sip_from->a_tag, c->from->a_tag);
+    call_log(c, WG_LOG_INFO, -1, "BYE from the %s", from_caller ? "WIC" : "IMS side");
+    call_release(c, 0, NULL, from_caller ? "BYE from the WIC" : "BYE from the IMS side");
+    break;
+  }
+  default:
+    break;
+  }
+}
+
+/* ---------------------------------------------------------- Notify */
+
+void alg_call_notify(alg_t *alg, alg_agw_t *agw, uint32_t ctx, const char *tid,
+                     const char *event)
+{
+  alg_call_t *c;
+  for (c = alg->calls; c; c = c->next)
+    if (c->agw == agw && c->ctx == ctx)
+      break;
+  if (!c) {
+    wg_log_ctx_t lc = { NULL, ctx, -1 };
+    wg_log(WG_LOG_INFO, "alg", &lc, "Notify %s on %s for no call", event ? event : "?",
+           tid ? tid : "?");
+    return;
+  }
+  if (event && !strcasecmp(event, H248_IQ_EVT_TLS_FAIL)) {
+    call_log(c, WG_LOG_WARN, 17, "Notify %s on %s: DTLS establishment failed", event, tid);
+    call_release(c, 488, "DTLS establishment failed", "DTLS failure");
+  } else if (event && !strcasecmp(event, H248_IQ_EVT_RELEASED)) {
+    call_log(c, WG_LOG_WARN, -1, "Notify %s on %s: bearer released", event, tid);
+    call_release(c, 503, "media bearer released", "bearer released");
+  } else {
+    call_log(c, WG_LOG_INFO, -1, "Notify %s on %s (ignored)", event ? event : "?", tid);
+  }
+}
