@@ -1,0 +1,227 @@
+/* relay.c -- one data-channel stream <-> one TCP endpoint, one MSRP message
+ * per data-channel message, never rewritten (CEMA), back-pressure both ways,
+ * nothing dropped silently. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agw/media/media-int.h"
+
+struct held {
+  struct held *next;
+  size_t len;
+  uint8_t data[];
+};
+
+struct wgm_relay {
+  wgm_dc_t *dc;
+  uint16_t sid;
+  wgm_tcp_t *tcp;
+  wgm_relay_callbacks_t cb;
+  void *data;
+  struct held *head, *tail; /* DC -> TCP messages TCP could not take yet */
+  int dc_paused;            /* we paused SCTP reading */
+  int tcp_paused;           /* we paused TCP reading */
+  wgm_relay_stats_t st;
+};
+
+int wgm_relay_new(wgm_dc_t *dc, uint16_t sid, wgm_tcp_t *tcp, const wgm_relay_callbacks_t *cb,
+                  void *data, wgm_relay_t **out) {
+  if (!dc || !tcp || !out || sid == 65535)
+    return -EINVAL;
+  wgm_relay_t *r = calloc(1, sizeof(*r));
+  if (!r)
+    return -ENOMEM;
+  r->dc = dc;
+  r->sid = sid;
+  r->tcp = tcp;
+  if (cb)
+    r->cb = *cb;
+  r->data = data;
+  int rc = wgm__tcp_attach_relay(tcp, r);
+  if (rc < 0) {
+    free(r);
+    return rc;
+  }
+  rc = wgm__dc_attach_relay(dc, sid, r);
+  if (rc < 0) {
+    wgm__tcp_detach_relay(tcp);
+    free(r);
+    return rc == -ENOENT ? -EINVAL : rc;
+  }
+  /* TCP -> DC waits until the channel is open */
+  if (!wgm__dc_channel_is_open(dc, sid)) {
+    r->tcp_paused = 1;
+    wgm_tcp_pause_read(tcp, 1);
+  }
+  *out = r;
+  return 0;
+}
+
+void wgm_relay_free(wgm_relay_t *r) {
+  if (!r)
+    return;
+  wgm__dc_detach_relay(r->dc, r->sid);
+  wgm__tcp_detach_relay(r->tcp);
+  if (r->dc_paused)
+    wgm_dc_pause_read(r->dc, 0);
+  if (r->tcp_paused)
+    wgm_tcp_pause_read(r->tcp, 0);
+  while (r->head) {
+    struct held *h = r->head;
+    r->head = h->next;
+    free(h);
+  }
+  free(r);
+}
+
+void *wgm_relay_get_data(const wgm_relay_t *r) { return r->data; }
+void wgm_relay_get_stats(const wgm_relay_t *r, wgm_relay_stats_t *out) { *out = r->st; }
+
+/* ----------------------------------------------------------- DC -> TCP */
+
+static int hold(wgm_relay_t *r, const uint8_t *d, size_t len) {
+  struct held *h = malloc(sizeof(*h) + len);
+  if (!h)
+    return -ENOMEM;
+  h->next = NULL;
+  h->len = len;
+  memcpy(h->data, d, len);
+  if (r->tail)
+    r->tail->next = h;
+  else
+    r->head = h;
+  r->tail = h;
+  if (!r->dc_paused) {
+    r->dc_paused = 1;
+    r->st.dc_paused++;
+    wgm_dc_pause_read(r->dc, 1);
+  }
+  return 0;
+}
+
+static void flush_held(wgm_relay_t *r) {
+  while (r->head) {
+    int rc = wgm_tcp_send(r->tcp, r->head->data, r->head->len);
+    if (rc == -EAGAIN || rc == -ENOTCONN)
+      return;
+    struct held *h = r->head;
+    if (rc == 0) {
+      r->st.dc_to_tcp_msgs++;
+      r->st.dc_to_tcp_bytes += h->len;
+    }
+    r->head = h->next;
+    if (!r->head)
+      r->tail = NULL;
+    free(h);
+  }
+  if (r->dc_paused) {
+    r->dc_paused = 0;
+    wgm_dc_pause_read(r->dc, 0);
+  }
+}
+
+int wgm__relay_from_dc(wgm_relay_t *r, uint32_t ppid, const uint8_t *d, size_t len) {
+  (void)ppid;
+  if (r->head)
+    return hold(r, d, len);
+  int rc = wgm_tcp_send(r->tcp, d, len);
+  if (rc == -EAGAIN || rc == -ENOTCONN)
+    return hold(r, d, len);
+  if (rc == 0) {
+    r->st.dc_to_tcp_msgs++;
+    r->st.dc_to_tcp_bytes += len;
+  }
+  return rc;
+}
+
+void wgm__relay_tcp_writable(wgm_relay_t *r) { flush_held(r); }
+void wgm__relay_tcp_connected(wgm_relay_t *r) { flush_held(r); }
+
+/* ----------------------------------------------------------- TCP -> DC */
+
+/* Answer a SEND that cannot be relayed with 413 on TCP (RFC 4975 7.2):
+ * To-Path is the first From-Path URI, From-Path the first To-Path URI. */
+static void answer_413(wgm_relay_t *r, const uint8_t *d, size_t len) {
+  wgm_msrp_framer_t f;
+  wgm_msrp_frame_t fr;
+  wgm_msrp_framer_init(&f, len + 1);
+  if (wgm_msrp_frame(&f, d, len, &fr) <= 0 || !fr.is_request || strcmp(fr.method, "SEND"))
+    return;
+  char to[512] = "", from[512] = "", frep[16] = "";
+  const char *p = (const char *)d, *end = (const char *)d + fr.header_len;
+  p = memchr(p, '\n', (size_t)(end - p));
+  while (p && ++p < end) {
+    const char *e = memchr(p, '\r', (size_t)(end - p));
+    if (!e)
+      break;
+    size_t n = (size_t)(e - p);
+    char *dst = NULL;
+    size_t cap = 0, skip = 0;
+    if (n > 10 && !strncasecmp(p, "From-Path:", 10))
+      dst = to, cap = sizeof(to), skip = 10;
+    else if (n > 8 && !strncasecmp(p, "To-Path:", 8))
+      dst = from, cap = sizeof(from), skip = 8;
+    else if (n > 15 && !strncasecmp(p, "Failure-Report:", 15))
+      dst = frep, cap = sizeof(frep), skip = 15;
+    if (dst) {
+      const char *v = p + skip;
+      while (v < e && *v == ' ')
+        v++;
+      size_t vl = 0;
+      while (v + vl < e && v[vl] != ' ' && vl + 1 < cap)
+        vl++;
+      memcpy(dst, v, vl);
+      dst[vl] = 0;
+    }
+    p = memchr(e, '\n', (size_t)(end - e));
+  }
+  if (!to[0] || !from[0] || !strcasecmp(frep, "no"))
+    return;
+  char out[1300];
+  int n = snprintf(out, sizeof(out),
+                   "MSRP %s 413 Message too large\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n",
+                   fr.tid, to, from, fr.tid);
+  if (n > 0 && (size_t)n < sizeof(out) && wgm_tcp_send(r->tcp, out, (size_t)n) == 0)
+    r->st.answered_413++;
+}
+
+int wgm__relay_from_tcp(wgm_relay_t *r, const uint8_t *d, size_t len) {
+  if (len > wgm__dc_remote_max(r->dc)) {
+    r->st.too_big++;
+    answer_413(r, d, len);
+    if (r->cb.dropped)
+      r->cb.dropped(r, 1, -EMSGSIZE, len);
+    return 0; /* consumed (answered / reported) */
+  }
+  int rc = wgm_dc_send(r->dc, r->sid, WGM_PPID_BINARY, d, len);
+  if (rc == -EAGAIN || rc == -ENOTCONN) {
+    if (!r->tcp_paused) {
+      r->tcp_paused = 1;
+      r->st.tcp_paused++;
+    }
+    wgm_tcp_pause_read(r->tcp, 1);
+    return -EAGAIN;
+  }
+  if (rc < 0) {
+    if (r->cb.dropped)
+      r->cb.dropped(r, 1, rc, len);
+    return 0;
+  }
+  r->st.tcp_to_dc_msgs++;
+  r->st.tcp_to_dc_bytes += len;
+  return 0;
+}
+
+static void resume_tcp(wgm_relay_t *r) {
+  if (r->tcp_paused) {
+    r->tcp_paused = 0;
+    wgm_tcp_pause_read(r->tcp, 0);
+  }
+}
+
+void wgm__relay_dc_writable(wgm_relay_t *r) { resume_tcp(r); }
+void wgm__relay_dc_open(wgm_relay_t *r) { resume_tcp(r); }
