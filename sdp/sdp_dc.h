@@ -420,7 +420,9 @@ typedef struct sdpdc_origin {
  *   every other dcsa attribute of the channel, in order, unchanged (path
  *   byte-exact). Nothing of ICE/DTLS/SCTP/dcmap goes to IMS.
  * origin may be NULL. *out (SDP text) is allocated in home; *out_session
- * (may be NULL) gets the model that was printed.
+ * (may be NULL) gets the model that was printed, allocated in home but
+ * sharing strings with the plan, its offer and the Local replies: use it
+ * only while those live. (Same for every rewrite below.)
  * Errors: -EINVAL SDPDC_E_ARG (count mismatch, NULL), -EINVAL SDPDC_E_ADDRESS
  * / SDPDC_E_PORT (T2 local without address/port), -ENOMEM. */
 int sdpdc_step5_offer(su_home_t *home, const sdpdc_plan_t *plan,
@@ -481,9 +483,10 @@ int sdpdc_mirror_plan(su_home_t *home, const sdpdc_session_t *ims_offer,
  * m=application <P> UDP/DTLS/SCTP webrtc-datachannel / c= / a=mid:0 / ICE /
  * a=fingerprint / a=setup:actpass / a=connection:new / a=sctp-port /
  * a=max-message-size / per channel: a=dcmap:<id> label="msrp";
- * subprotocol="MSRP";ordered=true, a=dcsa:<id> setup:<mirror of the IMS
- * setup: actpass stays actpass, active -> passive, passive -> active>,
- * a=dcsa:<id> <each other IMS attribute except setup/connection/msrp-cema>.
+ * subprotocol="MSRP";ordered=true, a=dcsa:<id> setup:<the IMS endpoint's
+ * role once answered: passive if it offered passive, else active (we answer
+ * actpass/active with passive: the AGW listens)>, a=dcsa:<id> <each other
+ * IMS attribute except setup/connection/msrp-cema/mid, in order>.
  * Errors: SDPDC_E_ARG, -EINVAL SDPDC_E_FINGERPRINT/ADDRESS/PORT, -ENOMEM. */
 int sdpdc_mirror_offer(su_home_t *home, const sdpdc_plan_t *plan,
                        const sdpdc_session_t *const *t1_local, size_t n_t1,
@@ -496,7 +499,8 @@ int sdpdc_mirror_offer(su_home_t *home, const sdpdc_plan_t *plan,
  * Est_DTLS), fingerprint valid. A channel whose dcmap is missing in the WIC
  * answer is refused (port 0). Output per IMS offer m-line: accepted ->
  * m=message <P2> TCP/MSRP * / c=<T2 addr> / a=setup:<passive if the IMS
- * offered actpass or active, active if it offered passive> / a=msrp-cema /
+ * offered actpass, active or nothing; active if it offered passive (the AGW
+ * must connect: "Establish TCP" is UNVERIFIED, digest 7.1)> / a=msrp-cema /
  * each WIC dcsa attribute except setup, in order (path byte-exact);
  * refused/rejected -> port 0.
  * Errors: -EPROTO SDPDC_E_MISMATCH, -ENOTSUP SDPDC_E_SETUP, -EINVAL
@@ -520,8 +524,10 @@ int sdpdc_h248_t2_local_request(su_home_t *home, int family, char **out, sdpdc_e
 /* Step 8 T2 Remote from an IMS m=message line (the answer's, or in the
  * mirror the offer's): "c=IN IP4 <addr>", "m=message <port> TCP -", and, if
  * with_setup, "a=setup:<role of the IMS side>" (PROPOSED: tells the AGW
- * whether to listen -- remote active/actpass -- or connect -- remote
- * passive; the digest's s08 example has no a=setup). */
+ * whether to listen -- remote active -- or connect -- remote passive; the
+ * digest's s08 example has no a=setup). A remote without a=setup prints
+ * active (RFC 4145 default); actpass (a mirror IMS offer, which we always
+ * answer passive) prints active. */
 int sdpdc_h248_t2_remote(su_home_t *home, const sdpdc_media_t *ims_msrp, int with_setup,
                          char **out, sdpdc_error_t *err);
 
