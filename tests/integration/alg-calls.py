@@ -1,0 +1,262 @@
+# alg-calls.py -- the ALG's call handling and release paths, with wicgated in
+# role alg, a scriptable fake AGW (H.248 over UDP) and two small SIP UAs
+# (WIC and UE-B) on loopback. Each case checks what every side receives:
+#   non-DC call proxied untouched (no H.248); the figure's call with the fake
+#   AGW; BYE from the WIC; BYE from UE-B; CANCEL before the answer; 486 from
+#   UE-B; DTLS failure Notify -> BYE both ways; AGW restart mid-call (calls
+#   released); AGW error on Add T2 -> 503 + Warning; AGW error on Add T1
+#   after the IMS answered -> error to the WIC, ACK + BYE to the IMS side;
+#   malformed DC SDP -> 488 + Warning; overload -> 503 + Retry-After;
+#   AGW silent -> 503 within alg.h248-timeout.
+import importlib.util, os, re, sys, time
+
+spec = importlib.util.spec_from_file_location(
+    "alglib", os.path.join(os.path.dirname(os.path.abspath(__file__)), "alg-lib.py"))
+L = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(L)
+
+sip = L.free_port_both()
+h248 = L.free_port()
+agw = L.FakeAGW(h248, register=False)
+ueb = L.UA("ue-b", ("127.0.0.1", sip))
+wic = L.UA("wic-a", ("127.0.0.1", sip))
+TIMEOUT_MS = 1500
+
+d = L.Daemon("wicgated", [
+    "--role", "alg", "--sip-listen", "127.0.0.1:%d" % sip,
+    "--next-hop", "sip:127.0.0.1:%d" % ueb.port,
+    "--h248-listen", "127.0.0.1:%d" % h248, "--agw", "127.0.0.1:%d" % agw.port,
+    "--set", "alg.h248-timeout=%d" % TIMEOUT_MS, "--set", "alg.audit-interval=0",
+    "--set", "alg.max-calls=1", "--set", "alg.retry-after=7", "--log-level", "debug"],
+    wait_ready=False)
+# registration: the ALG answers, then says it is ready
+L.wait_until(lambda: "MGC on" in d.text(), what="ALG started")
+agw.register()
+agw.serve(lambda t: "Reply" in t, what="ServiceChange reply")
+d.wait_log("wicgated: ready")
+
+RURI = "sip:ue-b@ims.example.invalid"
+
+
+def is_add_t2(t):
+    return re.search(r"Add\s*=\s*\$", t) and "m=message $ TCP -" in t
+
+
+def is_add_t1(t):
+    return re.search(r"Add\s*=\s*\$", t) and "webrtc-datachannel" in t
+
+
+def is_modify(t):
+    return re.search(r"Modify\s*=", t)
+
+
+def is_subtract(t):
+    return re.search(r"Subtract\s*=", t)
+
+
+def offer_and_forward():
+    """Steps 1..6: returns the INVITE UE-B received."""
+    wic.invite(RURI, L.figure_offer(wic.port + 1))
+    agw.serve(is_add_t2, what="Add T2 (step 2)")
+    inv = ueb.recv_request("INVITE")
+    return inv
+
+
+def answer(inv, status=200):
+    """Steps 7..15: UE-B answers; returns the response the WIC gets."""
+    ueb.reply(inv, 180, "Ringing")
+    ueb.reply(inv, status, "OK", L.ims_answer(ueb.port + 1))
+    agw.serve(is_modify, what="Modify T2 (step 8)")
+    agw.serve(is_add_t1, what="Add T1 (step 11)")
+    resp = wic.recv_status(status)
+    return resp
+
+
+def established():
+    inv = offer_and_forward()
+    ok = answer(inv)
+    wic.ack_2xx(ok)
+    ueb.recv_request("ACK")
+    return inv, ok
+
+
+def subtract_seen():
+    return agw.serve(is_subtract, what="Subtract (release)")
+
+
+def calls_zero():
+    d.wait_log(r"Subtract done", what="Subtract done")
+
+
+n_sub = 0
+
+
+def expect_released():
+    global n_sub
+    t = subtract_seen()
+    n_sub += 1
+    L.wait_until(lambda: len(re.findall("Subtract done", d.text())) >= n_sub, what="Subtract done")
+    return t
+
+
+# ---------------------------------------------------------- 1. no DC: untouched
+wic.invite(RURI, L.audio_offer(wic.port + 1))
+inv = ueb.recv_request("INVITE")
+L.check(inv.body.replace("\r\n", "\n") == L.audio_offer(wic.port + 1), "non-DC SDP changed:\n" + inv.body)
+L.check(inv.hdr("max-forwards") == "69", "Max-Forwards")
+ueb.reply(inv, 200, "OK", L.audio_offer(ueb.port + 1))
+ok = wic.recv_status(200)
+L.check(ok.body.replace("\r\n", "\n") == L.audio_offer(ueb.port + 1), "non-DC answer changed")
+L.check(len(ok.hdrs("via")) == 1, "Via not stripped")
+wic.ack_2xx(ok)
+ack = ueb.recv_request("ACK")
+L.check(not any(a for a in ack.hdrs("route") if ":%d" % sip in a), "our Route left in the ACK")
+wic.bye()
+bye = ueb.recv_request("BYE")
+ueb.reply(bye, 200, "OK")
+wic.recv_status(200, "BYE")
+L.check(not any(is_add_t2(t) for t in agw.received), "H.248 for a non-DC call")
+L.note("1 ok: non-DC call proxied untouched")
+
+# ---------------------------------------------------------- 2. figure + BYE from the WIC
+inv, ok = established()
+sess, media = L.sdp_media(inv.body)
+L.check(media[0]["m"] == "message 40000 TCP/MSRP *", "step 6 m=: %s" % media[0]["m"])
+L.check(L.attr(media[0], "path") == "msrp://wic-a.example.invalid:9/iau39soe2843z;dc", "step 6 path")
+sess, media = L.sdp_media(ok.body)
+L.check(media[0]["m"] == "application 41000 UDP/DTLS/SCTP webrtc-datachannel", "step 15 m=")
+L.check("1 path:msrp://127.0.0.1:%d/9di4eae923wzd;tcp" % (ueb.port + 1) in L.attrs(media[0], "dcsa"),
+        "step 15 path")
+wic.bye()
+bye = ueb.recv_request("BYE")
+ueb.reply(bye, 200, "OK")
+wic.recv_status(200, "BYE")
+t = expect_released()
+L.check("ip/1/access/" in t and "ip/2/core/" in t, "Subtract of T1 and T2: %s" % t)
+L.note("2 ok: figure with the fake AGW, BYE from the WIC -> Subtract")
+
+# ---------------------------------------------------------- 3. BYE from UE-B
+inv, ok = established()
+ueb.cseq = 100
+ueb.bye()
+bye = wic.recv_request("BYE")
+wic.reply(bye, 200, "OK")
+ueb.recv_status(200, "BYE")
+expect_released()
+L.note("3 ok: BYE from UE-B -> Subtract")
+
+# ---------------------------------------------------------- 4. CANCEL before the answer
+inv = offer_and_forward()
+ueb.reply(inv, 180, "Ringing")
+wic.recv_status(180)
+wic.cancel()
+wic.recv_status(200, "CANCEL")
+can = ueb.recv_request("CANCEL")
+ueb.reply(can, 200, "OK")
+ueb.reply(inv, 487, "Request Terminated")
+r = wic.recv_final()
+L.check(r.status == 487, "WIC got %s after CANCEL" % r.status)
+wic.ack_error(r)
+expect_released()
+L.note("4 ok: CANCEL before the answer -> 487, Subtract")
+
+# ---------------------------------------------------------- 5. 486 from UE-B
+inv = offer_and_forward()
+ueb.reply(inv, 486, "Busy Here")
+r = wic.recv_final()
+L.check(r.status == 486, "WIC got %s, not 486" % r.status)
+wic.ack_error(r)
+expect_released()
+L.note("5 ok: 486 from UE-B relayed, Subtract")
+
+# ---------------------------------------------------------- 6. DTLS failure Notify
+inv, ok = established()
+ctx = max(agw.contexts)
+t1 = [x for x in agw.contexts[ctx] if "access" in x][0]
+agw.notify(ctx, t1)
+b1 = wic.recv_request("BYE")
+wic.reply(b1, 200, "OK")
+b2 = ueb.recv_request("BYE")
+ueb.reply(b2, 200, "OK")
+L.check(b1.hdr("call-id") == b2.hdr("call-id") == inv.hdr("call-id"), "BYE Call-IDs")
+L.check(b1.tag("from") == ueb.tag and b1.tag("to") == wic.tag, "BYE to the WIC: tags")
+L.check(b2.tag("from") == wic.tag and b2.tag("to") == ueb.tag, "BYE to UE-B: tags")
+expect_released()
+L.check(re.search(r"step=17\b.*DTLS", d.text()), "no step-17 log line for the DTLS failure")
+L.note("6 ok: tlsfail Notify -> BYE both ways, Subtract")
+
+# ---------------------------------------------------------- 7. AGW restart mid-call
+inv, ok = established()
+agw.contexts.clear()
+agw.register("Restart", "901 Cold Boot")
+b1 = wic.recv_request("BYE")
+wic.reply(b1, 200, "OK")
+b2 = ueb.recv_request("BYE")
+ueb.reply(b2, 200, "OK")
+L.check(re.search(r"restarted", d.text()), "no log of the AGW restart")
+L.note("7 ok: AGW restart mid-call -> BYE both ways")
+
+# ---------------------------------------------------------- 8. Add T2 error -> 503 + Warning
+agw.errors["addT2"] = '510 { "Insufficient resources" }'
+wic.invite(RURI, L.figure_offer(wic.port + 1))
+agw.serve(is_add_t2, what="Add T2")
+r = wic.recv_final()
+L.check(r.status == 503 and r.hdr("warning") and "510" in r.hdr("warning"),
+        "Add T2 error: %s %s" % (r.status, r.hdr("warning")))
+wic.ack_error(r)
+ueb.nothing(lambda m: m.method == "INVITE", 0.5)
+del agw.errors["addT2"]
+L.note("8 ok: AGW error on Add T2 -> 503 with Warning, nothing to IMS")
+
+# ---------------------------------------------------------- 9. Add T1 error after the IMS 200
+agw.errors["addT1"] = '510 { "no UDP port available" }'
+inv = offer_and_forward()
+ueb.reply(inv, 200, "OK", L.ims_answer(ueb.port + 1))
+agw.serve(is_modify, what="Modify T2")
+agw.serve(is_add_t1, what="Add T1")
+r = wic.recv_final()
+L.check(r.status == 503 and "no UDP port" in (r.hdr("warning") or ""), "Add T1 error: %s %s" % (r.status, r.hdr("warning")))
+wic.ack_error(r)
+ack = ueb.recv_request("ACK")
+bye = ueb.recv_request("BYE")
+ueb.reply(bye, 200, "OK")
+expect_released()
+del agw.errors["addT1"]
+L.note("9 ok: AGW error on Add T1 -> 503 to the WIC, ACK + BYE to UE-B, Subtract")
+
+# ---------------------------------------------------------- 10. malformed DC SDP -> 488
+bad = L.figure_offer(wic.port + 1).replace("a=fingerprint:" + L.FP_WIC + "\n", "")
+wic.invite(RURI, bad)
+r = wic.recv_final()
+L.check(r.status == 488 and r.hdr("warning") and "fingerprint" in r.hdr("warning"),
+        "malformed SDP: %s %s" % (r.status, r.hdr("warning")))
+wic.ack_error(r)
+L.note("10 ok: malformed DC offer -> 488 with Warning: %s" % r.hdr("warning"))
+
+# ---------------------------------------------------------- 11. overload (max-calls 1)
+inv = offer_and_forward()
+wic2 = L.UA("wic-b", ("127.0.0.1", sip))
+wic2.invite(RURI, L.figure_offer(wic2.port + 1))
+r = wic2.recv_final()
+L.check(r.status == 503 and r.hdr("retry-after") and r.hdr("retry-after").startswith("7"),
+        "overload: %s Retry-After %s" % (r.status, r.hdr("retry-after")))
+wic2.ack_error(r)
+ueb.reply(inv, 486, "Busy Here")
+wic.ack_error(wic.recv_final())
+expect_released()
+L.note("11 ok: overload -> 503 Retry-After: 7")
+
+# ---------------------------------------------------------- 12. AGW silent -> 503 in time
+agw.silent = True
+t0 = time.time()
+wic.invite(RURI, L.figure_offer(wic.port + 1))
+r = wic.recv_final(timeout=TIMEOUT_MS / 1000.0 + 5)
+el = time.time() - t0
+L.check(r.status == 503, "silent AGW: %s" % r.status)
+L.check(el < TIMEOUT_MS / 1000.0 + 3, "503 after %.1fs with alg.h248-timeout=%dms" % (el, TIMEOUT_MS))
+wic.ack_error(r)
+L.note("12 ok: AGW silent -> 503 after %.1fs" % el)
+
+rc = d.stop()
+L.check(rc == 0, "wicgated exit status %s" % rc)
+print("ok - alg call handling and release paths")

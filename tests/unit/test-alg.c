@@ -1,0 +1,98 @@
+/* test-alg.c -- unit tests of alg/alg.h that need no network: the config
+ * checks of alg_create() (each bad value is refused with a text naming the
+ * key), the key list, and stop-before-run. The proxy and the call flows are
+ * tested by tests/integration/alg-*.py against the real daemon. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "alg/alg.h"
+#include "tests/task.h"
+
+static int create_with(const char *kv, char *err, size_t errlen)
+{
+  wg_config_t *cfg = wg_config_new();
+  alg_t *alg = NULL;
+  char e2[256];
+  int rc;
+  ASSERT_NOT_NULL(cfg);
+  if (kv)
+    ASSERT_EQ(wg_config_set_kv(cfg, kv, e2, sizeof e2), 0);
+  err[0] = 0;
+  rc = alg_create(&alg, cfg, err, errlen);
+  if (rc == 0) {
+    ASSERT_NOT_NULL(alg);
+    ASSERT_EQ(alg_call_count(alg), 0);
+    alg_destroy(alg);
+  } else {
+    ASSERT_NULL(alg);
+  }
+  wg_config_free(cfg);
+  return rc;
+}
+
+static void test_defaults(void)
+{
+  char err[256];
+  ASSERT_EQ(create_with(NULL, err, sizeof err), 0);
+  ASSERT_EQ(create_with("alg.next-hop=sip:127.0.0.1:5080", err, sizeof err), 0);
+  ASSERT_EQ(create_with("alg.agw=127.0.0.1:2944, 127.0.0.1:2946", err, sizeof err), 0);
+  ASSERT_EQ(create_with("alg.sip-transports=udp", err, sizeof err), 0);
+}
+
+static void expect_bad(const char *kv, const char *key)
+{
+  char err[256];
+  int rc = create_with(kv, err, sizeof err);
+  if (rc != -EINVAL || !strstr(err, key))
+    TASK_FAIL("%s: rc %d, err \"%s\" (expected -EINVAL naming %s)", kv, rc, err, key);
+}
+
+static void test_bad_values(void)
+{
+  expect_bad("alg.sip-listen=nowhere", "alg.sip-listen");
+  expect_bad("alg.sip-listen=127.0.0.1", "alg.sip-listen");
+  expect_bad("alg.next-hop=http://127.0.0.1/", "alg.next-hop");
+  expect_bad("alg.h248-listen=127.0.0.1:99999", "alg.h248-listen");
+  expect_bad("alg.agw=127.0.0.1:2944,bogus", "alg.agw");
+  expect_bad("alg.agw=", "alg.agw");
+  expect_bad("alg.h248-timeout=5", "alg.h248-timeout");
+  expect_bad("alg.max-calls=-1", "alg.max-calls");
+  expect_bad("alg.timer-c=0", "alg.timer-c");
+  expect_bad("alg.record-route=maybe", "alg.record-route");
+  expect_bad("alg.sip-transports=sctp", "alg.sip-transports");
+}
+
+static void test_keys(void)
+{
+  const char *const *k = alg_config_keys();
+  int seen = 0;
+  for (; *k; k++)
+    if (!strcmp(*k, "alg.next-hop") || !strcmp(*k, "alg.agw") || !strcmp(*k, "alg.h248-timeout"))
+      seen++;
+  ASSERT_EQ(seen, 3);
+}
+
+static void test_stop_before_run(void)
+{
+  wg_config_t *cfg = wg_config_new();
+  alg_t *alg = NULL;
+  char err[256];
+  ASSERT_EQ(alg_create(&alg, cfg, err, sizeof err), 0);
+  alg_stop(alg, 0);
+  ASSERT_EQ(alg_run(alg), 0);  /* returns at once: nothing bound */
+  alg_destroy(alg);
+  alg_destroy(NULL);
+  wg_config_free(cfg);
+}
+
+int main(void)
+{
+  wg_log_set_level(WG_LOG_ERROR);
+  TEST_RUN(test_defaults);
+  TEST_RUN(test_bad_values);
+  TEST_RUN(test_keys);
+  TEST_RUN(test_stop_before_run);
+  return 0;
+}
