@@ -539,7 +539,7 @@ int alg_proxy_start(alg_t *alg)
   const char *tp[2] = { "udp", "tcp" };
   int i, n = 0;
 
-  alg->agent = nta_agent_create(alg->root, (url_string_t *)NULL, agent_stray, alg,
+  alg->agent = nta_agent_create(alg->root, (url_string_t *)-1, agent_stray, alg,
                                 NTATAG_UA(0), NTATAG_CANCEL_487(0),
                                 NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
                                 NTATAG_UDP_MTU(65000), NTATAG_MAXSIZE(1024 * 1024),
