@@ -890,11 +890,51 @@ static int build_session(pctx_t *c, const sdp_session_t *ss, const fragfacts_t *
   return 0;
 }
 
+/* m=<media> <port>[/<n>] <proto> <fmt> *(SP <fmt>), tokens of
+ * ALPHA / DIGIT / "-.!%*_+`'~" (the proto may also hold '/'). */
+static bool m_line_ok(const char *s, size_t n)
+{
+  size_t word = 0, wlen = 0;
+  for (size_t i = 0; i <= n; i++) {
+    char c = i < n ? s[i] : ' ';
+    if (c == ' ') {
+      if (wlen == 0)
+        return false;
+      word++;
+      wlen = 0;
+      continue;
+    }
+    bool ok = isalnum((unsigned char)c) || (c && strchr("-.!%*_+`'~", c));
+    if (word == 1)
+      ok = isdigit((unsigned char)c) || c == '/';
+    else if (word == 2)
+      ok = ok || c == '/';
+    if (!ok)
+      return false;
+    wlen++;
+  }
+  return word >= 4;
+}
+
 static int do_parse(su_home_t *home, const char *text, size_t len, bool frag,
                     const fragfacts_t *ff, sdpdc_session_t **out, sdpdc_error_t *err)
 {
   if (len > (size_t)1 << 30)
     return sdpdc__fail(err, -EINVAL, SDPDC_E_SYNTAX, "SDP too large");
+  /* Sofia-SIP 1.12.11 loops forever on an m= line whose fmt list holds a
+   * non-token byte (found by fuzz/fuzz-sdp): check every m= line against
+   * RFC 4566 before Sofia sees it. */
+  for (size_t i = 0; i < len;) {
+    size_t e = i;
+    while (e < len && text[e] != '\n')
+      e++;
+    size_t t = e;
+    if (t > i && text[t - 1] == '\r')
+      t--;
+    if (t - i >= 2 && text[i] == 'm' && text[i + 1] == '=' && !m_line_ok(text + i + 2, t - i - 2))
+      return sdpdc__fail(err, -EINVAL, SDPDC_E_SYNTAX, "SDP syntax: malformed m= line");
+    i = e + 1;
+  }
   sdp_parser_t *p = sdp_parse(home, text, (issize_t)len, sdp_f_mode_manual | sdp_f_c_missing);
   if (!p)
     return SDPDC_NOMEM(err);

@@ -698,6 +698,22 @@ static void test_parse_errors(void)
   parse_err("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=message 1 TCP/MSRP *\r\n"
             "c=IN IP4 1.2.3.4\r\na=path:msrp://a:1/b;tcp\r\na=accept-types:*\r\na=max-size:z\r\n",
             -EINVAL, SDPDC_E_MSRP, "max-size");
+  /* Sofia-SIP 1.12.11 hangs on these m= lines (found by fuzz/fuzz-sdp):
+   * refused before Sofia sees them, as full SDP and as H.248 fragments */
+  parse_err("v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+            "m=application 9 UDP/DTLS/SCTP \365\r\n", -EINVAL, SDPDC_E_SYNTAX, "m= line");
+  parse_err("v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+            "m=message 2855 TCPZZ://203.0.113.77:2855/9di;tcp\r\n", -EINVAL, SDPDC_E_SYNTAX,
+            "m= line");
+  parse_err("v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=message 1  TCP *\r\n", -EINVAL,
+            SDPDC_E_SYNTAX, "m= line");
+  {
+    sdpdc_session_t *fs;
+    sdpdc_error_t fe;
+    const char *hang = "v=0\nc=IN IP4 $\nm=application $ UDP/DTLS/SCTP webrtc-data\235\365a=x\n";
+    ASSERT_EQ(sdpdc_frag_parse(h, hang, strlen(hang), &fs, &fe), -EINVAL);
+    ASSERT_EQ(fe.code, SDPDC_E_SYNTAX);
+  }
   /* port-0 lines are not checked */
   parse_ok(h, step1_with(h, "m=application 50000", "m=application 0"));
   parse_ok(h, step1_with(h, "c=IN IP4 192.0.2.10\r\na=mid:0\r\n", "a=mid:0\r\n"
