@@ -106,6 +106,7 @@ struct alg_ptx {
   int lingering;             /* final sent: waiting for late 2xx */
   su_timer_t *linger_timer;
   alg_call_t *call;          /* a data-channel call (INVITE), or NULL */
+  int dc;                    /* it was a data-channel call */
 };
 
 /* proxy.c */

@@ -460,6 +460,7 @@ int alg_call_invite(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
   atomic_store(&alg->ncalls_atomic, alg->ncalls);
   c->ptx = t;
   t->call = c;
+  t->dc = 1;
   c->from = sip_from_dup(c->home, sip->sip_from);
   c->cid = sip_call_id_dup(c->home, sip->sip_call_id);
   c->invite_cseq = c->caller_cseq = sip->sip_cseq ? sip->sip_cseq->cs_seq : 1;

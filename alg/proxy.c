@@ -252,6 +252,35 @@ void alg_proxy_relay(alg_ptx_t *t, msg_t *msg)
   }
 }
 
+static void kill_late_2xx(alg_ptx_t *t, sip_t const *sip)
+{
+  sip_t const *req = sip_object(t->req);
+  sip_route_t *route = NULL, *r;
+  sip_record_route_t const *rr;
+  su_home_t home[1] = { SU_HOME_INIT(home) };
+  uint32_t cseq = sip->sip_cseq ? sip->sip_cseq->cs_seq : 1;
+  wg_log_ctx_t lc = { sip->sip_call_id ? sip->sip_call_id->i_id : NULL, 0, -1 };
+
+  if (!sip->sip_contact || !req) {
+    su_home_deinit(home);
+    return;
+  }
+  /* route set towards the callee: Record-Route entries above ours, nearest first */
+  for (rr = sip->sip_record_route; rr; rr = rr->r_next) {
+    if (t->alg->rr && !url_cmp(rr->r_url, t->alg->rr->r_url))
+      break;
+    r = sip_route_create(home, rr->r_url, NULL);
+    if (r)
+      r->r_next = route, route = r;
+  }
+  wg_log(WG_LOG_NOTICE, "alg", &lc, "late 2xx for a released data-channel call: ACK + BYE");
+  alg_proxy_send_in_dialog(t->alg, sip_method_ack, "ACK", sip->sip_contact->m_url, route,
+                           req->sip_from, sip->sip_to, sip->sip_call_id, cseq);
+  alg_proxy_send_in_dialog(t->alg, sip_method_bye, "BYE", sip->sip_contact->m_url, route,
+                           req->sip_from, sip->sip_to, sip->sip_call_id, cseq + 1);
+  su_home_deinit(home);
+}
+
 static int ptx_response(alg_ptx_t *t, nta_outgoing_t *orq, sip_t const *sip)
 {
   msg_t *msg;
@@ -280,6 +309,14 @@ static int ptx_response(alg_ptx_t *t, nta_outgoing_t *orq, sip_t const *sip)
   }
   if (t->call) {
     alg_call_response(t->call, t, msg, sip);
+    return 0;
+  }
+  if (t->dc && status >= 200 && status < 300) {
+    /* a late 2xx for a data-channel call that is already over (we answered
+     * the WIC with an error): its SDP has no gateway behind it, so end
+     * that dialog instead of relaying it */
+    kill_late_2xx(t, sip);
+    msg_destroy(msg);
     return 0;
   }
   alg_proxy_relay(t, msg);
@@ -327,14 +364,7 @@ void alg_proxy_cancel_down(alg_ptx_t *t)
 static int ptx_irq_cb(alg_ptx_t *t, nta_incoming_t *irq, sip_t const *sip)
 {
   (void)irq;
-  if (!sip) {
-    if (t->call) {
-      alg_call_t *c = t->call;
-      t->irq = NULL;
-      alg_call_cancelled(c, t);
-      return 0;
-    }
-    t->irq = NULL;
+  if (!sip) {                 /* the server transaction is over */
     ptx_destroy(t);
     return 0;
   }
