@@ -359,7 +359,7 @@ int main(int argc, char **argv)
     } else if (sig == SIGUSR1) {
       /* a thread ended: with the ALG gone, the AGW follows (role both) */
       if (c.alg_done && c.agw && !c.agw_done)
-        agw_stop(c.agw, c.alg_rc == 0 && stops <= 1);
+        agw_stop(c.agw, 0);  /* its MGC is gone: no ServiceChange wait */
       if (c.agw_done && c.alg && !c.alg_done && c.agw_rc != 0)
         alg_stop(c.alg, 0);
     }
