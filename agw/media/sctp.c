@@ -688,8 +688,7 @@ int wgm_dc_send(wgm_dc_t *dc, uint16_t sid, uint32_t ppid, const void *data, siz
   int rc = raw_send(dc, c, ppid, len ? data : &zero, len ? len : 1);
   if (rc == -EAGAIN) {
     dc->st.send_eagain++;
-    dc->want_writable = 1;
-    wgm__schedule(dc);
+    dc->want_writable = 1; /* the next upcall (a SACK freed room) reports it */
     return rc;
   }
   if (rc < 0)
