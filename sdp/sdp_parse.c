@@ -922,33 +922,63 @@ static int do_parse(su_home_t *home, const char *text, size_t len, bool frag,
   if (len > (size_t)1 << 30)
     return sdpdc__fail(err, -EINVAL, SDPDC_E_SYNTAX, "SDP too large");
   /* Sofia-SIP 1.12.11 loops forever on an m= line whose fmt list holds a
-   * non-token byte (found by fuzz/fuzz-sdp): check every m= line against
-   * RFC 4566 before Sofia sees it. */
+   * non-token byte, and has its own ideas about lone CRs (both found by
+   * fuzz/fuzz-sdp). So Sofia only ever sees clean text: lines split at CRLF,
+   * LF or CR, blank lines dropped, each line "<letter>=...", every m= line
+   * RFC 4566 tokens, re-joined with CRLF. */
+  su_home_t *tmp = su_home_new(sizeof(su_home_t));
+  if (!tmp)
+    return SDPDC_NOMEM(err);
+  sdpdc__buf_t b;
+  sdpdc__buf_init(&b, tmp);
+  int rc = 0;
   for (size_t i = 0; i < len;) {
     size_t e = i;
-    while (e < len && text[e] != '\n')
+    while (e < len && text[e] != '\n' && text[e] != '\r')
       e++;
-    size_t t = e;
-    if (t > i && text[t - 1] == '\r')
-      t--;
-    if (t - i >= 2 && text[i] == 'm' && text[i + 1] == '=' && !m_line_ok(text + i + 2, t - i - 2))
-      return sdpdc__fail(err, -EINVAL, SDPDC_E_SYNTAX, "SDP syntax: malformed m= line");
+    if (e > i) {
+      const char *l = text + i;
+      size_t n = e - i;
+      if (n < 2 || l[1] != '=' || l[0] < 'a' || l[0] > 'z') {
+        rc = sdpdc__fail(err, -EINVAL, SDPDC_E_SYNTAX, "SDP syntax: bad line");
+        goto out;
+      }
+      if (l[0] == 'm' && !m_line_ok(l + 2, n - 2)) {
+        rc = sdpdc__fail(err, -EINVAL, SDPDC_E_SYNTAX, "SDP syntax: malformed m= line");
+        goto out;
+      }
+      sdpdc__buf_add(&b, l, n);
+      sdpdc__buf_add(&b, "\r\n", 2);
+    }
+    if (e + 1 < len && text[e] == '\r' && text[e + 1] == '\n')
+      e++;
     i = e + 1;
   }
-  sdp_parser_t *p = sdp_parse(home, text, (issize_t)len, sdp_f_mode_manual | sdp_f_c_missing);
-  if (!p)
-    return SDPDC_NOMEM(err);
+  if (b.oom) {
+    rc = SDPDC_NOMEM(err);
+    goto out;
+  }
+  if (!b.s) {
+    rc = sdpdc__fail(err, -EINVAL, SDPDC_E_SYNTAX, "SDP syntax: empty");
+    goto out;
+  }
+  sdp_parser_t *p = sdp_parse(tmp, b.s, (issize_t)b.len, sdp_f_mode_manual | sdp_f_c_missing);
+  if (!p) {
+    rc = SDPDC_NOMEM(err);
+    goto out;
+  }
   const char *perr = sdp_parsing_error(p);
   sdp_session_t *ss = sdp_session(p);
   if (perr || !ss) {
-    int rc = sdpdc__fail(err, -EINVAL, SDPDC_E_SYNTAX, "SDP syntax: %.120s",
-                         perr ? perr : "empty");
+    rc = sdpdc__fail(err, -EINVAL, SDPDC_E_SYNTAX, "SDP syntax: %.120s", perr ? perr : "empty");
     sdp_parser_free(p);
-    return rc;
+    goto out;
   }
   pctx_t c = {home, frag, err};
-  int rc = build_session(&c, ss, ff, out);
+  rc = build_session(&c, ss, ff, out);
   sdp_parser_free(p);
+out:
+  su_home_unref(tmp);
   return rc;
 }
 

@@ -707,6 +707,17 @@ static void test_parse_errors(void)
             "m= line");
   parse_err("v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=message 1  TCP *\r\n", -EINVAL,
             SDPDC_E_SYNTAX, "m= line");
+  parse_err("v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\n\rm=message 2857 r\";x=1\r\n", -EINVAL,
+            SDPDC_E_SYNTAX, "m= line");
+  parse_err("v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n x=1\r\n", -EINVAL, SDPDC_E_SYNTAX,
+            "bad line");
+  /* lone CR and LF line ends both work */
+  {
+    sdpdc_session_t *cr = parse_ok(h, "v=0\ro=- 0 0 IN IP4 0.0.0.0\rs=-\rt=0 0\r\n\n"
+                                      "m=message 1 TCP/MSRP *\rc=IN IP4 1.2.3.4\n"
+                                      "a=path:msrp://a:1/b;tcp\ra=accept-types:*\r");
+    ASSERT_STR_EQ(cr->media[0].path, "msrp://a:1/b;tcp");
+  }
   {
     sdpdc_session_t *fs;
     sdpdc_error_t fe;
