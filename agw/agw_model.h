@@ -127,6 +127,7 @@ typedef struct agw_term {
   uint32_t thb_timerx_ms;
   int ev_released;      /* bearer-released event armed */
   int tlsfail_notified; /* at most one Notify per armed descriptor */
+  uint64_t thb_next_ms; /* next heartbeat Notify (loop time) */
   /* Signals descriptor */
   int sig_tlsest, sig_tlsest_stream;
   /* TerminationState */
