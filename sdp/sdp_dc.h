@@ -273,9 +273,12 @@ typedef struct sdpdc_session {
  * on DC lines and valid, hash not md2/md5, setup value known, dcmap ids
  * 0..65534 and unique per m-line, max-retr/max-time exclusive, dcsa ids
  * have a dcmap on the same m-line, sctp-port 1..65535, MSRP lines have path
- * and accept-types. Lines with port 0 and OTHER lines are parsed leniently
- * (never an error beyond Sofia's syntax check). setup:holdconn is parsed
- * (rewrites refuse it).
+ * and accept-types. On DC/MSRP lines with port 0 the attribute value rules
+ * still apply but nothing is required (no c=, fingerprint, path needed);
+ * OTHER lines (audio, ...) are never checked beyond syntax. setup:holdconn
+ * is parsed (rewrites refuse it). Every line must be "<letter>=..." and m=
+ * lines RFC 4566 tokens (checked before Sofia, which hangs on some bad m=
+ * lines); CRLF, LF or lone CR line ends; blank lines ignored.
  * Errors: -EINVAL (syntax or rule, err says which), -ENOTSUP (md2/md5 or
  * unknown hash), -ENOMEM, -EINVAL+SDPDC_E_ARG for NULL arguments. */
 int sdpdc_parse(su_home_t *home, const char *text, size_t len, sdpdc_session_t **out,
@@ -440,7 +443,8 @@ int sdpdc_step5_offer(su_home_t *home, const sdpdc_plan_t *plan,
  *   m=application <P2a> <offered proto> webrtc-datachannel / c=<IP2a> /
  *   a=mid (echoed) / a=ice-ufrag, a=ice-pwd, a=candidate (from T1 local, if
  *   the offer had ICE) / a=fingerprint (T1's) / a=setup:<plan role> /
- *   a=connection:new / a=tls-id (T1's, if the offer had one) /
+ *   a=connection:new (existing if the offer said existing: the ALG keeps the
+ *   association, digest 2.3/7.4) / a=tls-id (T1's, if the offer had one) /
  *   a=sctp-port, a=max-message-size (T1's) / then per accepted channel:
  *   a=dcmap (as offered) / a=dcsa:<id> setup:<IMS answer setup, active if
  *   absent> / a=dcsa:<id> <each other IMS answer attribute except setup,

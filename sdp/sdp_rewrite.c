@@ -388,6 +388,8 @@ int sdpdc_step14_answer(su_home_t *home, const sdpdc_plan_t *plan,
     if (om->tls_id)
       m->tls_id = t1->tls_id;
     m->setup = l->answer_setup;
+    if (om->connection == SDPDC_CONNECTION_EXISTING)
+      m->connection = SDPDC_CONNECTION_EXISTING;
     m->dcmaps = su_zalloc(home, n_ok * sizeof *m->dcmaps);
     if (!m->dcmaps)
       return SDPDC_NOMEM(err);

@@ -874,6 +874,10 @@ static void test_dtls_role(void)
   ASSERT_EQ(f.plan->dclines[0].agw_dtls_client, 0);
   ASSERT_NOT_NULL(strstr(f.wic_answer, "a=setup:passive\r\na=connection:new\r\n"));
   su_home_unref(f.h);
+  /* a re-offer on the existing association keeps it */
+  run_figure(&f, step1_with(h, "a=connection:new", "a=connection:existing"), STEP7);
+  ASSERT_NOT_NULL(strstr(f.wic_answer, "a=setup:active\r\na=connection:existing\r\n"));
+  su_home_unref(f.h);
   su_home_unref(h);
 }
 
