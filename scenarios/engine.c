@@ -769,6 +769,11 @@ static int ueb_send_response(struct call *c, const struct scn_step *st)
   }
   free(c->ueb_last_resp[slot]);
   c->ueb_last_resp[slot] = resp;
+  if (body && slot == 0) {
+    free(c->ueb_answer);
+    c->ueb_answer = body;
+    body = NULL;
+  }
   free(body);
   return r;
 }
@@ -1407,6 +1412,15 @@ static void on_channel_open(wgm_dc_t *dc, const wgm_channel_info_t *info)
   out_flush(c);
 }
 
+/* The WIC's own path for channel sid: its offer's a=dcsa:<sid> path:. */
+static void wic_own_path(struct call *c, int sid, char *buf, size_t len)
+{
+  char key[32];
+  snprintf(key, sizeof key, "a=dcsa:%d path:", sid);
+  if (scn_sdp_get(c->wic_invite_body, key, buf, len) != 0)
+    snprintf(buf, len, "%s", c->wic_path);
+}
+
 static void on_dc_message(wgm_dc_t *dc, uint16_t sid, uint32_t ppid, const uint8_t *data,
                           size_t len)
 {
@@ -1423,7 +1437,9 @@ static void on_dc_message(wgm_dc_t *dc, uint16_t sid, uint32_t ppid, const uint8
     e->row = c->nrows;
   if (e->is_request && !c->marks.first_msrp)
     c->marks.first_msrp = now_us();
-  msrp_auto_answer(c, e, -1, sid, c->wic_path);
+  char own[256];
+  wic_own_path(c, sid, own, sizeof own);
+  msrp_auto_answer(c, e, -1, sid, own);
   push_ev(c, SCN_ROLE_WIC, e);
 }
 
@@ -1578,8 +1594,12 @@ static void on_tcp_closed(wgm_tcp_t *t, int err)
   push_simple(c, SCN_ROLE_UEB, EV_TCP_DOWN, i + 1);
 }
 
+/* UE-B's own path for MSRP session idx: the a=path it answered with. */
 static const char *ueb_path_of(struct call *c, int idx)
 {
+  static char buf[256];
+  if (c->ueb_answer && scn_sdp_get_nth(c->ueb_answer, "a=path:", idx, buf, sizeof buf) == 0)
+    return buf;
   return idx == 1 ? c->ueb_path2 : c->ueb_path;
 }
 
@@ -1938,6 +1958,8 @@ static int try_expect(struct call *c, const struct scn_step *st, char *why, size
       else
         match = !e->is_request &&
                 (st->code_class ? e->code / 100 == st->code : e->code == st->code);
+      if (st->channel >= 0 && e->num != st->channel)
+        match = 0;
       consider = match;
       break;
     case SCN_W_DTLS: match = e->kind == EV_DTLS_UP; break;
@@ -2051,7 +2073,8 @@ static int do_send(struct call *c, const struct scn_step *st)
           size = (long)c->remote_max_msg - (long)probe_len - 64;
           c->max_body = size;
         }
-        const char *from = sid == 3 ? c->wic_path2 : c->wic_path;
+        char from[256];
+        wic_own_path(c, sid, from, sizeof from);
         m = msrp_build_send(c, to, from, size, st->text, &len);
         snprintf(via, sizeof via, " (DC %d)", sid);
         if (!m || out_send(c, -1, sid, m, len) < 0) {
@@ -2073,6 +2096,18 @@ static int do_send(struct call *c, const struct scn_step *st)
         if (!c->tcp[idx]) {
           step_fail(c, "UE-B send MSRP: no TCP connection (use \"UE-B connect\" first)");
           return -1;
+        }
+        if (st->size == -2) {
+          /* size=max: the largest body whose message fits the WIC (its
+           * offer's a=max-message-size) */
+          char mms[32] = "";
+          size_t probe_len;
+          scn_sdp_get(c->wic_invite_body, "a=max-message-size:", mms, sizeof mms);
+          char *probe = msrp_build_send(c, to, ueb_path_of(c, idx), 0, NULL, &probe_len);
+          free(probe);
+          c->msrp_seq--;
+          size = (mms[0] ? atol(mms) : 65536) - (long)probe_len - 64;
+          c->max_body = size;
         }
         m = msrp_build_send(c, to, ueb_path_of(c, idx), size, st->text, &len);
         if (!m || out_send(c, idx, 0, m, len) < 0) {
@@ -2388,6 +2423,7 @@ void call_free(struct call *c)
   }
   free(c->ueb_routes);
   free(c->ueb_offer);
+  free(c->ueb_answer);
   free(c->ueb_2xx);
   free(c->ueb_bye);
   c->next = s->dead;

@@ -566,6 +566,10 @@ static int parse_option(struct pstate *p, struct scn_step *st, const char *t, in
     *rc = check_vars(p, v);
     return 1;
   }
+  if (st->what == SCN_W_MSRP && KEY("size") && strcasecmp(v, "max") == 0) {
+    st->size = -2; /* the largest body that fits the peer's max-message-size */
+    return 1;
+  }
   if (st->what == SCN_W_MSRP && (KEY("size") || KEY("count"))) {
     char *e;
     long x = strtol(v, &e, 10);

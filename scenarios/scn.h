@@ -84,7 +84,7 @@ struct scn_step {
   char *to;            /* send <code> to=METHOD: which request to answer */
   char **headers;      /* send: extra "Name: value" lines (may contain vars) */
   size_t nheaders;
-  long size;           /* MSRP body size in bytes (-1 = any / default) */
+  long size;           /* MSRP body size in bytes (-1 = any / default, -2 = "max") */
   long count;          /* MSRP messages (default 1) */
   int channel;         /* WIC: data channel id (-1 = the first); UE-B: m-line 1.. */
   int dcep;            /* open channel ... dcep */

@@ -169,6 +169,7 @@ struct call {
   char *ueb_routes;
   uint32_t ueb_cseq;
   char *ueb_offer;          /* SDP of the INVITE received */
+  char *ueb_answer;         /* SDP UE-B answered with */
   char *ueb_2xx;            /* INVITE final response, retransmitted until ACK */
   uv_timer_t ueb_rtx;
   int ueb_rtx_live, ueb_rtx_n;
