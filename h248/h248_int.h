@@ -1,0 +1,55 @@
+/* h248_int.h -- private to libwgh248: token table, arena, shared scanners. */
+#ifndef WG_H248_INT_H
+#define WG_H248_INT_H
+
+#include "h248/h248.h"
+
+/* Tokens of Annex B.2 that the codec knows (long and compact spelling). */
+enum h248_tok {
+  TK_NONE = 0,
+  TK_ADD, TK_AUDIT, TK_AUDITCAP, TK_AUDITVALUE, TK_AUTH, TK_BRIEF, TK_BUFFER,
+  TK_CONTEXT, TK_CONTEXTAUDIT, TK_CONTEXTATTR, TK_DIGITMAP, TK_DISCONNECTED, TK_DELAY,
+  TK_DURATION, TK_EMBED, TK_EMERGENCY, TK_EMERGENCYOFF, TK_ERROR, TK_EVENTBUFFER,
+  TK_EVENTS, TK_FAILOVER, TK_FORCED, TK_GRACEFUL, TK_HANDOFF, TK_IEPS, TK_IMMACK,
+  TK_INACTIVE, TK_INSERVICE, TK_INTBYEVENT, TK_INTBYSIGDESCR, TK_ITERATION,
+  TK_KEEPACTIVE, TK_LOCAL, TK_LOCALCONTROL, TK_LOCKSTEP, TK_LOOPBACK, TK_MEDIA,
+  TK_MEGACO, TK_METHOD, TK_MGCIDTOTRY, TK_MODE, TK_MODIFY, TK_MODEM, TK_MOVE, TK_MTP,
+  TK_MUX, TK_NOTIFY, TK_NOTIFYCOMPLETION, TK_OBSERVEDEVENTS, TK_OFF, TK_ON, TK_ONOFF,
+  TK_OTHERREASON, TK_OUTOFSERVICE, TK_PACKAGES, TK_PENDING, TK_PRIORITY, TK_PROFILE,
+  TK_REASON, TK_RECVONLY, TK_REPLY, TK_REMOTE, TK_RESERVEDGROUP, TK_RESERVEDVALUE,
+  TK_RESPONSEACK, TK_RESTART, TK_SEGMENTREPLY, TK_SENDONLY, TK_SENDRECV, TK_SERVICES,
+  TK_SERVICESTATES, TK_SERVICECHANGE, TK_SCADDRESS, TK_SIGNALLIST, TK_SIGNALS,
+  TK_SIGNALTYPE, TK_STATISTICS, TK_STREAM, TK_SUBTRACT, TK_TERMSTATE, TK_TEST,
+  TK_TIMEOUT, TK_TOPOLOGY, TK_TRANSACTION, TK_VERSION,
+  TK_COUNT_
+};
+
+/* Token id of text[0..n) (case-insensitive, long or compact), or TK_NONE. */
+int h248__tok(const char *text, size_t n);
+const char *h248__tok_long(int tk);
+const char *h248__tok_short(int tk);
+
+/* Arena: chunks freed together. */
+typedef struct h248__arena h248__arena_t;
+h248__arena_t *h248__arena_new(void);
+void h248__arena_free(h248__arena_t *a);
+void *h248__arena_alloc(h248__arena_t *a, size_t size); /* zeroed, 16-aligned */
+
+/* Scan a mId at text[0..n): returns the number of bytes it spans (> 0) and
+ * fills *mid (strings allocated in msg when msg is non-NULL), or 0 when the
+ * text does not start with a valid mId. */
+size_t h248__scan_mid(const char *text, size_t n, h248_msg_t *msg, h248_mid_t *mid);
+
+/* Character classes of Annex B. */
+int h248__is_safe(int c);      /* SafeChar */
+int h248__is_name(int c);      /* ALPHA / DIGIT / "_" / "/" / "*" (pkgdName, tokens) */
+int h248__is_tidchar(int c);   /* characters of a termination id / device name */
+int h248__is_qchar(int c);     /* inside a quotedString */
+
+/* Validation used by the encoder. */
+int h248__valid_pkgd(const char *s);   /* pkg/item, pkg/ *, * / * */
+int h248__valid_pname(const char *s);  /* a parameter name (NAME or pkgdName) */
+int h248__valid_tid(const char *s);
+int h248__valid_timestamp(const char *s);
+
+#endif /* WG_H248_INT_H */

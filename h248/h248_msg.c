@@ -1,0 +1,997 @@
+/* h248_msg.c -- message model: arena, tokens, builders, lookups. */
+#include "config.h"
+#include "h248/h248_int.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* ------------------------------------------------------------------ tokens */
+
+static const struct {
+  int tk;
+  const char *lng, *shrt;
+} toks[] = {
+  {TK_ADD, "Add", "A"},
+  {TK_AUDIT, "Audit", "AT"},
+  {TK_AUDITCAP, "AuditCapability", "AC"},
+  {TK_AUDITVALUE, "AuditValue", "AV"},
+  {TK_AUTH, "Authentication", "AU"},
+  {TK_BRIEF, "Brief", "BR"},
+  {TK_BUFFER, "Buffer", "BF"},
+  {TK_CONTEXT, "Context", "C"},
+  {TK_CONTEXTAUDIT, "ContextAudit", "CA"},
+  {TK_CONTEXTATTR, "ContextAttr", "CT"},
+  {TK_DIGITMAP, "DigitMap", "DM"},
+  {TK_DISCONNECTED, "Disconnected", "DC"},
+  {TK_DELAY, "Delay", "DL"},
+  {TK_DURATION, "Duration", "DR"},
+  {TK_EMBED, "Embed", "EM"},
+  {TK_EMERGENCY, "Emergency", "EG"},
+  {TK_EMERGENCYOFF, "EmergencyOff", "EGO"},
+  {TK_ERROR, "Error", "ER"},
+  {TK_EVENTBUFFER, "EventBuffer", "EB"},
+  {TK_EVENTS, "Events", "E"},
+  {TK_FAILOVER, "Failover", "FL"},
+  {TK_FORCED, "Forced", "FO"},
+  {TK_GRACEFUL, "Graceful", "GR"},
+  {TK_HANDOFF, "HandOff", "HO"},
+  {TK_IEPS, "IEPSCall", "IEPS"},
+  {TK_IMMACK, "ImmAckRequired", "IA"},
+  {TK_INACTIVE, "Inactive", "IN"},
+  {TK_INSERVICE, "InService", "IV"},
+  {TK_INTBYEVENT, "IntByEvent", "IBE"},
+  {TK_INTBYSIGDESCR, "IntBySigDescr", "IBS"},
+  {TK_ITERATION, "Iteration", "IT"},
+  {TK_KEEPACTIVE, "KeepActive", "KA"},
+  {TK_LOCAL, "Local", "L"},
+  {TK_LOCALCONTROL, "LocalControl", "O"},
+  {TK_LOCKSTEP, "LockStep", "SP"},
+  {TK_LOOPBACK, "Loopback", "LB"},
+  {TK_MEDIA, "Media", "M"},
+  {TK_MEGACO, "MEGACO", "!"},
+  {TK_METHOD, "Method", "MT"},
+  {TK_MGCIDTOTRY, "MgcIdToTry", "MG"},
+  {TK_MODE, "Mode", "MO"},
+  {TK_MODIFY, "Modify", "MF"},
+  {TK_MODEM, "Modem", "MD"},
+  {TK_MOVE, "Move", "MV"},
+  {TK_MTP, "MTP", "MTP"},
+  {TK_MUX, "Mux", "MX"},
+  {TK_NOTIFY, "Notify", "N"},
+  {TK_NOTIFYCOMPLETION, "NotifyCompletion", "NC"},
+  {TK_OBSERVEDEVENTS, "ObservedEvents", "OE"},
+  {TK_OFF, "OFF", "OFF"},
+  {TK_ON, "ON", "ON"},
+  {TK_ONOFF, "OnOff", "OO"},
+  {TK_OTHERREASON, "OtherReason", "OR"},
+  {TK_OUTOFSERVICE, "OutOfService", "OS"},
+  {TK_PACKAGES, "Packages", "PG"},
+  {TK_PENDING, "Pending", "PN"},
+  {TK_PRIORITY, "Priority", "PR"},
+  {TK_PROFILE, "Profile", "PF"},
+  {TK_REASON, "Reason", "RE"},
+  {TK_RECVONLY, "ReceiveOnly", "RC"},
+  {TK_REPLY, "Reply", "P"},
+  {TK_REMOTE, "Remote", "R"},
+  {TK_RESERVEDGROUP, "ReservedGroup", "RG"},
+  {TK_RESERVEDVALUE, "ReservedValue", "RV"},
+  {TK_RESPONSEACK, "TransactionResponseAck", "K"},
+  {TK_RESTART, "Restart", "RS"},
+  {TK_SEGMENTREPLY, "Segment", "SM"},
+  {TK_SENDONLY, "SendOnly", "SO"},
+  {TK_SENDRECV, "SendReceive", "SR"},
+  {TK_SERVICES, "Services", "SV"},
+  {TK_SERVICESTATES, "ServiceStates", "SI"},
+  {TK_SERVICECHANGE, "ServiceChange", "SC"},
+  {TK_SCADDRESS, "ServiceChangeAddress", "AD"},
+  {TK_SIGNALLIST, "SignalList", "SL"},
+  {TK_SIGNALS, "Signals", "SG"},
+  {TK_SIGNALTYPE, "SignalType", "SY"},
+  {TK_STATISTICS, "Statistics", "SA"},
+  {TK_STREAM, "Stream", "ST"},
+  {TK_SUBTRACT, "Subtract", "S"},
+  {TK_TERMSTATE, "TerminationState", "TS"},
+  {TK_TEST, "Test", "TE"},
+  {TK_TIMEOUT, "TimeOut", "TO"},
+  {TK_TOPOLOGY, "Topology", "TP"},
+  {TK_TRANSACTION, "Transaction", "T"},
+  {TK_VERSION, "Version", "V"},
+};
+
+static int ieq(const char *a, size_t n, const char *b)
+{
+  return strlen(b) == n && strncasecmp(a, b, n) == 0;
+}
+
+int h248__tok(const char *text, size_t n)
+{
+  for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++)
+    if (ieq(text, n, toks[i].lng) || ieq(text, n, toks[i].shrt))
+      return toks[i].tk;
+  return TK_NONE;
+}
+
+const char *h248__tok_long(int tk)
+{
+  for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++)
+    if (toks[i].tk == tk)
+      return toks[i].lng;
+  return "?";
+}
+
+const char *h248__tok_short(int tk)
+{
+  for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++)
+    if (toks[i].tk == tk)
+      return toks[i].shrt;
+  return "?";
+}
+
+/* ------------------------------------------------------------------- arena */
+
+typedef struct chunk {
+  struct chunk *next;
+  size_t used, size;
+  _Alignas(16) unsigned char data[];
+} chunk_t;
+
+struct h248__arena {
+  chunk_t *head;
+};
+
+#define CHUNK_SIZE 4000
+
+h248__arena_t *h248__arena_new(void)
+{
+  return calloc(1, sizeof(h248__arena_t));
+}
+
+void h248__arena_free(h248__arena_t *a)
+{
+  if (!a)
+    return;
+  chunk_t *c = a->head;
+  while (c) {
+    chunk_t *n = c->next;
+    free(c);
+    c = n;
+  }
+  free(a);
+}
+
+void *h248__arena_alloc(h248__arena_t *a, size_t size)
+{
+  size = (size + 15) & ~(size_t)15;
+  if (size == 0)
+    size = 16;
+  chunk_t *c = a->head;
+  if (!c || c->size - c->used < size) {
+    size_t cs = size > CHUNK_SIZE ? size : CHUNK_SIZE;
+    chunk_t *n = malloc(sizeof(chunk_t) + cs);
+    if (!n)
+      return NULL;
+    n->used = 0;
+    n->size = cs;
+    if (c && size > CHUNK_SIZE) {
+      /* keep the partly used chunk in front for the small allocations */
+      n->next = c->next;
+      c->next = n;
+    } else {
+      n->next = c;
+      a->head = n;
+    }
+    c = n;
+  }
+  void *p = c->data + c->used;
+  c->used += size;
+  memset(p, 0, size);
+  return p;
+}
+
+/* ----------------------------------------------------------------- message */
+
+h248_msg_t *h248_msg_new(void)
+{
+  h248__arena_t *a = h248__arena_new();
+  if (!a)
+    return NULL;
+  h248_msg_t *m = h248__arena_alloc(a, sizeof *m);
+  if (!m) {
+    h248__arena_free(a);
+    return NULL;
+  }
+  m->arena_ = a;
+  m->refs_ = 1;
+  m->version = H248_IQ_VERSION;
+  m->mid.kind = H248_MID_IP4;
+  m->mid.name = h248_strdup(m, "0.0.0.0");
+  if (!m->mid.name) {
+    h248__arena_free(a);
+    return NULL;
+  }
+  return m;
+}
+
+h248_msg_t *h248_msg_ref(h248_msg_t *msg)
+{
+  if (msg)
+    msg->refs_++;
+  return msg;
+}
+
+void h248_msg_free(h248_msg_t *msg)
+{
+  if (!msg || --msg->refs_ > 0)
+    return;
+  h248__arena_free(msg->arena_);
+}
+
+void *h248_alloc(h248_msg_t *msg, size_t size)
+{
+  return h248__arena_alloc(msg->arena_, size);
+}
+
+char *h248_strndup(h248_msg_t *msg, const char *s, size_t n)
+{
+  if (!s)
+    return NULL;
+  char *d = h248__arena_alloc(msg->arena_, n + 1);
+  if (!d)
+    return NULL;
+  memcpy(d, s, n);
+  d[n] = '\0';
+  return d;
+}
+
+char *h248_strdup(h248_msg_t *msg, const char *s)
+{
+  return s ? h248_strndup(msg, s, strlen(s)) : NULL;
+}
+
+int h248_msg_set_mid(h248_msg_t *msg, h248_mid_kind_t kind, const char *name, uint16_t port)
+{
+  if (!msg || !name || !*name)
+    return -EINVAL;
+  char *n = h248_strdup(msg, name);
+  if (!n)
+    return -ENOMEM;
+  msg->mid.kind = kind;
+  msg->mid.name = n;
+  msg->mid.port = port;
+  return 0;
+}
+
+int h248_msg_parse_mid(h248_msg_t *msg, const char *text)
+{
+  if (!msg || !text)
+    return -EINVAL;
+  h248_mid_t mid;
+  size_t n = strlen(text);
+  size_t used = h248__scan_mid(text, n, msg, &mid);
+  if (used == 0 || used != n)
+    return -EINVAL;
+  if (!mid.name)
+    return -ENOMEM;
+  msg->mid = mid;
+  return 0;
+}
+
+size_t h248_msg_ntrans(const h248_msg_t *msg)
+{
+  size_t n = 0;
+  for (const h248_trans_t *t = msg ? msg->trans : NULL; t; t = t->next)
+    n++;
+  return n;
+}
+
+/* ------------------------------------------------------- character classes */
+
+int h248__is_safe(int c)
+{
+  return isalnum(c) || (c && strchr("+-&!_/'?@^`~*$\\()%|.", c));
+}
+
+int h248__is_name(int c)
+{
+  return isalnum(c) || c == '_' || c == '/' || c == '*';
+}
+
+int h248__is_tidchar(int c)
+{
+  return isalnum(c) || (c && strchr("_/*$@.-", c));
+}
+
+int h248__is_qchar(int c)
+{
+  /* SafeChar / RestChar / WSP, plus octets >= 0x80 (UTF-8 text) */
+  return c == ' ' || c == '\t' || (c >= 0x21 && c <= 0x7e && c != '"') || c >= 0x80;
+}
+
+static int is_name_part(const char *s, size_t n)
+{
+  if (n == 1 && s[0] == '*')
+    return 1;
+  if (n == 0 || n > 64 || !isalpha((unsigned char)s[0]))
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+      return 0;
+  return 1;
+}
+
+int h248__valid_pkgd(const char *s)
+{
+  const char *sl = strchr(s, '/');
+  if (!sl || strchr(sl + 1, '/'))
+    return 0;
+  if (!is_name_part(s, (size_t)(sl - s)) || !is_name_part(sl + 1, strlen(sl + 1)))
+    return 0;
+  if (s[0] == '*' && sl[1] != '*')
+    return 0;
+  return 1;
+}
+
+int h248__valid_pname(const char *s)
+{
+  if (strchr(s, '/'))
+    return h248__valid_pkgd(s);
+  return is_name_part(s, strlen(s)) && s[0] != '*';
+}
+
+int h248__valid_tid(const char *s)
+{
+  size_t n = strlen(s);
+  if (n == 0 || n > 256)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!h248__is_tidchar((unsigned char)s[i]))
+      return 0;
+  return 1;
+}
+
+int h248__valid_timestamp(const char *s)
+{
+  if (strlen(s) != 17)
+    return 0;
+  for (int i = 0; i < 17; i++) {
+    if (i == 8) {
+      if (s[i] != 'T' && s[i] != 't')
+        return 0;
+    } else if (!isdigit((unsigned char)s[i]))
+      return 0;
+  }
+  return 1;
+}
+
+/* --------------------------------------------------------------------- mId */
+
+static size_t scan_port(const char *t, size_t n, size_t i, uint16_t *port, int *bad)
+{
+  *port = 0;
+  if (i < n && t[i] == ':' && i + 1 < n && isdigit((unsigned char)t[i + 1])) {
+    unsigned long v = 0;
+    size_t j = i + 1, k = 0;
+    while (j < n && isdigit((unsigned char)t[j]) && k < 6) {
+      v = v * 10 + (unsigned)(t[j] - '0');
+      j++;
+      k++;
+    }
+    if (v > 65535 || k > 5 || (j < n && isdigit((unsigned char)t[j]))) {
+      *bad = 1;
+      return i;
+    }
+    *port = (uint16_t)v;
+    return j;
+  }
+  return i;
+}
+
+size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
+{
+  memset(mid, 0, sizeof *mid);
+  if (n == 0)
+    return 0;
+  size_t i = 0;
+  int bad = 0;
+  if (t[0] == '[') {
+    size_t j = 1;
+    while (j < n && j < 64 && (isxdigit((unsigned char)t[j]) || t[j] == '.' || t[j] == ':'))
+      j++;
+    if (j >= n || t[j] != ']' || j == 1)
+      return 0;
+    char addr[64];
+    memcpy(addr, t + 1, j - 1);
+    addr[j - 1] = '\0';
+    unsigned char bin[16];
+    if (inet_pton(AF_INET, addr, bin) == 1)
+      mid->kind = H248_MID_IP4;
+    else if (inet_pton(AF_INET6, addr, bin) == 1)
+      mid->kind = H248_MID_IP6;
+    else
+      return 0;
+    i = scan_port(t, n, j + 1, &mid->port, &bad);
+    if (bad)
+      return 0;
+    if (msg)
+      mid->name = h248_strndup(msg, t + 1, j - 1);
+    return i;
+  }
+  if (t[0] == '<') {
+    size_t j = 1;
+    if (j >= n || !isalnum((unsigned char)t[j]))
+      return 0;
+    while (j < n && j < 66 && (isalnum((unsigned char)t[j]) || t[j] == '-' || t[j] == '.'))
+      j++;
+    if (j >= n || t[j] != '>')
+      return 0;
+    mid->kind = H248_MID_DOMAIN;
+    i = scan_port(t, n, j + 1, &mid->port, &bad);
+    if (bad)
+      return 0;
+    if (msg)
+      mid->name = h248_strndup(msg, t + 1, j - 1);
+    return i;
+  }
+  if (n >= 4 && strncasecmp(t, "MTP", 3) == 0 && t[3] == '{') {
+    size_t j = 4;
+    while (j < n && isxdigit((unsigned char)t[j]))
+      j++;
+    if (j >= n || t[j] != '}' || j - 4 < 4 || j - 4 > 8)
+      return 0;
+    mid->kind = H248_MID_MTP;
+    if (msg)
+      mid->name = h248_strndup(msg, t + 4, j - 4);
+    return j + 1;
+  }
+  /* deviceName = pathNAME: starts with a letter (or "*") */
+  if (!isalpha((unsigned char)t[0]) && t[0] != '*')
+    return 0;
+  size_t j = 0;
+  while (j < n && j < 256 && h248__is_tidchar((unsigned char)t[j]))
+    j++;
+  mid->kind = H248_MID_DEVICE;
+  if (msg)
+    mid->name = h248_strndup(msg, t, j);
+  return j;
+}
+
+/* ---------------------------------------------------------------- builders */
+
+#define NEW(msg, T) ((T *)h248__arena_alloc((msg)->arena_, sizeof(T)))
+#define APPEND(head, node)                                                         \
+  do {                                                                             \
+    __typeof__(node) *pp_ = &(head);                                               \
+    while (*pp_)                                                                   \
+      pp_ = &(*pp_)->next;                                                         \
+    *pp_ = (node);                                                                 \
+  } while (0)
+
+h248_ctx_id_t h248_ctx_num(uint32_t id) { return (h248_ctx_id_t){H248_CTX_ID, id}; }
+h248_ctx_id_t h248_ctx_choose(void) { return (h248_ctx_id_t){H248_CTX_CHOOSE, 0}; }
+h248_ctx_id_t h248_ctx_null(void) { return (h248_ctx_id_t){H248_CTX_NULL, 0}; }
+h248_ctx_id_t h248_ctx_all(void) { return (h248_ctx_id_t){H248_CTX_ALL, 0}; }
+
+static h248_trans_t *add_trans(h248_msg_t *msg, h248_trans_type_t type, uint32_t id)
+{
+  h248_trans_t *t = NEW(msg, h248_trans_t);
+  if (!t)
+    return NULL;
+  t->type = type;
+  t->id = id;
+  APPEND(msg->trans, t);
+  return t;
+}
+
+h248_trans_t *h248_add_request(h248_msg_t *msg, uint32_t id)
+{
+  return add_trans(msg, H248_TRANS_REQUEST, id);
+}
+
+h248_trans_t *h248_add_reply(h248_msg_t *msg, uint32_t id)
+{
+  return add_trans(msg, H248_TRANS_REPLY, id);
+}
+
+h248_trans_t *h248_add_pending(h248_msg_t *msg, uint32_t id)
+{
+  return add_trans(msg, H248_TRANS_PENDING, id);
+}
+
+h248_trans_t *h248_add_ack(h248_msg_t *msg, uint32_t first, uint32_t last)
+{
+  if (first > last)
+    return NULL;
+  h248_trans_t *t = msg->trans;
+  while (t && t->type != H248_TRANS_ACK)
+    t = t->next;
+  if (!t && !(t = add_trans(msg, H248_TRANS_ACK, 0)))
+    return NULL;
+  h248_ack_range_t *r = h248__arena_alloc(msg->arena_, (t->nacks + 1) * sizeof *r);
+  if (!r)
+    return NULL;
+  if (t->nacks)
+    memcpy(r, t->acks, t->nacks * sizeof *r);
+  r[t->nacks].first = first;
+  r[t->nacks].last = last;
+  t->acks = r;
+  t->nacks++;
+  return t;
+}
+
+h248_action_t *h248_add_action(h248_msg_t *msg, h248_trans_t *t, h248_ctx_id_t ctx)
+{
+  h248_action_t *a = NEW(msg, h248_action_t);
+  if (!a)
+    return NULL;
+  a->ctx = ctx;
+  a->priority = -1;
+  a->emergency = H248_FLAG_UNSET;
+  APPEND(t->actions, a);
+  return a;
+}
+
+h248_cmd_t *h248_add_cmd(h248_msg_t *msg, h248_action_t *a, h248_cmd_type_t type,
+                         const char *tid)
+{
+  h248_cmd_t *c = NEW(msg, h248_cmd_t);
+  if (!c || !tid)
+    return NULL;
+  c->type = type;
+  c->tid = h248__arena_alloc(msg->arena_, sizeof(char *));
+  if (!c->tid || !(c->tid[0] = h248_strdup(msg, tid)))
+    return NULL;
+  c->ntid = 1;
+  APPEND(a->cmds, c);
+  return c;
+}
+
+h248_media_t *h248_cmd_media(h248_msg_t *msg, h248_cmd_t *cmd)
+{
+  if (!cmd->media)
+    cmd->media = NEW(msg, h248_media_t);
+  return cmd->media;
+}
+
+h248_stream_t *h248_add_stream(h248_msg_t *msg, h248_cmd_t *cmd, uint16_t id)
+{
+  h248_media_t *m = h248_cmd_media(msg, cmd);
+  if (!m)
+    return NULL;
+  h248_stream_t *s = h248_cmd_stream(cmd, id);
+  if (s)
+    return s;
+  s = NEW(msg, h248_stream_t);
+  if (!s)
+    return NULL;
+  s->id = id;
+  APPEND(m->streams, s);
+  return s;
+}
+
+int h248_stream_set_local(h248_msg_t *msg, h248_stream_t *s, const char *sdp)
+{
+  if (!sdp) {
+    s->local = NULL;
+    return 0;
+  }
+  char *d = h248_strdup(msg, sdp);
+  if (!d)
+    return -ENOMEM;
+  s->local = d;
+  return 0;
+}
+
+int h248_stream_set_remote(h248_msg_t *msg, h248_stream_t *s, const char *sdp)
+{
+  if (!sdp) {
+    s->remote = NULL;
+    return 0;
+  }
+  char *d = h248_strdup(msg, sdp);
+  if (!d)
+    return -ENOMEM;
+  s->remote = d;
+  return 0;
+}
+
+h248_local_control_t *h248_stream_lc(h248_msg_t *msg, h248_stream_t *s)
+{
+  if (!s->lc) {
+    s->lc = NEW(msg, h248_local_control_t);
+    if (s->lc) {
+      s->lc->reserve_group = H248_FLAG_UNSET;
+      s->lc->reserve_value = H248_FLAG_UNSET;
+    }
+  }
+  return s->lc;
+}
+
+int h248_stream_set_mode(h248_msg_t *msg, h248_stream_t *s, h248_mode_t mode)
+{
+  h248_local_control_t *lc = h248_stream_lc(msg, s);
+  if (!lc)
+    return -ENOMEM;
+  lc->mode = mode;
+  return 0;
+}
+
+static int value_needs_quotes(const char *s)
+{
+  if (!*s)
+    return 1;
+  for (; *s; s++)
+    if (!h248__is_safe((unsigned char)*s))
+      return 1;
+  return 0;
+}
+
+h248_prop_t *h248_prop_add_multi(h248_msg_t *msg, h248_prop_t **list, const char *name,
+                                 h248_vkind_t kind, const char *const *values, size_t n,
+                                 int quoted)
+{
+  if (!name || (kind == H248_VAL_RANGE && n != 2) || (kind == H248_VAL_SINGLE && n != 1) ||
+      (kind != H248_VAL_NONE && n == 0))
+    return NULL;
+  h248_prop_t *p = NEW(msg, h248_prop_t);
+  if (!p || !(p->name = h248_strdup(msg, name)))
+    return NULL;
+  p->kind = kind;
+  if (kind != H248_VAL_NONE) {
+    p->v = h248__arena_alloc(msg->arena_, n * sizeof *p->v);
+    if (!p->v)
+      return NULL;
+    for (size_t i = 0; i < n; i++) {
+      if (!values[i] || !(p->v[i].str = h248_strdup(msg, values[i])))
+        return NULL;
+      p->v[i].quoted = quoted || value_needs_quotes(values[i]);
+    }
+    p->n = n;
+  }
+  APPEND(*list, p);
+  return p;
+}
+
+h248_prop_t *h248_prop_add(h248_msg_t *msg, h248_prop_t **list, const char *name,
+                           const char *value)
+{
+  if (!value)
+    return h248_prop_add_multi(msg, list, name, H248_VAL_NONE, NULL, 0, 0);
+  return h248_prop_add_multi(msg, list, name, H248_VAL_SINGLE, &value, 1, 0);
+}
+
+h248_prop_t *h248_prop_add_uint(h248_msg_t *msg, h248_prop_t **list, const char *name,
+                                uint64_t value)
+{
+  char buf[24];
+  snprintf(buf, sizeof buf, "%llu", (unsigned long long)value);
+  return h248_prop_add(msg, list, name, buf);
+}
+
+h248_prop_t *h248_stream_add_prop(h248_msg_t *msg, h248_stream_t *s, const char *name,
+                                  const char *value)
+{
+  h248_local_control_t *lc = h248_stream_lc(msg, s);
+  return lc ? h248_prop_add(msg, &lc->props, name, value) : NULL;
+}
+
+h248_prop_t *h248_cmd_add_ts_prop(h248_msg_t *msg, h248_cmd_t *cmd, const char *name,
+                                  const char *value)
+{
+  h248_media_t *m = h248_cmd_media(msg, cmd);
+  if (!m)
+    return NULL;
+  if (!m->ts && !(m->ts = NEW(msg, h248_term_state_t)))
+    return NULL;
+  return h248_prop_add(msg, &m->ts->props, name, value);
+}
+
+h248_events_t *h248_cmd_set_events(h248_msg_t *msg, h248_cmd_t *cmd, uint32_t request_id)
+{
+  h248_events_t *e = NEW(msg, h248_events_t);
+  if (!e)
+    return NULL;
+  e->has_request_id = 1;
+  e->request_id = request_id;
+  cmd->events = e;
+  return e;
+}
+
+h248_event_t *h248_events_add(h248_msg_t *msg, h248_events_t *ev, const char *name,
+                              uint16_t stream)
+{
+  h248_event_t *e = NEW(msg, h248_event_t);
+  if (!e || !name || !(e->name = h248_strdup(msg, name)))
+    return NULL;
+  e->stream = stream;
+  APPEND(ev->events, e);
+  return e;
+}
+
+h248_signals_t *h248_cmd_signals(h248_msg_t *msg, h248_cmd_t *cmd)
+{
+  if (!cmd->signals)
+    cmd->signals = NEW(msg, h248_signals_t);
+  return cmd->signals;
+}
+
+h248_signal_t *h248_cmd_add_signal(h248_msg_t *msg, h248_cmd_t *cmd, const char *name,
+                                   uint16_t stream)
+{
+  h248_signals_t *sg = h248_cmd_signals(msg, cmd);
+  if (!sg || !name)
+    return NULL;
+  h248_signal_t *s = NEW(msg, h248_signal_t);
+  if (!s || !(s->name = h248_strdup(msg, name)))
+    return NULL;
+  s->stream = stream;
+  APPEND(sg->signals, s);
+  return s;
+}
+
+h248_observed_t *h248_cmd_set_observed(h248_msg_t *msg, h248_cmd_t *cmd, uint32_t request_id)
+{
+  h248_observed_t *o = NEW(msg, h248_observed_t);
+  if (!o)
+    return NULL;
+  o->request_id = request_id;
+  cmd->observed = o;
+  return o;
+}
+
+h248_event_t *h248_observed_add(h248_msg_t *msg, h248_observed_t *obs, const char *timestamp,
+                                const char *name, uint16_t stream)
+{
+  h248_event_t *e = NEW(msg, h248_event_t);
+  if (!e || !name || !(e->name = h248_strdup(msg, name)))
+    return NULL;
+  if (timestamp && !(e->timestamp = h248_strdup(msg, timestamp)))
+    return NULL;
+  e->stream = stream;
+  APPEND(obs->events, e);
+  return e;
+}
+
+char *h248_timestamp(int64_t unix_sec, unsigned hundredths, char out[18])
+{
+  time_t t = (time_t)unix_sec;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char tmp[80];
+  snprintf(tmp, sizeof tmp, "%04d%02d%02dT%02d%02d%02d%02u", (tm.tm_year + 1900) % 10000,
+           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, hundredths % 100);
+  memcpy(out, tmp, 17);
+  out[17] = '\0';
+  return out;
+}
+
+h248_audit_t *h248_cmd_audit(h248_msg_t *msg, h248_cmd_t *cmd)
+{
+  if (!cmd->audit)
+    cmd->audit = NEW(msg, h248_audit_t);
+  return cmd->audit;
+}
+
+int h248_audit_add(h248_msg_t *msg, h248_audit_t *au, const char *item)
+{
+  if (!item)
+    return -EINVAL;
+  char **v = h248__arena_alloc(msg->arena_, (au->n + 1) * sizeof *v);
+  if (!v)
+    return -ENOMEM;
+  if (au->n)
+    memcpy(v, au->items, au->n * sizeof *v);
+  int tk = h248__tok(item, strlen(item));
+  v[au->n] = h248_strdup(msg, tk ? h248__tok_long(tk) : item);
+  if (!v[au->n])
+    return -ENOMEM;
+  au->items = v;
+  au->n++;
+  return 0;
+}
+
+h248_prop_t *h248_cmd_add_stat(h248_msg_t *msg, h248_cmd_t *cmd, const char *name,
+                               uint64_t value)
+{
+  cmd->has_stats = 1;
+  return h248_prop_add_uint(msg, &cmd->stats, name, value);
+}
+
+h248_service_change_t *h248_cmd_svc(h248_msg_t *msg, h248_cmd_t *cmd, const char *method,
+                                    const char *reason)
+{
+  if (!cmd->svc && !(cmd->svc = NEW(msg, h248_service_change_t)))
+    return NULL;
+  if (method && !(cmd->svc->method = h248_strdup(msg, method)))
+    return NULL;
+  if (reason && !(cmd->svc->reason = h248_strdup(msg, reason)))
+    return NULL;
+  return cmd->svc;
+}
+
+/* Error texts travel as quotedString: no '"', no control characters. */
+static h248_error_t *mk_error(h248_msg_t *msg, int code, const char *text)
+{
+  h248_error_t *e = NEW(msg, h248_error_t);
+  if (!e)
+    return NULL;
+  e->code = (uint16_t)(code < 0 ? 0 : code > 9999 ? 9999 : code);
+  if (text) {
+    char *t = h248_strdup(msg, text);
+    if (!t)
+      return NULL;
+    for (char *p = t; *p; p++)
+      if (*p == '"')
+        *p = '\'';
+      else if (!h248__is_qchar((unsigned char)*p))
+        *p = ' ';
+    e->text = t;
+  }
+  return e;
+}
+
+int h248_msg_set_error(h248_msg_t *msg, int code, const char *text)
+{
+  return (msg->error = mk_error(msg, code, text)) ? 0 : -ENOMEM;
+}
+
+int h248_trans_set_error(h248_msg_t *msg, h248_trans_t *t, int code, const char *text)
+{
+  return (t->error = mk_error(msg, code, text)) ? 0 : -ENOMEM;
+}
+
+int h248_action_set_error(h248_msg_t *msg, h248_action_t *a, int code, const char *text)
+{
+  return (a->error = mk_error(msg, code, text)) ? 0 : -ENOMEM;
+}
+
+int h248_cmd_set_error(h248_msg_t *msg, h248_cmd_t *cmd, int code, const char *text)
+{
+  return (cmd->error = mk_error(msg, code, text)) ? 0 : -ENOMEM;
+}
+
+/* ------------------------------------------------------------------ lookup */
+
+h248_stream_t *h248_cmd_stream(const h248_cmd_t *cmd, uint16_t id)
+{
+  if (!cmd || !cmd->media)
+    return NULL;
+  for (h248_stream_t *s = cmd->media->streams; s; s = s->next)
+    if (s->id == id)
+      return s;
+  return NULL;
+}
+
+h248_prop_t *h248_prop_find(const h248_prop_t *list, const char *name)
+{
+  for (; list && name; list = list->next)
+    if (strcasecmp(list->name, name) == 0)
+      return (h248_prop_t *)list;
+  return NULL;
+}
+
+const char *h248_prop_value(const h248_prop_t *p)
+{
+  if (!p)
+    return NULL;
+  return p->n ? p->v[0].str : "";
+}
+
+int h248_value_uint(const char *s, uint64_t *out)
+{
+  if (!s || !*s)
+    return -EINVAL;
+  uint64_t v = 0;
+  for (; *s; s++) {
+    if (!isdigit((unsigned char)*s))
+      return -EINVAL;
+    if (v > (UINT64_MAX - 9) / 10)
+      return -EINVAL;
+    v = v * 10 + (uint64_t)(*s - '0');
+  }
+  *out = v;
+  return 0;
+}
+
+/* ------------------------------------------------------------------- names */
+
+const char *h248_cmd_name(h248_cmd_type_t type)
+{
+  static const char *const n[] = {"Add",        "Modify",          "Subtract", "Move",
+                                  "AuditValue", "AuditCapability", "Notify",   "ServiceChange"};
+  return (unsigned)type < sizeof n / sizeof n[0] ? n[type] : "?";
+}
+
+const char *h248_mode_name(h248_mode_t mode)
+{
+  static const char *const n[] = {"", "SendOnly", "ReceiveOnly", "SendReceive", "Inactive",
+                                  "Loopback"};
+  return (unsigned)mode < sizeof n / sizeof n[0] ? n[mode] : "";
+}
+
+char *h248_ctx_str(h248_ctx_id_t ctx, char out[12])
+{
+  switch (ctx.kind) {
+  case H248_CTX_NULL: strcpy(out, "-"); break;
+  case H248_CTX_CHOOSE: strcpy(out, "$"); break;
+  case H248_CTX_ALL: strcpy(out, "*"); break;
+  default: snprintf(out, 12, "%u", (unsigned)ctx.id); break;
+  }
+  return out;
+}
+
+const char *h248_error_text(int code)
+{
+  static const struct {
+    int code;
+    const char *text;
+  } t[] = {
+    {400, "Syntax error in message"},
+    {401, "Protocol Error"},
+    {402, "Unauthorized"},
+    {403, "Syntax error in transaction request"},
+    {406, "Version Not Supported"},
+    {410, "Incorrect identifier"},
+    {411, "The transaction refers to an unknown ContextId"},
+    {412, "No ContextIDs available"},
+    {413, "Number of transactions in message exceeds maximum"},
+    {421, "Unknown action or illegal combination of actions"},
+    {422, "Syntax Error in Action"},
+    {430, "Unknown TerminationID"},
+    {431, "No TerminationID matched a wildcard"},
+    {432, "Out of TerminationIDs or No TerminationID available"},
+    {433, "TerminationID is already in a Context"},
+    {434, "Max number of Terminations in a Context exceeded"},
+    {435, "Termination ID is not in specified Context"},
+    {440, "Unsupported or unknown Package"},
+    {441, "Missing Remote or Local Descriptor"},
+    {442, "Syntax Error in Command"},
+    {443, "Unsupported or Unknown Command"},
+    {444, "Unsupported or Unknown Descriptor"},
+    {445, "Unsupported or Unknown Property"},
+    {446, "Unsupported or Unknown Parameter"},
+    {447, "Descriptor not legal in this command"},
+    {448, "Descriptor appears twice in a command"},
+    {449, "Unsupported or Unknown Parameter or Property Value"},
+    {450, "No such property in this package"},
+    {451, "No such event in this package"},
+    {452, "No such signal in this package"},
+    {453, "No such statistic in this package"},
+    {454, "No such parameter value in this package"},
+    {455, "Property illegal in this Descriptor"},
+    {456, "Property appears twice in this Descriptor"},
+    {457, "Missing parameter in signal or event"},
+    {471, "Implied Add for Multiplex failure"},
+    {472, "Required Information Missing"},
+    {473, "Conflicting Property Values"},
+    {474, "Invalid SDP Syntax"},
+    {500, "Internal software Failure in MG"},
+    {501, "Not Implemented"},
+    {502, "Not ready"},
+    {503, "Service Unavailable"},
+    {504, "Command Received from unauthorized entity"},
+    {505, "Transaction Request Received before a Service Change Reply has been received"},
+    {506, "Number of Transaction Pendings Exceeded"},
+    {510, "Insufficient resources"},
+    {511, "Temporarily Busy"},
+    {515, "Unsupported Media Type"},
+    {526, "Insufficient bandwidth"},
+    {529, "Internal hardware failure in MG"},
+    {530, "Temporary Network failure"},
+    {531, "Permanent Network failure"},
+    {532, "Audited Property, Statistic, Event or Signal does not exist"},
+    {533, "Response exceeds maximum transport PDU size"},
+    {534, "Illegal write or read only property"},
+    {542, "Command is not allowed on this termination"},
+    {581, "Does Not Exist"},
+  };
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+    if (t[i].code == code)
+      return t[i].text;
+  return "Unknown error";
+}
