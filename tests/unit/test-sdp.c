@@ -618,6 +618,66 @@ static void test_browser_offer(void)
   su_home_unref(h);
 }
 
+/* Firefox-style offer: fingerprint and ice-options at session level, huge
+ * max-message-size, a=sendrecv, plus a tls-id and the WIC's dcmap/dcsa lines. */
+static const char FIREFOX[] =
+    "v=0\r\n"
+    "o=mozilla...THIS_IS_SDPARTA-99.0 3791539435622417617 0 IN IP4 0.0.0.0\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=fingerprint:sha-256 " FP_WIC "\r\n"
+    "a=group:BUNDLE 0\r\n"
+    "a=ice-options:trickle\r\n"
+    "a=msid-semantic:WMS *\r\n"
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=candidate:0 1 UDP 2122252543 192.0.2.10 51000 typ host\r\n"
+    "a=sendrecv\r\n"
+    "a=end-of-candidates\r\n"
+    "a=ice-pwd:c8d5f0b1a2e3d4c5b6a79881\r\n"
+    "a=ice-ufrag:3b1d2a4c\r\n"
+    "a=mid:0\r\n"
+    "a=setup:actpass\r\n"
+    "a=tls-id:5d2c1f0e9b8a7d6c5b4a39281706f5e4\r\n"
+    "a=sctp-port:5000\r\n"
+    "a=max-message-size:1073741823\r\n"
+    "a=dcmap:1 subprotocol=\"MSRP\";label=\"msrp\"\r\n"
+    "a=dcsa:1 accept-types:text/plain\r\n"
+    "a=dcsa:1 path:msrp://ff.example.invalid:9/ff1;dc\r\n";
+
+static void test_firefox_offer(void)
+{
+  su_home_t *h = home_new();
+  sdpdc_session_t *s = parse_ok(h, FIREFOX);
+  const sdpdc_media_t *m = &s->media[0];
+  ASSERT_STR_EQ(s->o_username, "mozilla...THIS_IS_SDPARTA-99.0");
+  ASSERT_STR_EQ(s->o_sess_id, "3791539435622417617");
+  ASSERT_EQ(m->n_fingerprints, 1);
+  ASSERT_EQ(m->fingerprints_from_session, 1);
+  ASSERT_STR_EQ(m->fingerprints[0].value, FP_WIC);
+  ASSERT_STR_EQ(m->tls_id, "5d2c1f0e9b8a7d6c5b4a39281706f5e4");
+  ASSERT_EQ(m->end_of_candidates, 1);
+  ASSERT_EQ(m->max_message_size, 1073741823);
+  ASSERT_STR_EQ(sdpdc_attr_get(m, "sendrecv"), "");
+  /* T1 Remote carries the session-level fingerprint and the tls-id */
+  char *t;
+  sdpdc_error_t err;
+  ASSERT_EQ(sdpdc_h248_t1_remote(h, m, 0, &t, &err), 0);
+  ASSERT_NOT_NULL(strstr(t, "a=fingerprint:sha-256 " FP_WIC "\r\na=tls-id:5d2c1f0e9b8a7d6c5b4a39281706f5e4\r\n"));
+  /* the answer gets the AGW's tls-id; dcsa setup absent = actpass towards IMS */
+  sdpdc_plan_t *p;
+  ASSERT_EQ(sdpdc_plan_offer(h, s, &p, &err), 0);
+  const sdpdc_session_t *t2[1] = {frag_ok(h, S04_T2_LOCAL)};
+  ASSERT_EQ(sdpdc_step5_offer(h, p, t2, 1, NULL, &t, NULL, &err), 0);
+  ASSERT_NOT_NULL(strstr(t, "a=setup:actpass\r\na=msrp-cema\r\n"));
+  const sdpdc_session_t *t1[1] = {frag_ok(h, su_sprintf(h, "%sa=tls-id:AGW0123456789abcdefghij\r\n",
+                                                        S13_T1_LOCAL_ICE))};
+  ASSERT_EQ(sdpdc_step14_answer(h, p, parse_ok(h, STEP7), t1, 1, NULL, &t, NULL, &err), 0);
+  ASSERT_NOT_NULL(strstr(t, "a=connection:new\r\na=tls-id:AGW0123456789abcdefghij\r\n"));
+  ASSERT_NOT_NULL(strstr(t, "a=group:BUNDLE 0\r\n"));
+  su_home_unref(h);
+}
+
 /* ---------------------------------------------------------------- errors */
 
 static void test_parse_errors(void)
@@ -1189,6 +1249,7 @@ int main(void)
   TEST_RUN(test_h248_readers);
   TEST_RUN(test_rfc8864_examples);
   TEST_RUN(test_browser_offer);
+  TEST_RUN(test_firefox_offer);
   TEST_RUN(test_parse_errors);
   TEST_RUN(test_plan_errors);
   TEST_RUN(test_step14_errors);
