@@ -237,6 +237,52 @@ int capture_read_h248(struct sim *s, struct h248msg **msgs, size_t *n)
   return added;
 }
 
+/* Show the Iq on the registered H.248 text ports (AGW 2944, ALG 2945) in
+ * the merged capture, so that Wireshark decodes MEGACO without a
+ * "decode as": the real ports are free ones picked for the run. The UDP
+ * checksum is recomputed. */
+static uint32_t csum_add(uint32_t s, const uint8_t *p, size_t n)
+{
+  for (size_t i = 0; i + 1 < n; i += 2)
+    s += (uint32_t)(p[i] << 8 | p[i + 1]);
+  if (n & 1)
+    s += (uint32_t)p[n - 1] << 8;
+  return s;
+}
+
+static void remap_ports(uint8_t *p, size_t len, int port_agw, int port_alg)
+{
+  size_t off;
+  int v4 = (p[0] >> 4) == 4;
+  off = v4 ? (size_t)(p[0] & 15) * 4 : 40;
+  if (len < off + 8)
+    return;
+  uint8_t *u = p + off;
+  for (int k = 0; k < 2; k++) {
+    int port = (u[2 * k] << 8) | u[2 * k + 1];
+    int np = port == port_agw ? 2944 : port == port_alg ? 2945 : port;
+    u[2 * k] = (uint8_t)(np >> 8);
+    u[2 * k + 1] = (uint8_t)np;
+  }
+  size_t ulen = len - off;
+  u[6] = u[7] = 0;
+  uint32_t sum = 0;
+  if (v4) {
+    sum = csum_add(sum, p + 12, 8);
+  } else {
+    sum = csum_add(sum, p + 8, 32);
+  }
+  sum += 17 + (uint32_t)ulen;
+  sum = csum_add(sum, u, ulen);
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  uint16_t c = (uint16_t)~sum;
+  if (c == 0)
+    c = 0xffff;
+  u[6] = (uint8_t)(c >> 8);
+  u[7] = (uint8_t)c;
+}
+
 static int cmp_rec(const void *a, const void *b)
 {
   const struct rec *x = a, *y = b;
@@ -281,6 +327,8 @@ int capture_merge(const char *ours, const char *daemon_pcap, int port_a, int por
         free(r.data);
         continue;
       }
+      if (f == 1 && (port_a != 2944 || port_b != 2945))
+        remap_ports(r.data, r.len, port_a, port_b);
       if (n == cap) {
         cap = cap ? cap * 2 : 256;
         struct rec *nr = realloc(recs, cap * sizeof *nr);
