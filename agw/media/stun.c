@@ -286,13 +286,6 @@ int wgm_stun_build(const wgm_stun_build_t *b, void *outv, size_t cap) {
   memcpy(out + 8, b->tid, 12);
   size_t off = 20;
   uint8_t v[32];
-  if (b->username) {
-    size_t ul = strlen(b->username);
-    if (ul > 513)
-      return -EINVAL;
-    if ((rc = put_attr(out, cap, &off, ATTR_USERNAME, b->username, ul, b->pad_byte)) < 0)
-      return rc;
-  }
   if (b->software) {
     size_t sl = strlen(b->software);
     if (sl > 763)
@@ -316,6 +309,13 @@ int wgm_stun_build(const wgm_stun_build_t *b, void *outv, size_t cap) {
       return rc;
   } else if (b->ice_role) {
     return -EINVAL;
+  }
+  if (b->username) {
+    size_t ul = strlen(b->username);
+    if (ul > 513)
+      return -EINVAL;
+    if ((rc = put_attr(out, cap, &off, ATTR_USERNAME, b->username, ul, b->pad_byte)) < 0)
+      return rc;
   }
   if (b->xor_mapped) {
     size_t vl;

@@ -106,6 +106,9 @@ int wgm_stun_check_integrity(const void *buf, size_t len, const wgm_stun_msg_t *
 typedef struct wgm_stun_build {
   uint16_t type;
   uint8_t tid[12];
+  /* attributes are written in this order: SOFTWARE, PRIORITY, USE-CANDIDATE,
+   * ICE-CONTROLLING/CONTROLLED, USERNAME, XOR-MAPPED-ADDRESS, ERROR-CODE,
+   * MESSAGE-INTEGRITY, FINGERPRINT (the order of the RFC 5769 vectors) */
   const char *username;         /* USERNAME (NUL-terminated) or NULL */
   const char *software;         /* SOFTWARE or NULL */
   uint32_t priority;            /* PRIORITY when != 0 */
