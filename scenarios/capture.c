@@ -213,6 +213,21 @@ int capture_read_h248(struct sim *s, struct h248msg **msgs, size_t *n)
     if (p && (sp == s->h248_port_agw || dp == s->h248_port_agw || sp == s->h248_port_alg ||
               dp == s->h248_port_alg) &&
         pl > 0) {
+      /* with --role both the ALG and the AGW both record each message
+       * (sent by one, received by the other): keep the first copy */
+      int dup = 0;
+      for (size_t k = *n; k > 0 && k + 8 > *n; k--) {
+        struct h248msg *o = &(*msgs)[k - 1];
+        if (o->to_agw == (dp == s->h248_port_agw) && r.t_us - o->t_us < 200000 &&
+            strlen(o->text) == pl && memcmp(o->text, p, pl) == 0) {
+          dup = 1;
+          break;
+        }
+      }
+      if (dup) {
+        free(r.data);
+        continue;
+      }
       struct h248msg *arr = realloc(*msgs, (*n + 1) * sizeof *arr);
       if (!arr) {
         free(r.data);
@@ -297,9 +312,12 @@ int capture_merge(const char *ours, const char *daemon_pcap, int port_a, int por
   struct rec *recs = NULL;
   size_t n = 0, cap = 0;
   const char *files[2] = { ours, daemon_pcap };
+  size_t first_daemon = 0;
   for (int f = 0; f < 2; f++) {
     if (!files[f])
       continue;
+    if (f == 1)
+      first_daemon = n;
     FILE *fp = fopen(files[f], "rb");
     if (!fp) {
       if (f == 1)
@@ -320,15 +338,22 @@ int capture_merge(const char *ours, const char *daemon_pcap, int port_a, int por
       if (f == 1) {
         int sp, dp;
         size_t pl;
-        keep = udp_payload(r.data, r.len, &sp, &dp, &pl) != NULL &&
-               (sp == port_a || dp == port_a || sp == port_b || dp == port_b);
+        const uint8_t *pp = udp_payload(r.data, r.len, &sp, &dp, &pl);
+        keep = pp != NULL && (sp == port_a || dp == port_a || sp == port_b || dp == port_b);
+        /* the second copy of a message both ALG and AGW recorded */
+        for (size_t k = n; keep && k > first_daemon && k + 8 > n; k--) {
+          int sp2, dp2;
+          size_t pl2;
+          const uint8_t *p2 = udp_payload(recs[k - 1].data, recs[k - 1].len, &sp2, &dp2, &pl2);
+          if (p2 && sp2 == sp && dp2 == dp && pl2 == pl && r.t_us - recs[k - 1].t_us < 200000 &&
+              memcmp(p2, pp, pl) == 0)
+            keep = 0;
+        }
       }
       if (!keep) {
         free(r.data);
         continue;
       }
-      if (f == 1 && (port_a != 2944 || port_b != 2945))
-        remap_ports(r.data, r.len, port_a, port_b);
       if (n == cap) {
         cap = cap ? cap * 2 : 256;
         struct rec *nr = realloc(recs, cap * sizeof *nr);
@@ -362,6 +387,8 @@ int capture_merge(const char *ours, const char *daemon_pcap, int port_a, int por
   for (size_t i = 0; i < n; i++) {
     uint32_t h[4] = { (uint32_t)(recs[i].t_us / 1000000), (uint32_t)(recs[i].t_us % 1000000),
                       recs[i].len, recs[i].len };
+    if (recs[i].idx >= first_daemon && files[1] && (port_a != 2944 || port_b != 2945))
+      remap_ports(recs[i].data, recs[i].len, port_a, port_b);
     fwrite(h, 4, 4, o);
     fwrite(recs[i].data, 1, recs[i].len, o);
     free(recs[i].data);

@@ -226,12 +226,13 @@ static struct ev *new_ev(enum ev_kind k)
   return e;
 }
 
-static void push_simple(struct call *c, enum scn_role role, enum ev_kind k, int num)
+static void push_simple(struct call *c, enum scn_role role, enum ev_kind k, int num, size_t row)
 {
   struct ev *e = new_ev(k);
   if (!e)
     return;
   e->num = num;
+  e->row = row;
   push_ev(c, role, e);
 }
 
@@ -726,15 +727,22 @@ static int ueb_send_response(struct call *c, const struct scn_step *st)
   if (method) {
     slot = req_slot(method);
   } else {
-    /* the last request received that is still unanswered, else the last */
-    int64_t best = -1;
-    for (int i = 0; i < 4; i++)
-      if (c->ueb_last_req[i] && !c->ueb_last_resp[i] && i != 3) {
+    /* the latest request without a final response, else the latest one */
+    unsigned best = 0, any = 0;
+    for (int i = 0; i < 4; i++) {
+      if (!c->ueb_last_req[i])
+        continue;
+      if (!c->ueb_final[i] && c->ueb_req_seq[i] > best) {
+        best = c->ueb_req_seq[i];
         slot = i;
-        best = 1;
       }
-    if (best < 0)
-      slot = c->ueb_last_req[1] ? 1 : 0;
+      if (c->ueb_req_seq[i] > any && slot < 0)
+        any = c->ueb_req_seq[i];
+    }
+    if (slot < 0)
+      for (int i = 0; i < 4; i++)
+        if (c->ueb_last_req[i] && c->ueb_req_seq[i] == any)
+          slot = i;
   }
   if (slot < 0 || !c->ueb_last_req[slot]) {
     step_fail(c, "UE-B send %d: no %s request received to answer", st->code,
@@ -769,6 +777,8 @@ static int ueb_send_response(struct call *c, const struct scn_step *st)
   }
   free(c->ueb_last_resp[slot]);
   c->ueb_last_resp[slot] = resp;
+  if (st->code >= 200)
+    c->ueb_final[slot] = 1;
   if (body && slot == 0) {
     free(c->ueb_answer);
     c->ueb_answer = body;
@@ -1043,6 +1053,8 @@ static void ueb_on_sip(struct sim *s, const char *data, size_t len, const struct
     c->ueb_last_req[slot] = strdup(e->text);
     free(c->ueb_last_resp[slot]);
     c->ueb_last_resp[slot] = NULL;
+    c->ueb_final[slot] = 0;
+    c->ueb_req_seq[slot] = ++c->ueb_seq;
   }
   if (!strcmp(p.method, "INVITE")) {
     memcpy(&c->ueb_peer, from,
@@ -1369,8 +1381,9 @@ static void on_dtls_up(wgm_dc_t *dc)
 {
   struct call *c = wgm_dc_get_data(dc);
   c->dtls_up = 1;
-  call_add_row(c, now_us(), L_AGW, L_WIC, 0, 0, 0, "DTLS handshake done, fingerprint verified");
-  push_simple(c, SCN_ROLE_WIC, EV_DTLS_UP, 0);
+  size_t row =
+      call_add_row(c, now_us(), L_AGW, L_WIC, 0, 0, 0, "DTLS handshake done, fingerprint verified");
+  push_simple(c, SCN_ROLE_WIC, EV_DTLS_UP, 0, row);
 }
 
 static void on_dtls_fail(wgm_dc_t *dc, enum wgm_dtls_fail why, const char *detail)
@@ -1390,25 +1403,27 @@ static void on_sctp_up(wgm_dc_t *dc)
   c->sctp_up = 1;
   if (!c->marks.channel)
     c->marks.channel = now_us();
-  call_add_row(c, now_us(), L_AGW, L_WIC, 0, 0, 0, "SCTP association up");
-  push_simple(c, SCN_ROLE_WIC, EV_SCTP_UP, 0);
+  size_t row = call_add_row(c, now_us(), L_AGW, L_WIC, 0, 0, 0, "SCTP association up");
+  push_simple(c, SCN_ROLE_WIC, EV_SCTP_UP, 0, row);
   out_flush(c);
 }
 
 static void on_sctp_lost(wgm_dc_t *dc, int err)
 {
   struct call *c = wgm_dc_get_data(dc);
-  call_add_row(c, now_us(), L_AGW, L_WIC, 0, 0, 0, "SCTP association lost (%s)",
-               err == -ECONNRESET ? "reset" : err == -ETIMEDOUT ? "consent lost" : "aborted");
-  push_simple(c, SCN_ROLE_WIC, EV_SCTP_LOST, err);
+  size_t row = call_add_row(c, now_us(), L_AGW, L_WIC, 0, 0, 0, "SCTP association lost (%s)",
+                            err == -ECONNRESET  ? "reset"
+                            : err == -ETIMEDOUT ? "consent lost"
+                                                : "aborted");
+  push_simple(c, SCN_ROLE_WIC, EV_SCTP_LOST, err, row);
 }
 
 static void on_channel_open(wgm_dc_t *dc, const wgm_channel_info_t *info)
 {
   struct call *c = wgm_dc_get_data(dc);
-  call_add_row(c, now_us(), L_WIC, L_WIC, 0, 1, 0, "data channel %u open (%s)", info->sid,
-               info->negotiated ? "negotiated, no DCEP" : "DCEP");
-  push_simple(c, SCN_ROLE_WIC, EV_CHANNEL, info->sid);
+  size_t row = call_add_row(c, now_us(), L_WIC, L_WIC, 0, 1, 0, "data channel %u open (%s)",
+                            info->sid, info->negotiated ? "negotiated, no DCEP" : "DCEP");
+  push_simple(c, SCN_ROLE_WIC, EV_CHANNEL, info->sid, row);
   out_flush(c);
 }
 
@@ -1580,8 +1595,9 @@ static void on_tcp_connected(wgm_tcp_t *t, const struct sockaddr *peer)
 {
   struct call *c = wgm_tcp_get_data(t);
   int i = tcp_index(c, t);
-  call_add_row(c, now_us(), L_UEB, L_AGW, 0, 1, 0, "TCP connected (MSRP session %d)", i + 1);
-  push_simple(c, SCN_ROLE_UEB, EV_TCP_UP, i + 1);
+  size_t row =
+      call_add_row(c, now_us(), L_UEB, L_AGW, 0, 1, 0, "TCP connected (MSRP session %d)", i + 1);
+  push_simple(c, SCN_ROLE_UEB, EV_TCP_UP, i + 1, row);
   out_flush(c);
 }
 
@@ -1589,9 +1605,9 @@ static void on_tcp_closed(wgm_tcp_t *t, int err)
 {
   struct call *c = wgm_tcp_get_data(t);
   int i = tcp_index(c, t);
-  call_add_row(c, now_us(), L_AGW, L_UEB, 0, 1, 0, "TCP closed (%s)",
-               err == 0 ? "by the gateway" : wgm_strerror(err));
-  push_simple(c, SCN_ROLE_UEB, EV_TCP_DOWN, i + 1);
+  size_t row = call_add_row(c, now_us(), L_AGW, L_UEB, 0, 1, 0, "TCP closed (%s)",
+                            err == 0 ? "by the gateway" : wgm_strerror(err));
+  push_simple(c, SCN_ROLE_UEB, EV_TCP_DOWN, i + 1, row);
 }
 
 /* UE-B's own path for MSRP session idx: the a=path it answered with. */
@@ -1872,6 +1888,29 @@ static void unlink_ev(struct ev **pp)
 static struct h248msg *h248 = NULL;
 static size_t nh248 = 0, h248_used = 0;
 
+static void h248_row(struct call *c, const struct h248msg *m, uint32_t fig)
+{
+  char lab[96];
+  if (m->is_reply)
+    snprintf(lab, sizeof lab, "H.248 Reply %s %s", m->command, m->term);
+  else if (!strcmp(m->kind, "Transaction"))
+    snprintf(lab, sizeof lab, "H.248 %s %s", m->command, m->term);
+  else
+    snprintf(lab, sizeof lab, "H.248 %s", m->kind);
+  call_add_row(c, m->t_us, m->to_agw ? L_ALG : L_AGW, m->to_agw ? L_AGW : L_ALG, fig, 0, 0, "%s",
+               lab);
+}
+
+/* The H.248 messages of the call's time that no step looked at (Pending,
+ * ResponseAck, Notify, the release...): in the ladder too. */
+void call_add_h248_rows(struct call *c)
+{
+  capture_read_h248(c->sim, &h248, &nh248);
+  for (size_t i = 0; i < nh248; i++)
+    if (!h248[i].used && h248[i].t_us >= c->t0_us)
+      h248_row(c, &h248[i], 0);
+}
+
 static int try_h248(struct call *c, const struct scn_step *st, char *why, size_t wlen)
 {
   struct sim *s = c->sim;
@@ -1889,14 +1928,8 @@ static int try_h248(struct call *c, const struct scn_step *st, char *why, size_t
     if (!check_matchers(c, st, m->text, m->text, strlen(m->text), why, wlen))
       return -1;
     h248_used = i + 1;
-    char lab[96];
-    snprintf(lab, sizeof lab, "H.248 %s%s %s%s%s", m->command, m->is_reply ? " reply" : "",
-             m->is_reply ? "" : "T=", m->is_reply ? "" : m->tid,
-             m->term[0] ? "" : "");
-    if (m->term[0])
-      snprintf(lab + strlen(lab), sizeof lab - strlen(lab), " %s", m->term);
-    call_add_row(c, m->t_us, m->to_agw ? L_ALG : L_AGW, m->to_agw ? L_AGW : L_ALG, st->fig, 0, 0,
-                 "%s", lab);
+    m->used = 1;
+    h248_row(c, m, st->fig);
     return 1;
   }
   return 0;

@@ -428,6 +428,8 @@ static int cmd_run(struct sim_opts *o)
   uv_close((uv_handle_t *)&t, NULL);
   double secs = (double)(wg_time_us() - t0) / 1e6;
   daemon_stop(&s);
+  if (o->with_daemon)
+    call_add_h248_rows(c);
   finish_captures(&s, o);
   report_ladder(out, &s, c);
   int pass, fail, skip;

@@ -168,6 +168,8 @@ struct call {
   char ueb_tag[32], ueb_remote_tag[64], ueb_remote_target[256];
   char *ueb_routes;
   uint32_t ueb_cseq;
+  int ueb_final[4];         /* a final response was sent to that request */
+  unsigned ueb_req_seq[4], ueb_seq; /* order the requests came in */
   char *ueb_offer;          /* SDP of the INVITE received */
   char *ueb_answer;         /* SDP UE-B answered with */
   char *ueb_2xx;            /* INVITE final response, retransmitted until ACK */
@@ -199,6 +201,7 @@ void sim_close(struct sim *s);
 struct call *call_start(struct sim *s);
 void call_free(struct call *c);
 void sim_free_dead(struct sim *s);
+void call_add_h248_rows(struct call *c);
 int sim_free_media(struct sim *s);
 const char *fig_list(uint32_t fig, char *buf, size_t len);
 
@@ -219,6 +222,7 @@ struct h248msg {
   char command[24];   /* Add / Modify / Subtract / Notify / ServiceChange */
   char tid[24];       /* transaction id */
   char term[48];      /* termination id */
+  int used;           /* shown by an H248 step */
   char *text;
 };
 /* Read new H.248 messages from the daemon's pcap. Returns how many were
