@@ -5,12 +5,39 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <sofia-sip/url.h>
+#include <sofia-sip/su_log.h>
+
+/* Sofia's module logs (exported by libsofia-sip-ua, not declared in its
+ * public headers) go to our log at debug level instead of stderr. */
+extern su_log_t nta_log[], tport_log[], sresolv_log[];
+
+static _Thread_local char sofia_line[1024];
+
+static void sofia_logger(void *stream, char const *fmt, va_list ap)
+{
+  size_t n = strlen(sofia_line);
+  char *nl;
+  (void)stream;
+  if (n < sizeof sofia_line - 1)
+    vsnprintf(sofia_line + n, sizeof sofia_line - n, fmt, ap);
+  while ((nl = strchr(sofia_line, '\n'))) {
+    *nl = 0;
+    if (sofia_line[0])
+      wg_log(WG_LOG_DEBUG, "sofia", NULL, "%s", sofia_line);
+    memmove(sofia_line, nl + 1, strlen(nl + 1) + 1);
+  }
+  if (strlen(sofia_line) >= sizeof sofia_line - 2) {
+    wg_log(WG_LOG_DEBUG, "sofia", NULL, "%s", sofia_line);
+    sofia_line[0] = 0;
+  }
+}
 
 static const char *const keys[] = {
   "alg.sip-listen", "alg.sip-transports", "alg.next-hop", "alg.record-route",
@@ -216,6 +243,10 @@ int alg_run(alg_t *alg)
   if (atomic_load(&alg->stop_req) == 2)
     goto closepipe;
   su_init();
+  su_log_redirect(su_log_default, sofia_logger, NULL);
+  su_log_redirect(nta_log, sofia_logger, NULL);
+  su_log_redirect(tport_log, sofia_logger, NULL);
+  su_log_redirect(sresolv_log, sofia_logger, NULL);
   alg->root = su_root_create(alg);
   if (!alg->root) {
     rc = -ENOMEM;
