@@ -152,6 +152,7 @@ static int conf_read(agw_conf_t *c, const wg_config_t *cfg, char *err, size_t er
   char defmid[128];
   snprintf(defmid, sizeof defmid, "[%s]:%u", ipbuf, sa_port(ls) ? sa_port(ls) : 2944);
   v = wg_config_get(cfg, "agw.mid", NULL);
+  c->mid_default = v == NULL;
   snprintf(c->mid_text, sizeof c->mid_text, "%s", v ? v : defmid);
   c->mid_text[sizeof c->mid_text - 1] = '\0';
   v = wg_config_get(cfg, "agw.cert", "");
@@ -470,15 +471,18 @@ static void release_all(agw_t *agw)
   agw_model_clear(&agw->model);
 }
 
+static void on_finish_timer(uv_timer_t *t) { agw_maybe_finish_close(t->data); }
+
+/* May run inside a transaction-layer callback: the layer is freed later,
+ * from a timer (or the last media close callback), never from here. */
 static void begin_close(agw_t *agw)
 {
   if (agw->state == AGW_ST_CLOSING)
     return;
   agw->state = AGW_ST_CLOSING;
-  uv_timer_stop(&agw->reg_timer);
   uv_udp_recv_stop(&agw->udp);
   release_all(agw);
-  agw_maybe_finish_close(agw);
+  uv_timer_start(&agw->reg_timer, on_finish_timer, 0, 0);
 }
 
 static void on_leave_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
@@ -598,6 +602,12 @@ int agw_create(agw_t **out, const wg_config_t *cfg, char *err, size_t errlen)
   }
   int nl = sizeof agw->conf.listen;
   uv_udp_getsockname(&agw->udp, (struct sockaddr *)&agw->conf.listen, &nl);
+  if (agw->conf.mid_default && agw->mid_port != sa_port((struct sockaddr *)&agw->conf.listen)) {
+    /* listening on port 0: the default mId names the port we got */
+    agw->mid_port = sa_port((struct sockaddr *)&agw->conf.listen);
+    snprintf(agw->conf.mid_text, sizeof agw->conf.mid_text, "[%s]:%u", agw->mid_name,
+             agw->mid_port);
+  }
 
   wgm_ctx_options_t mo = {.cert = agw->cert};
   if ((rc = wgm_ctx_new(&agw->loop, &mo, &agw->media)) < 0) {

@@ -20,6 +20,7 @@
 typedef struct agw_conf {
   struct sockaddr_storage listen, mgc, access, core;
   char mid_text[128];
+  int mid_default; /* agw.mid not set: derived from the bound address */
   char profile[64];
   uint16_t access_lo, access_hi, core_lo, core_hi;
   long max_contexts, max_terms;

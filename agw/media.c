@@ -156,8 +156,8 @@ static void notify(agw_t *agw, agw_term_t *t, uint32_t rid, const char *event, u
   char *what = malloc(160);
   if (what)
     snprintf(what, 160, "%s on %s", event, t->id);
-  logt(WG_LOG_NOTICE, t, -1, "Notify %s {Stream = %u%s%s%s} (RequestID %u)", event, stream,
-       pname ? ", " : "", pname ? pname : "", pname ? "" : "", rid);
+  logt(WG_LOG_NOTICE, t, -1, "Notify %s {Stream = %u%s%s%s%s} (RequestID %u)", event, stream,
+       pname ? ", " : "", pname ? pname : "", pname ? " = " : "", pname ? pval : "", rid);
   int rc = agw_send_request(agw, m, on_notify_reply, what);
   if (rc < 0) {
     logt(WG_LOG_ERROR, t, -1, "Notify not sent: %s", strerror(-rc));
