@@ -616,6 +616,9 @@ int h248_tpkt_read(const uint8_t *buf, size_t len, size_t *payload_len);
  * ImmAckRequired and is retransmitted like a request until acknowledged or
  * LONG-TIMER.
  *
+ * Callbacks may call every h248_tl_* function except h248_tl_free(): never
+ * free the layer from inside one of its callbacks.
+ *
  * A message that does not decode is answered: with Reply = id { Error = code }
  * when the failing transaction request's id was read, else with a message-level
  * Error descriptor (e.g. 413 for more than 10 transactions), never silently.
