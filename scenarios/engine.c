@@ -1145,7 +1145,10 @@ static int out_flush(struct call *c)
                 : -ENOTCONN;
     else
       r = c->tcp[q->tcp_idx] ? wgm_tcp_send(c->tcp[q->tcp_idx], q->data, q->len) : -ENOTCONN;
-    if (r == -EAGAIN)
+    /* full, or not there yet (TCP connecting, SCTP or the channel not up):
+     * keep it queued; `writable`, `connected`, `sctp_up` and
+     * `channel_open` flush the queue */
+    if (r == -EAGAIN || r == -ENOTCONN)
       return 0;
     if (r < 0)
       return r;
@@ -1891,10 +1894,14 @@ static size_t nh248 = 0, h248_used = 0;
 static void h248_row(struct call *c, const struct h248msg *m, uint32_t fig)
 {
   char lab[96];
+  const char *what = strstr(m->text, "UDP/DTLS/SCTP") ? " (DTLS/SCTP)"
+                     : strstr(m->text, "m=message")   ? " (TCP)"
+                                                      : "";
   if (m->is_reply)
     snprintf(lab, sizeof lab, "H.248 Reply %s %s", m->command, m->term);
   else if (!strcmp(m->kind, "Transaction"))
-    snprintf(lab, sizeof lab, "H.248 %s %s", m->command, m->term);
+    snprintf(lab, sizeof lab, "H.248 %s %s%s", m->command,
+             !strcmp(m->term, "$") ? "T=?" : m->term, what);
   else
     snprintf(lab, sizeof lab, "H.248 %s", m->kind);
   call_add_row(c, m->t_us, m->to_agw ? L_ALG : L_AGW, m->to_agw ? L_AGW : L_ALG, fig, 0, 0, "%s",
@@ -2260,6 +2267,26 @@ static void call_advance(struct call *c)
             char et[256];
             ev_text(e, et, sizeof et);
             w += (size_t)snprintf(pend + w, sizeof pend - w, "\n    %s", et);
+          }
+          if (st->role == SCN_ROLE_H248) {
+            /* what the Iq carried instead */
+            for (size_t k = h248_used; k < nh248 && w < sizeof pend - 200; k++) {
+              const struct h248msg *m = &h248[k];
+              char first[160];
+              const char *body = strchr(m->text, '\n');
+              body = body ? body + 1 : m->text;
+              size_t n = 0;
+              /* the message on one line, spaces squeezed */
+              for (const char *q = body; *q && n < sizeof first - 1; q++) {
+                char ch = (*q == '\r' || *q == '\n' || *q == '\t') ? ' ' : *q;
+                if (ch == ' ' && n && first[n - 1] == ' ')
+                  continue;
+                first[n++] = ch;
+              }
+              first[n] = 0;
+              w += (size_t)snprintf(pend + w, sizeof pend - w, "\n    %s %s: %s",
+                                    m->to_agw ? "ALG->AGW" : "AGW->ALG", m->command, first);
+            }
           }
           if (st->what == SCN_W_MSRP && c->got_count)
             snprintf(why, sizeof why, "expected %ld x %s %s within %.1f s; got %ld%s%s", st->count,

@@ -128,6 +128,17 @@ static char *self_dir(void)
 
 static void timeout_noop(uv_timer_t *t) { (void)t; }
 
+/* Close a handle that lives on the stack and wait until libuv let it go. */
+static void closed_flag(uv_handle_t *h) { *(int *)h->data = 1; }
+static void close_now(uv_loop_t *loop, uv_handle_t *h)
+{
+  int done = 0;
+  h->data = &done;
+  uv_close(h, closed_flag);
+  while (!done)
+    uv_run(loop, UV_RUN_NOWAIT);
+}
+
 int daemon_start(struct sim *s, char *err, size_t errlen)
 {
   static char path[PATH_MAX];
@@ -244,8 +255,7 @@ int daemon_start(struct sim *s, char *err, size_t errlen)
     uv_timer_start(&t, timeout_noop, 100, 0);
     uv_run(s->loop, UV_RUN_ONCE);
   }
-  uv_close((uv_handle_t *)&t, NULL);
-  uv_run(s->loop, UV_RUN_NOWAIT);
+  close_now(s->loop, (uv_handle_t *)&t);
   if (!s->daemon_ready) {
     snprintf(err, errlen, "wicgated did not become ready (no \"wicgated: ready\" on stderr%s); "
                           "it said:\n%s",
@@ -255,6 +265,35 @@ int daemon_start(struct sim *s, char *err, size_t errlen)
   char hp[96];
   snprintf(hp, sizeof hp, "%s", a_sip);
   wg_parse_hostport(hp, 1, &s->target);
+  /* "ready" means the ALG takes calls; with --role both also wait (5 s at
+   * most) until its AGW has registered (ServiceChange answered), so that
+   * the first call does not race the registration */
+  int role_given = 0;
+  for (size_t i = 0; i < s->scn->ndaemon_args; i++)
+    role_given |= !strncmp(s->scn->daemon_args[i], "--role", 6);
+  if (!role_given) {
+    struct h248msg *m = NULL;
+    size_t nm = 0;
+    int registered = 0;
+    uv_timer_init(s->loop, &t);
+    start = uv_now(s->loop);
+    while (!registered && s->daemon_running && uv_now(s->loop) - start < 5000) {
+      capture_read_h248(s, &m, &nm);
+      for (size_t i = 0; i < nm; i++)
+        if (m[i].is_reply && !strcmp(m[i].command, "ServiceChange") && !strstr(m[i].text, "Error"))
+          registered = 1;
+      if (registered)
+        break;
+      uv_timer_start(&t, timeout_noop, 50, 0);
+      uv_run(s->loop, UV_RUN_ONCE);
+    }
+    close_now(s->loop, (uv_handle_t *)&t);
+    for (size_t i = 0; i < nm; i++)
+      free(m[i].text);
+    free(m);
+    if (!registered && s->o->verbose)
+      fprintf(stderr, "wicsim: no AGW registration seen in wicgated's capture; going on\n");
+  }
   return 0;
 }
 
@@ -276,7 +315,7 @@ void daemon_stop(struct sim *s)
     uv_timer_start(&t, timeout_noop, 50, 0);
     uv_run(s->loop, UV_RUN_ONCE);
   }
-  uv_close((uv_handle_t *)&t, NULL);
+  close_now(s->loop, (uv_handle_t *)&t);
 }
 
 static void rm_dir(const char *dir)
@@ -425,7 +464,7 @@ static int cmd_run(struct sim_opts *o)
     uv_timer_start(&t, tick, 50, 0);
     uv_run(loop, UV_RUN_ONCE);
   }
-  uv_close((uv_handle_t *)&t, NULL);
+  close_now(loop, (uv_handle_t *)&t);
   double secs = (double)(wg_time_us() - t0) / 1e6;
   daemon_stop(&s);
   if (o->with_daemon)
@@ -587,7 +626,7 @@ static int cmd_load(struct sim_opts *o)
   }
   if (tty)
     fputc('\n', stderr);
-  uv_close((uv_handle_t *)&t, NULL);
+  close_now(loop, (uv_handle_t *)&t);
   double secs = (double)(uv_now(loop) - start) / 1000.0;
   daemon_stop(&s);
   finish_captures(&s, o);
