@@ -161,6 +161,12 @@ void alg_set_capture(alg_t *alg, wg_pcap_t *pcap)
   alg->pcap = pcap;
 }
 
+void alg_set_bound_cb(alg_t *alg, alg_bound_cb cb, void *arg)
+{
+  alg->bound_cb = cb;
+  alg->bound_arg = arg;
+}
+
 void alg_set_ready_cb(alg_t *alg, alg_ready_cb cb, void *arg)
 {
   alg->ready_cb = cb;
@@ -264,6 +270,8 @@ int alg_run(alg_t *alg)
   wg_log(WG_LOG_NOTICE, "alg", NULL, "SIP on %s (%s%s%s), next hop %s", alg->sip_listen,
          alg->sip_udp ? "udp" : "", alg->sip_udp && alg->sip_tcp ? "+" : "",
          alg->sip_tcp ? "tcp" : "", alg->next_hop ? alg->next_hop : "by Request-URI");
+  if (alg->bound_cb)
+    alg->bound_cb(alg->bound_arg);
   if (atomic_load(&alg->stop_req))
     wake_cb(alg, NULL, NULL);
   su_root_run(alg->root);

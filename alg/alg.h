@@ -43,6 +43,13 @@ typedef struct alg alg_t;
  * Called once per run. */
 typedef void (*alg_ready_cb)(void *arg, const char *sip, const char *h248);
 
+/* Called on the ALG thread once its SIP and H.248 sockets are bound, before
+ * any AGW is known to be in service. wicgated --role both starts the AGW
+ * thread only then, so that the AGW's first ServiceChange finds the MGC
+ * listening. Call before alg_run(). */
+typedef void (*alg_bound_cb)(void *arg);
+void alg_set_bound_cb(alg_t *alg, alg_bound_cb cb, void *arg);
+
 /* Reads and checks the alg.* keys. Binds nothing yet (alg_run does).
  * Returns 0 and *out, or -EINVAL (bad key value, err says which) / -ENOMEM. */
 int alg_create(alg_t **out, const wg_config_t *cfg, char *err, size_t errlen);

@@ -44,6 +44,8 @@ struct alg {
   alg_ready_cb ready_cb;
   void *ready_arg;
   int ready_sent;
+  alg_bound_cb bound_cb;
+  void *bound_arg;
 
   /* config */
   char sip_listen[128];       /* HOST:PORT */

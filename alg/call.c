@@ -505,6 +505,8 @@ static alg_call_t *reply_call(void *arg, int status, const h248_trans_t *reply, 
   code = alg_h248_reply_error(reply, text, sizeof text);
   if (code) {
     int ss = sip_status_for_h248(code);
+    if (code == 505 && c->agw)
+      alg_mgc_not_registered(c->alg, c->agw);
     call_log(c, WG_LOG_WARN, step, "%s answered %s", what, text);
     if (c->releasing && reply->actions && reply->actions->ctx.kind == H248_CTX_ID)
       c->ctx = reply->actions->ctx.id;

@@ -470,6 +470,14 @@ int alg_mgc_start(alg_t *alg)
   return 0;
 }
 
+void alg_mgc_not_registered(alg_t *alg, alg_agw_t *g)
+{
+  if (g->alive)
+    wg_log(WG_LOG_WARN, "alg", NULL, "AGW %s answered 505 (not registered): out of service "
+           "until it registers", g->name);
+  g->alive = 0;
+}
+
 void alg_mgc_goodbye(alg_t *alg)
 {
   alg_agw_t *g;

@@ -29,6 +29,9 @@ h248_msg_t *alg_mgc_msg(alg_t *alg);
 int alg_mgc_send(alg_t *alg, alg_agw_t *agw, h248_msg_t *req, h248_tl_reply_cb cb, void *arg,
                  uint32_t *tid);
 int alg_mgc_cancel(alg_t *alg, uint32_t tid);
+/* The AGW answered 505 (we are not its MGC yet): out of service until it
+ * registers with ServiceChange. */
+void alg_mgc_not_registered(alg_t *alg, alg_agw_t *g);
 /* Graceful stop: ServiceChange Forced to each live AGW. */
 void alg_mgc_goodbye(alg_t *alg);
 /* Outstanding H.248 requests. */

@@ -83,11 +83,26 @@ static void on_ready(void *arg, const char *sip, const char *h248)
   fflush(stderr);
 }
 
+/* role both: the AGW thread starts once the ALG listens (see alg_set_bound_cb) */
+static pthread_mutex_t bound_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t bound_cv = PTHREAD_COND_INITIALIZER;
+static int bound_flag;
+
+static void on_bound(void *arg)
+{
+  (void)arg;
+  pthread_mutex_lock(&bound_mu);
+  bound_flag = 1;
+  pthread_cond_signal(&bound_cv);
+  pthread_mutex_unlock(&bound_mu);
+}
+
 static void *alg_thread(void *arg)
 {
   struct ctx *c = arg;
   c->alg_rc = alg_run(c->alg);
   c->alg_done = 1;
+  on_bound(NULL);  /* never leave main waiting */
   pthread_kill(c->main_thread, SIGUSR1);
   return NULL;
 }
@@ -296,6 +311,7 @@ int main(int argc, char **argv)
   if (c.alg) {
     alg_set_capture(c.alg, pcap);
     alg_set_ready_cb(c.alg, on_ready, &c);
+    alg_set_bound_cb(c.alg, on_bound, &c);
   }
   if (c.agw)
     agw_set_capture(c.agw, pcap, keylog);
@@ -312,11 +328,31 @@ int main(int argc, char **argv)
 
   wg_log(WG_LOG_NOTICE, "wicgated", NULL, "wicgated %s starting, role %s", PACKAGE_VERSION,
          c.role == ROLE_BOTH ? "both" : c.role == ROLE_ALG ? "alg" : "agw");
+  if (c.alg) {
+    if (pthread_create(&alg_tid, NULL, alg_thread, &c) != 0) {
+      fprintf(stderr, "wicgated: cannot start the ALG thread\n");
+      rc = 1;
+      goto join;
+    }
+    alg_started = 1;
+  }
+
   if (c.agw) {
+    if (c.alg) {
+      /* wait until the ALG listens (or failed) */
+      pthread_mutex_lock(&bound_mu);
+      while (!bound_flag)
+        pthread_cond_wait(&bound_cv, &bound_mu);
+      pthread_mutex_unlock(&bound_mu);
+    }
+    if (c.alg && c.alg_done)
+      goto join;
     if (pthread_create(&agw_tid, NULL, agw_thread, &c) != 0) {
       fprintf(stderr, "wicgated: cannot start the AGW thread\n");
       rc = 1;
-      goto done;
+      if (c.alg)
+        alg_stop(c.alg, 0);
+      goto join;
     }
     agw_started = 1;
     if (!c.alg) {
@@ -328,17 +364,6 @@ int main(int argc, char **argv)
       fflush(stderr);
     }
   }
-  if (c.alg) {
-    if (pthread_create(&alg_tid, NULL, alg_thread, &c) != 0) {
-      fprintf(stderr, "wicgated: cannot start the ALG thread\n");
-      rc = 1;
-      if (c.agw)
-        agw_stop(c.agw, 0);
-      goto join;
-    }
-    alg_started = 1;
-  }
-
   for (;;) {
     int sig = 0;
     if ((!alg_started || c.alg_done) && (!agw_started || c.agw_done))

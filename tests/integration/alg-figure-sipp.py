@@ -46,7 +46,7 @@ uas = subprocess.Popen(["sipp", "-sf", os.path.join(sdir, "ueb-uas.xml"), "-p", 
 L.wait_until(lambda: subprocess.run(["ss", "-Hlun", "sport = :%d" % ueb], capture_output=True,
                                     text=True).stdout.strip(), what="SIPp UE-B bound")
 uac = subprocess.run(["sipp", "-sf", os.path.join(sdir, "wic-uac.xml"), "-p", str(wic),
-                      "-key", "dcport", str(dcport), "-key", "hold", "500",
+                      "-key", "dcport", str(dcport),
                       "-message_file", uac_log, "127.0.0.1:%d" % sip] + common,
                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=L.TMP, timeout=60)
 try:

@@ -637,7 +637,9 @@ def pcap_megaco_decodes(pcap, ports):
     for p in ports:
         args += ["-d", "udp.port==%d,megaco" % p]
     flt = " || ".join("udp.port==%d" % p for p in ports)
-    r = subprocess.run(args + ["-Y", "(%s) && (_ws.malformed || !megaco)" % flt],
+    # Note-level expert info is tolerated: tshark's SDP dissector notes the
+    # indentation before the closing "}" of Local/Remote as an "invalid line"
+    r = subprocess.run(args + ["-Y", "(%s) && (!megaco || _ws.expert.severity >= \"Warning\")" % flt],
                        capture_output=True, text=True, timeout=60)
     return r.stdout.strip()
 
