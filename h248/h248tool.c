@@ -62,16 +62,24 @@ static char *slurp(const char *path, size_t *n)
   return buf;
 }
 
-/* Split a file into messages: each starts at a line beginning "MEGACO/" or "!/". */
+/* Split a file into messages: each starts at a line beginning "MEGACO/" or
+ * "!/" (comments and blank lines before a header belong to its message). */
+static int header_at(const char *s, size_t n, size_t i)
+{
+  if (i > 0 && s[i - 1] != '\n')
+    return 0;
+  return (n - i >= 7 && strncasecmp(s + i, "MEGACO/", 7) == 0) ||
+         (n - i >= 2 && s[i] == '!' && s[i + 1] == '/');
+}
+
 static size_t next_message(const char *s, size_t n, size_t from)
 {
-  for (size_t i = from + 1; i < n; i++) {
-    if (s[i - 1] != '\n')
-      continue;
-    if ((n - i >= 7 && strncasecmp(s + i, "MEGACO/", 7) == 0) ||
-        (n - i >= 2 && s[i] == '!' && s[i + 1] == '/'))
+  size_t i = from;
+  while (i < n && !header_at(s, n, i))
+    i++;
+  for (i++; i < n; i++)
+    if (header_at(s, n, i))
       return i;
-  }
   return n;
 }
 
