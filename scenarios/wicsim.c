@@ -14,6 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef WICSIM_LUA
+#define WICSIM_LUA "scenarios/wicsim-dissectors.lua"
+#endif
+
 static void usage(FILE *fp)
 {
   fprintf(fp,
@@ -483,9 +487,12 @@ static int cmd_run(struct sim_opts *o)
             s.errbuf[0] ? s.errbuf : "(nothing)");
     fprintf(out, "wicgated's log: %s%s\n", s.daemon_log, o->keep ? "" : " (use --keep to keep it)");
   }
-  if (o->pcap)
+  if (o->pcap) {
     fprintf(out, "capture: %s%s%s\n", o->pcap, o->keylog ? "  key log: " : "",
             o->keylog ? o->keylog : "");
+    fprintf(out, "  open it: tshark -X lua_script:%s%s%s -r %s -V\n", WICSIM_LUA,
+            o->keylog ? " -o tls.keylog_file:" : "", o->keylog ? o->keylog : "", o->pcap);
+  }
   call_free(c);
   drain(&s);
   sim_free_dead(&s);
