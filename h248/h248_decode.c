@@ -1020,6 +1020,8 @@ static h248_service_change_t *p_services(dec_t *d)
       if (sc->profile)
         fail_at(d, at, 456, "Profile appears twice");
       word_t v = rd_name(d, "a profile name");
+      if (!isalpha((unsigned char)v.p[0]))
+        SYNTAX_AT(d, v.at, "a profile name starts with a letter");
       size_t e = d->i;
       /* NAME "/" Version; allow "-"/"." inside the name as seen in the field */
       while (e < d->n && (h248__is_name((unsigned char)d->s[e]) || d->s[e] == '-' ||
