@@ -420,7 +420,9 @@ int wgm_dc_new(wgm_ctx_t *ctx, const wgm_dc_config_t *cfg, wgm_dc_t **out) {
   dc->udp_inited = 1;
   int namelen = sizeof(dc->local);
   uv_udp_getsockname(&dc->udp, (struct sockaddr *)&dc->local, &namelen);
-  int bufsz = 1 << 20;
+  /* room for a whole SCTP receive window of datagrams (with kernel
+   * overhead), so a burst from the peer is not dropped by the socket */
+  int bufsz = 2 << 20;
   uv_recv_buffer_size((uv_handle_t *)&dc->udp, &bufsz);
   bufsz = 1 << 20;
   uv_send_buffer_size((uv_handle_t *)&dc->udp, &bufsz);

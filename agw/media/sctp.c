@@ -228,6 +228,14 @@ int wgm__sctp_start(wgm_dc_t *dc) {
   usrsctp_setsockopt(s, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
   int rcv = 1 << 20;
   usrsctp_setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+  /* loss recovery: RTO between 100 ms and 3 s, first 500 ms */
+  struct sctp_rtoinfo rto;
+  memset(&rto, 0, sizeof(rto));
+  rto.srto_assoc_id = SCTP_FUTURE_ASSOC;
+  rto.srto_initial = 500;
+  rto.srto_min = 100;
+  rto.srto_max = 3000;
+  usrsctp_setsockopt(s, IPPROTO_SCTP, SCTP_RTOINFO, &rto, sizeof(rto));
   usrsctp_set_upcall(s, upcall, (void *)(uintptr_t)dc->id);
 
   struct sockaddr_conn sc;
