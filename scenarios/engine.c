@@ -1968,8 +1968,11 @@ static int try_expect(struct call *c, const struct scn_step *st, char *why, size
                 (st->code_class ? e->code / 100 == st->code : e->code == st->code);
       if (!match) {
         /* provisional responses and ACKs pass by unless expected */
+        /* 100 Trying is hop by hop: it passes by unless "expect 100" */
+        int want_1xx = st->what == SCN_W_RESPONSE && (st->code_class ? st->code == 1 : st->code < 200);
         int prov = !e->is_request && e->code < 200 &&
-                   !(st->what == SCN_W_RESPONSE && (st->code_class ? st->code == 1 : st->code < 200));
+                   (!want_1xx || (e->code == 100 && !(st->what == SCN_W_RESPONSE &&
+                                                      !st->code_class && st->code == 100)));
         int ack = e->is_request && !strcmp(e->method, "ACK");
         /* responses to other transactions (e.g. the 200 to a CANCEL while
          * the 487 is expected) pass by too */
