@@ -52,6 +52,12 @@ typedef struct t2_media {
   wgm_relay_t *relay;
   wgm_dc_t *relay_dc;
   uint64_t tx_bytes, rx_bytes;
+  /* MSRP messages read from TCP while the gate is closed (no relay yet, or
+   * Inactive): delivered in order when the relay starts. TCP stays read so
+   * that a close by the far end is seen; reading pauses only when full. */
+  held_t *held, **held_tail;
+  size_t held_bytes;
+  int read_paused;
 } t2_media_t;
 
 static void logt(int lvl, const agw_term_t *t, int step, const char *fmt, ...)
@@ -215,6 +221,34 @@ static void flush_held(t1_media_t *m, t2_media_t *tm, uint16_t sid)
     m->held_tail = &(*m->held_tail)->next;
 }
 
+/* Returns 1 when everything held from TCP went to the data channel. */
+static int flush_tcp_held(t2_media_t *tm, wgm_dc_t *dc, uint16_t sid)
+{
+  while (tm->held) {
+    held_t *h = tm->held;
+    int rc = wgm_dc_send(dc, sid, WGM_PPID_BINARY, h->data, h->len);
+    if (rc == -EAGAIN || rc == -ENOTCONN)
+      return 0; /* again on `writable` */
+    if (rc < 0)
+      logt(WG_LOG_WARN, tm->t, -1, "stream %u: held %zu-byte message dropped: %s", tm->stream,
+           h->len, wgm_strerror(rc));
+    tm->held = h->next;
+    tm->held_bytes -= h->len;
+    free(h);
+  }
+  tm->held_tail = &tm->held;
+  return 1;
+}
+
+static void tcp_read(t2_media_t *tm, int on)
+{
+  /* always applied: a relay may have paused reading for back-pressure */
+  if (tm->tcp) {
+    tm->read_paused = !on;
+    wgm_tcp_pause_read(tm->tcp, !on);
+  }
+}
+
 static void relay_free(t2_media_t *tm)
 {
   if (tm->relay) {
@@ -259,11 +293,11 @@ static void ctx_update_relays(agw_t *agw, agw_ctx_t *c)
       if (want && tm->relay && tm->relay_dc != m1->dc)
         relay_free(tm);
       if (want && !tm->relay) {
-        if (!tm->connected && m1->held) {
-          wgm_tcp_pause_read(tm->tcp, 1);
+        if (!tm->connected && m1->held)
           continue; /* deliver held messages in order once TCP is up */
-        }
         flush_held(m1, tm, (uint16_t)s1->sctpid);
+        if (!flush_tcp_held(tm, m1->dc, (uint16_t)s1->sctpid))
+          continue;
         int rc = wgm_relay_new(m1->dc, (uint16_t)s1->sctpid, tm->tcp, &relay_cb, tm, &tm->relay);
         if (rc < 0) {
           tm->relay = NULL;
@@ -272,12 +306,12 @@ static void ctx_update_relays(agw_t *agw, agw_ctx_t *c)
           continue;
         }
         tm->relay_dc = m1->dc;
-        wgm_tcp_pause_read(tm->tcp, 0);
+        tcp_read(tm, 1);
         logt(WG_LOG_INFO, t2, -1, "relay up: H.248 stream %u = data channel %d on %s <-> TCP",
              s2->id, s1->sctpid, t1->id);
       } else if (!want) {
-        relay_free(tm);
-        wgm_tcp_pause_read(tm->tcp, 1); /* Inactive holds: TCP stays unread */
+        relay_free(tm); /* Inactive holds: TCP messages are kept (tcp_message) */
+        tcp_read(tm, tm->held_bytes < HOLD_MAX);
       }
     }
   }
@@ -292,11 +326,8 @@ static void ctx_drop_relays_of(agw_ctx_t *c, wgm_dc_t *dc)
   for (agw_term_t *t = c->terms; t; t = t->next)
     for (unsigned i = 0; i < AGW_MAX_STREAMS; i++) {
       t2_media_t *tm = t->kind == AGW_KIND_CORE ? t->streams[i].media : NULL;
-      if (tm && tm->relay && tm->relay_dc == dc) {
+      if (tm && tm->relay && tm->relay_dc == dc)
         relay_free(tm);
-        if (tm->tcp)
-          wgm_tcp_pause_read(tm->tcp, 1);
-      }
     }
 }
 
@@ -458,6 +489,13 @@ static void dc_message(wgm_dc_t *dc, uint16_t sid, uint32_t ppid, const uint8_t 
   m->held_bytes += len;
 }
 
+static void dc_writable(wgm_dc_t *dc)
+{
+  t1_media_t *m = wgm_dc_get_data(dc);
+  if (m->t)
+    ctx_update_relays(m->agw, m->t->ctx);
+}
+
 static void dc_keylog(wgm_dc_t *dc, const char *line)
 {
   t1_media_t *m = wgm_dc_get_data(dc);
@@ -483,6 +521,7 @@ static const wgm_dc_callbacks_t dc_cb = {
     .channel_open = dc_channel_open,
     .channel_closed = dc_channel_closed,
     .message = dc_message,
+    .writable = dc_writable,
     .consent_lost = dc_consent_lost,
     .keylog = dc_keylog,
     .tap = dc_tap,
@@ -603,10 +642,22 @@ static void t1_apply(agw_t *agw, agw_term_t *t, agw_stream_t *s1)
 
 /* --------------------------------------------------------------- T2 */
 
+static void t2_held_clear(t2_media_t *tm)
+{
+  while (tm->held) {
+    held_t *h = tm->held;
+    tm->held = h->next;
+    free(h);
+  }
+  tm->held_tail = &tm->held;
+  tm->held_bytes = 0;
+}
+
 static void on_tcp_closed(wgm_tcp_t *tcp)
 {
   t2_media_t *tm = wgm_tcp_get_data(tcp);
   agw_t *agw = tm->agw;
+  t2_held_clear(tm);
   free(tm);
   agw->media_closing--;
   agw_maybe_finish_close(agw);
@@ -649,6 +700,24 @@ static void tcp_closed(wgm_tcp_t *tcp, int err)
   }
 }
 
+/* An MSRP message from TCP while no relay runs: hold it. */
+static void tcp_message(wgm_tcp_t *tcp, const uint8_t *data, size_t len)
+{
+  t2_media_t *tm = wgm_tcp_get_data(tcp);
+  held_t *h = malloc(sizeof *h + len);
+  if (!h)
+    return;
+  h->next = NULL;
+  h->sid = tm->stream;
+  h->len = len;
+  memcpy(h->data, data, len);
+  *tm->held_tail = h;
+  tm->held_tail = &h->next;
+  tm->held_bytes += len;
+  if (tm->held_bytes >= HOLD_MAX)
+    tcp_read(tm, 0); /* full: let TCP flow control hold the rest */
+}
+
 static void tcp_tap(wgm_tcp_t *tcp, int out, const struct sockaddr *src,
                     const struct sockaddr *dst, const uint8_t *data, size_t len)
 {
@@ -659,7 +728,7 @@ static void tcp_tap(wgm_tcp_t *tcp, int out, const struct sockaddr *src,
 }
 
 static const wgm_tcp_callbacks_t tcp_cb = {
-    .connected = tcp_connected, .closed = tcp_closed, .tap = tcp_tap};
+    .connected = tcp_connected, .closed = tcp_closed, .message = tcp_message, .tap = tcp_tap};
 
 static int t2_reserve(agw_t *agw, agw_term_t *t, agw_stream_t *s, agw_err_t *e)
 {
@@ -669,6 +738,7 @@ static int t2_reserve(agw_t *agw, agw_term_t *t, agw_stream_t *s, agw_err_t *e)
   tm->agw = agw;
   tm->t = t;
   tm->stream = s->id;
+  tm->held_tail = &tm->held;
   struct sockaddr_storage bind = agw->conf.core;
   wgm_tcp_config_t tc;
   wgm_tcp_config_init(&tc);
@@ -699,7 +769,6 @@ static int t2_reserve(agw_t *agw, agw_term_t *t, agw_stream_t *s, agw_err_t *e)
     return agw_fail(e, 500, "Internal failure: TCP endpoint: %s", wgm_strerror(rc));
   }
   tm->listening = 1;
-  wgm_tcp_pause_read(tm->tcp, 1);
   s->has_port = 1;
   s->media = tm;
   logt(WG_LOG_INFO, t, 3, "stream %u: TCP port %u listening", s->id, s->port);
@@ -740,7 +809,7 @@ static int t2_apply(agw_t *agw, agw_term_t *t, agw_stream_t *s, agw_err_t *e)
   wgm_tcp_close(tm->tcp, on_tcp_closed_keep);
   tm->tcp = nt;
   tm->listening = 0;
-  wgm_tcp_pause_read(nt, 1);
+  tm->read_paused = 0;
   logt(WG_LOG_INFO, t, 9, "stream %u: Remote is a=setup:passive: connecting to %s:%u", s->id,
        s->remote.addr, s->remote.port);
   return 0;
@@ -833,6 +902,7 @@ void agw_media_release(agw_t *agw, agw_term_t *t)
         wgm_tcp_close(tm->tcp, on_tcp_closed);
         tm->tcp = NULL;
       } else {
+        t2_held_clear(tm);
         free(tm);
       }
       s->media = NULL;

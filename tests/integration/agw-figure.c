@@ -870,6 +870,66 @@ static void phase_errors(void)
     WAIT_UNTIL(port_bindable(SOCK_STREAM, ports[i]));
 }
 
+/* T2 alone: the MG connects when the Remote says a=setup:passive; the far
+ * end closing the connection gives one bearer-released Notify with the armed
+ * RequestID; an armed heartbeat gives hangterm/thb Notifies. */
+static void phase_t2_roles(void)
+{
+  /* UE-B listens (it answered a=setup:passive) */
+  ueb_t u;
+  memset(&u, 0, sizeof u);
+  struct sockaddr_in lb;
+  uv_ip4_addr("127.0.0.1", 0, &lb);
+  wgm_tcp_config_t tc;
+  wgm_tcp_config_init(&tc);
+  tc.listen = 1;
+  tc.bind_addr = (const struct sockaddr *)&lb;
+  tc.framing = WGM_TCP_MSRP;
+  tc.cb = &ueb_cb;
+  tc.data = &u;
+  ASSERT_EQ(wgm_tcp_new(mctx, &tc, &u.tcp), 0);
+  uint16_t ueb_port = wgm_tcp_port(u.tcp);
+  mgc_send("Transaction = 10050 {\n   Context = $ {\n      Add = $ {\n"
+           "         Events = 9 { ipnwr/rel {Stream = 2}, hangterm/thb {timerx = 1} },\n"
+           "         Media {\n            Stream = 2 {\n"
+           "               LocalControl { Mode = SendReceive },\n"
+           "               Local {\n%s\n               },\n"
+           "               Remote {\nv=0\nc=IN IP4 127.0.0.1\nm=message %u TCP/MSRP *\n"
+           "a=setup:passive\n               }\n            }\n         }\n      }\n   }\n}\n",
+           t2_local, ueb_port);
+  const h248_trans_t *t = wait_reply(10050);
+  const char *etext;
+  if (reply_code(t, &etext))
+    TASK_FAIL("Add T2 with Remote: %d %s", reply_code(t, NULL), etext);
+  uint32_t c = t->actions->ctx.id;
+  char t2id[64];
+  snprintf(t2id, sizeof t2id, "%s", t->actions->cmds->tid[0]);
+  WAIT_UNTIL(u.connected);
+  printf("# a=setup:passive in Remote: the MG connected to UE-B\n");
+  /* heartbeat */
+  WAIT_UNTIL(count_notifies(H248_IQ_EVT_THB) >= 1);
+  /* UE-B goes away: the MG reports the bearer once */
+  int before = count_notifies(H248_IQ_EVT_RELEASED);
+  closes = 1;
+  wgm_tcp_close(u.tcp, tcp_closed);
+  WAIT_UNTIL(closes == 0 && count_notifies(H248_IQ_EVT_RELEASED) == before + 1);
+  for (int i = nreqs - 1; i >= 0; i--)
+    if (strcmp(reqs[i].event, H248_IQ_EVT_RELEASED) == 0) {
+      ASSERT_EQ(reqs[i].rid, 9);
+      ASSERT_EQ(reqs[i].ctx, c);
+      ASSERT_STR_EQ(reqs[i].tid_name, t2id);
+      ASSERT_EQ(reqs[i].stream, 2);
+      break;
+    }
+  printf("# TCP closed by the far end: Notify %s {Stream = 2}\n", H248_IQ_EVT_RELEASED);
+  mgc_send("Transaction = 10051 {\n   Context = %u {\n      Subtract = %s\n   }\n}\n", c, t2id);
+  t = wait_reply(10051);
+  ASSERT_EQ(reply_code(t, NULL), 0);
+  mgc_send("Transaction = 10052 {\n   Context = - {\n      AuditValue = ROOT\n   }\n}\n");
+  wait_reply(10052);
+  ASSERT_EQ(count_notifies(H248_IQ_EVT_RELEASED), before + 1);
+}
+
 static void phase_stop(void)
 {
   int before = nreqs;
@@ -909,6 +969,7 @@ int main(void)
   TEST_RUN(phase_figure);
   TEST_RUN(phase_dtls_failure);
   TEST_RUN(phase_errors);
+  TEST_RUN(phase_t2_roles);
   TEST_RUN(phase_stop);
 
   ASSERT_EQ(wgm_ctx_free(mctx), 0);
