@@ -43,7 +43,7 @@ static const char *const keys[] = {
   "alg.sip-listen", "alg.sip-transports", "alg.next-hop", "alg.record-route",
   "alg.h248-listen", "alg.mid", "alg.agw", "alg.h248-timeout", "alg.audit-interval",
   "alg.max-calls", "alg.agw-max-calls", "alg.retry-after", "alg.timer-c",
-  "alg.release-timeout", NULL,
+  "alg.release-timeout", "alg.h248-long-timer", NULL,
 };
 
 const char *const *alg_config_keys(void)
@@ -146,7 +146,8 @@ int alg_create(alg_t **out, const wg_config_t *cfg, char *err, size_t errlen)
       get_int(cfg, "alg.agw-max-calls", 500, 1, 1000000, &alg->agw_max_calls, err, errlen) < 0 ||
       get_int(cfg, "alg.retry-after", 10, 0, 86400, &alg->retry_after_s, err, errlen) < 0 ||
       get_int(cfg, "alg.timer-c", 180, 1, 3600, &alg->timer_c_s, err, errlen) < 0 ||
-      get_int(cfg, "alg.release-timeout", 3000, 0, 600000, &alg->release_timeout_ms, err, errlen) < 0)
+      get_int(cfg, "alg.release-timeout", 3000, 0, 600000, &alg->release_timeout_ms, err, errlen) < 0 ||
+      get_int(cfg, "alg.h248-long-timer", 30000, 100, 600000, &alg->long_timer_ms, err, errlen) < 0)
     goto bad;
   *out = alg;
   return 0;

@@ -28,6 +28,8 @@
  *   alg.retry-after     s           Retry-After in overload 503s (10)
  *   alg.timer-c         s           proxy Timer C for INVITE (180)
  *   alg.release-timeout ms          graceful stop: wait for releases (3000)
+ *   alg.h248-long-timer ms          H.248 LONG-TIMER: how long a request id from an
+ *                                   AGW is remembered as answered (30000)
  */
 #ifndef WG_ALG_H
 #define WG_ALG_H

@@ -59,7 +59,7 @@ struct alg {
   char mid[160];
   char agw_list[512];
   long h248_timeout_ms, audit_interval_s, max_calls, agw_max_calls;
-  long retry_after_s, timer_c_s, release_timeout_ms;
+  long retry_after_s, timer_c_s, release_timeout_ms, long_timer_ms;
 
   sip_record_route_t *rr;     /* our Record-Route entry */
   struct sockaddr_storage sip_addr;

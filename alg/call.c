@@ -53,6 +53,7 @@ struct alg_call {
   char *t1, *t2;
   alg_ptx_t *ptx;              /* the INVITE transaction, while it lives */
   int waiting;                 /* an H.248 request of this call is outstanding */
+  int auditing;                /* a context audit is outstanding */
   uint32_t wait_tid;
   int releasing;               /* release asked while waiting */
   int answered_up;             /* a 2xx went to the WIC */
@@ -1024,6 +1025,56 @@ void alg_call_in_dialog(alg_t *alg, sip_t const *sip)
   }
   default:
     break;
+  }
+}
+
+/* ---------------------------------------------------------- audits */
+
+static void ctx_audit_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  struct call_ref *ref = arg;
+  alg_call_t *c = call_find_serial(ref->alg, ref->serial);
+  char text[200];
+  int code;
+  (void)msg;
+  free(ref);
+  if (!c || status < 0)
+    return;   /* a lost AGW is found by the ROOT audit */
+  c->auditing = 0;
+  code = alg_h248_reply_error(reply, text, sizeof text);
+  if (code == 411 || code == 430 || code == 431 || code == 435) {
+    call_log(c, WG_LOG_WARN, -1, "context audit: %s: the AGW lost the call", text);
+    c->ctx = 0;  /* nothing left to subtract */
+    call_release(c, 503, "media gateway lost the context", "context lost on the AGW");
+  }
+}
+
+void alg_calls_audit(alg_t *alg)
+{
+  alg_call_t *c;
+  for (c = alg->calls; c; c = c->next) {
+    h248_msg_t *m;
+    h248_trans_t *t;
+    h248_action_t *a;
+    h248_cmd_t *cmd;
+    struct call_ref *ref;
+    if (!c->ctx || !c->t2 || c->waiting || c->auditing || !c->agw || !c->agw->alive ||
+        c->state == CS_RELEASED)
+      continue;
+    m = alg_mgc_msg(alg);
+    if (!m)
+      return;
+    t = h248_add_request(m, 0);
+    a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+    cmd = a ? h248_add_cmd(m, a, H248_CMD_AUDITVALUE, c->t2) : NULL;
+    ref = cref(c);
+    if (cmd && ref && h248_cmd_audit(m, cmd) &&
+        alg_mgc_send(alg, c->agw, m, ctx_audit_reply, ref, NULL) == 0) {
+      c->auditing = 1;
+      ref = NULL;
+    }
+    free(ref);
+    h248_msg_free(m);
   }
 }
 

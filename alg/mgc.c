@@ -260,8 +260,10 @@ static void audit_timer_cb(su_root_magic_t *mg, su_timer_t *t, void *arg)
 {
   alg_t *alg = arg;
   (void)mg; (void)t;
-  if (!alg->stopping)
+  if (!alg->stopping) {
     audit_all(alg);
+    alg_calls_audit(alg);
+  }
   su_timer_set_interval(t, audit_timer_cb, alg, (su_duration_t)(alg->audit_interval_s * 1000));
 }
 
@@ -456,7 +458,10 @@ int alg_mgc_start(alg_t *alg)
   cfg.rto_max_ms = 2000;
   cfg.max_total_ms = (unsigned)alg->h248_timeout_ms;
   cfg.pending_timeout_ms = (unsigned)alg->h248_timeout_ms * 4;
-  cfg.first_tid = 10001;
+  cfg.long_timer_ms = (unsigned)alg->long_timer_ms;
+  /* a restarted MGC must not reuse the ids the AGW still remembers from the
+   * previous run (LONG-TIMER): start from a time-derived id */
+  cfg.first_tid = 10001 + (uint32_t)((wg_time_us() / 1000) % 1000000000u);
   rc = h248_tl_new(&p->tl, &tp, &cfg, on_request, alg);
   if (rc < 0)
     return rc;

@@ -41,6 +41,10 @@ size_t alg_mgc_outstanding(alg_t *alg);
 void alg_call_notify(alg_t *alg, alg_agw_t *agw, uint32_t ctx, const char *tid,
                      const char *event);
 
+/* call.c: audit the context of every call (AuditValue on its T2): an AGW
+ * that lost it (411/430/431, e.g. restarted) releases the call. */
+void alg_calls_audit(alg_t *alg);
+
 /* Describe the error of a reply (transaction, action or command error):
  * returns the H.248 code (0 = none) and fills text. */
 int alg_h248_reply_error(const h248_trans_t *reply, char *text, size_t len);

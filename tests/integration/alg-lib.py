@@ -659,3 +659,27 @@ def h248tool_ok(text):
         if "usage" not in (r.stderr + r.stdout).lower():
             return False
     return False
+
+
+# --------------------------------------------------------------- STUN (ICE check)
+
+def stun_binding_request(local_ufrag, remote_ufrag, remote_pwd, controlling=True):
+    """An ICE connectivity check (RFC 8445 7.2.2) as the WIC sends it to the
+    AGW's ICE-lite T1 port: USERNAME remote:local, PRIORITY, ICE-CONTROLLING,
+    USE-CANDIDATE, MESSAGE-INTEGRITY (key = the AGW's ice-pwd), FINGERPRINT."""
+    import hmac, hashlib, struct, zlib
+    tid = os.urandom(12)
+
+    def attr(t, v):
+        pad = (4 - len(v) % 4) % 4
+        return struct.pack("!HH", t, len(v)) + v + b"\0" * pad
+    body = attr(0x0006, ("%s:%s" % (remote_ufrag, local_ufrag)).encode())
+    body += attr(0x0024, struct.pack("!I", 1853824767))
+    body += attr(0x802A if controlling else 0x8029, os.urandom(8))
+    body += attr(0x0025, b"")
+    hdr = lambda n: struct.pack("!HHI", 0x0001, n, 0x2112A442) + tid
+    mi = hmac.new(remote_pwd.encode(), hdr(len(body) + 24) + body, hashlib.sha1).digest()
+    body += attr(0x0008, mi)
+    crc = (zlib.crc32(hdr(len(body) + 8) + body) ^ 0x5354554E) & 0xFFFFFFFF
+    body += attr(0x8028, struct.pack("!I", crc))
+    return hdr(len(body)) + body
