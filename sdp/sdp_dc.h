@@ -349,6 +349,13 @@ int sdpdc_frag_print(su_home_t *home, const sdpdc_media_t *m, char **out, sdpdc_
 int sdpdc_dtls_answer_role(sdpdc_setup_t offered, sdpdc_setup_t *answer, int *agw_is_client,
                            sdpdc_error_t *err);
 
+/* Re-INVITE (digest 2.3, 7.4; PROPOSED): does the re-offered DC m-line
+ * `now` keep the DTLS association of the earlier `prev` (1) or ask for a
+ * new one (0)? Both with a=tls-id: same value keeps. Only one with tls-id:
+ * new. Neither: a=connection:new asks for new; otherwise the same
+ * fingerprints (hash and value, in order) keep. NULL -> 0. */
+int sdpdc_dc_same_association(const sdpdc_media_t *prev, const sdpdc_media_t *now);
+
 /* ================================================================ offer plan */
 
 /* One anchored MSRP channel: WIC data channel <-> IMS m=message line. */

@@ -65,6 +65,22 @@ static int setup_of(const char *v, sdpdc_setup_t dflt, sdpdc_setup_t *out)
   return -1;
 }
 
+int sdpdc_dc_same_association(const sdpdc_media_t *prev, const sdpdc_media_t *now)
+{
+  if (!prev || !now)
+    return 0;
+  if (prev->tls_id || now->tls_id)
+    return prev->tls_id && now->tls_id && !strcmp(prev->tls_id, now->tls_id);
+  if (now->connection == SDPDC_CONNECTION_NEW || prev->n_fingerprints != now->n_fingerprints ||
+      now->n_fingerprints == 0)
+    return 0;
+  for (size_t i = 0; i < now->n_fingerprints; i++)
+    if (!sdpdc__ieq(prev->fingerprints[i].hash, now->fingerprints[i].hash) ||
+        strcmp(prev->fingerprints[i].value, now->fingerprints[i].value))
+      return 0;
+  return 1;
+}
+
 /* ================================================================ common pieces */
 
 static sdpdc_session_t *new_session(su_home_t *home, const sdpdc_origin_t *o, size_t n_media)

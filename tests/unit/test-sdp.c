@@ -941,6 +941,29 @@ static void test_dtls_role(void)
   su_home_unref(h);
 }
 
+static void test_same_association(void)
+{
+  su_home_t *h = home_new();
+  const sdpdc_media_t *a = &parse_ok(h, STEP1)->media[0];
+  const sdpdc_media_t *existing =
+      &parse_ok(h, step1_with(h, "a=connection:new", "a=connection:existing"))->media[0];
+  const sdpdc_media_t *none = &parse_ok(h, step1_with(h, "a=connection:new\r\n", ""))->media[0];
+  const sdpdc_media_t *other_fp =
+      &parse_ok(h, step1_with(h, "sha-256 4A:AD", "sha-256 4B:AD"))->media[0];
+  const sdpdc_media_t *t1 = &parse_ok(h, step1_with(h, "a=mid:0", "a=mid:0\r\na=tls-id:abc"))->media[0];
+  const sdpdc_media_t *t1b = &parse_ok(h, step1_with(h, "a=mid:0", "a=mid:0\r\na=tls-id:abc"))->media[0];
+  const sdpdc_media_t *t2 = &parse_ok(h, step1_with(h, "a=mid:0", "a=mid:0\r\na=tls-id:abd"))->media[0];
+  ASSERT_EQ(sdpdc_dc_same_association(a, existing), 1);
+  ASSERT_EQ(sdpdc_dc_same_association(a, none), 1);      /* Chrome sends no a=connection */
+  ASSERT_EQ(sdpdc_dc_same_association(existing, a), 0);  /* connection:new */
+  ASSERT_EQ(sdpdc_dc_same_association(a, other_fp), 0);
+  ASSERT_EQ(sdpdc_dc_same_association(t1, t1b), 1);      /* tls-id wins over connection:new */
+  ASSERT_EQ(sdpdc_dc_same_association(t1, t2), 0);
+  ASSERT_EQ(sdpdc_dc_same_association(a, t1), 0);
+  ASSERT_EQ(sdpdc_dc_same_association(NULL, a), 0);
+  su_home_unref(h);
+}
+
 /* ---------------------------------------------------------------- several lines, IPv6, levels */
 
 static void test_multi(void)
@@ -1254,6 +1277,7 @@ int main(void)
   TEST_RUN(test_plan_errors);
   TEST_RUN(test_step14_errors);
   TEST_RUN(test_dtls_role);
+  TEST_RUN(test_same_association);
   TEST_RUN(test_multi);
   TEST_RUN(test_mirror);
   TEST_RUN(test_print_model);
