@@ -919,6 +919,10 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
   char err[256];
   if (sip_parse(data, len, &p, err, sizeof err))
     return;
+  if (!p.is_request && !strncmp(p.call_id, "wicsim-probe-", 13)) {
+    s->probe_ok = 1; /* the eP-CSCF answers SIP */
+    return;
+  }
   struct call *c = find_call(s, p.call_id);
   if (!c || c->finished)
     return;
@@ -2299,6 +2303,26 @@ static void call_advance(struct call *c)
             snprintf(why, sizeof why, "expected %s %s within %.1f s; got nothing%s%s",
                      scn_role_name(st->role), wt, to / 1000.0, w ? " it expects; pending:" : "",
                      pend);
+          /* what the other side got meanwhile often says why (e.g. the WIC
+           * got a 488 while UE-B waited for the INVITE) */
+          if (st->role != SCN_ROLE_H248) {
+            enum scn_role other = st->role == SCN_ROLE_WIC ? SCN_ROLE_UEB : SCN_ROLE_WIC;
+            size_t wl = strlen(why);
+            int first = 1;
+            for (struct ev *e = c->inbox[role_idx(other)]; e && wl < sizeof why - 300;
+                 e = e->next) {
+              if (e->kind == EV_SIP && !e->is_request && e->code < 200)
+                continue;
+              char et[256];
+              ev_text(e, et, sizeof et);
+              wl += (size_t)snprintf(why + wl, sizeof why - wl, "%s%s", first ? "\n  meanwhile " : ", ",
+                                     first ? "" : "");
+              if (first)
+                wl += (size_t)snprintf(why + wl, sizeof why - wl, "%s got: ", scn_role_name(other));
+              wl += (size_t)snprintf(why + wl, sizeof why - wl, "%s", et);
+              first = 0;
+            }
+          }
           r = -1;
         } else {
           uint64_t left = (uint64_t)(to - el);
@@ -2549,6 +2573,23 @@ void sim_close(struct sim *s)
 }
 
 void *sim_media_ctx(struct sim *s) { return s->mctx; }
+
+/* An OPTIONS to the target: is something answering SIP there? (A response
+ * sets s->probe_ok.) */
+int sim_probe(struct sim *s)
+{
+  char b[1024], br[20], id[20];
+  rnd_hex(br, 6);
+  rnd_hex(id, 6);
+  int port = sa_port(&s->wic_sip_addr);
+  int n = snprintf(b, sizeof b,
+                   "OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport\r\n"
+                   "Max-Forwards: 0\r\nFrom: <sip:wic-a@%s>;tag=%s\r\nTo: <sip:%s>\r\n"
+                   "Call-ID: wicsim-probe-%s\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+                   s->ip, s->ip, port, br, s->ip, id, s->ip, id);
+  return sip_send(s, &s->wic_sip, &s->wic_sip_addr, (const struct sockaddr *)&s->target, b,
+                  (size_t)n);
+}
 
 void sim_free_dead(struct sim *s)
 {

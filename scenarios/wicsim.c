@@ -251,11 +251,29 @@ int daemon_start(struct sim *s, char *err, size_t errlen)
   }
   s->daemon_running = 1;
   uv_read_start((uv_stream_t *)&s->proc_err, err_alloc, err_read);
-  /* wait for "wicgated: ready" (15 s at most) */
+  /* wait for "wicgated: ready" (15 s at most). With a role given by the
+   * scenario (e.g. --role alg with no AGW), "ready" may never come: then
+   * the eP-CSCF answering an OPTIONS is enough. */
+  int role_given = 0;
+  for (size_t i = 0; i < s->scn->ndaemon_args; i++)
+    role_given |= !strncmp(s->scn->daemon_args[i], "--role", 6);
+  {
+    char hp0[96];
+    snprintf(hp0, sizeof hp0, "%s", a_sip);
+    wg_parse_hostport(hp0, 1, &s->target);
+  }
   uv_timer_t t;
   uv_timer_init(s->loop, &t);
-  uint64_t start = uv_now(s->loop);
+  uint64_t start = uv_now(s->loop), last_probe = 0;
   while (!s->daemon_ready && s->daemon_running && uv_now(s->loop) - start < 15000) {
+    if (role_given && s->probe_ok) {
+      s->daemon_ready = 1;
+      break;
+    }
+    if (role_given && uv_now(s->loop) - last_probe >= 200) {
+      last_probe = uv_now(s->loop);
+      sim_probe(s);
+    }
     uv_timer_start(&t, timeout_noop, 100, 0);
     uv_run(s->loop, UV_RUN_ONCE);
   }
@@ -272,9 +290,6 @@ int daemon_start(struct sim *s, char *err, size_t errlen)
   /* "ready" means the ALG takes calls; with --role both also wait (5 s at
    * most) until its AGW has registered (ServiceChange answered), so that
    * the first call does not race the registration */
-  int role_given = 0;
-  for (size_t i = 0; i < s->scn->ndaemon_args; i++)
-    role_given |= !strncmp(s->scn->daemon_args[i], "--role", 6);
   if (!role_given) {
     struct h248msg *m = NULL;
     size_t nm = 0;

@@ -112,6 +112,7 @@ struct sim {
   char daemon_pcap[300], daemon_log[300];
   int h248_port_agw, h248_port_alg;
   int daemon_ready;
+  int probe_ok;             /* the target answered our OPTIONS */
   char errbuf[4096];        /* the daemon's last stderr lines */
   size_t errlen;
   long h248_off;            /* read offset in the daemon's pcap */
@@ -202,6 +203,7 @@ struct call *call_start(struct sim *s);
 void call_free(struct call *c);
 void sim_free_dead(struct sim *s);
 void call_add_h248_rows(struct call *c);
+int sim_probe(struct sim *s);
 int sim_free_media(struct sim *s);
 const char *fig_list(uint32_t fig, char *buf, size_t len);
 
