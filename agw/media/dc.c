@@ -536,3 +536,15 @@ void wgm_dc_set_loss(wgm_dc_t *dc, unsigned permille, uint32_t seed) {
   dc->loss_permille = permille > 1000 ? 1000 : permille;
   dc->loss_state = seed ? seed : 1;
 }
+
+void wgm_dc_set_consent_timeout(wgm_dc_t *dc, uint32_t ms) {
+  if (!dc || dc->closing)
+    return;
+  dc->consent_timeout_ms = ms ? ms : 30000;
+  if (dc->ice == WGM_ICE_CONTROLLING && dc->nominated && !dc->check_outstanding)
+    dc->next_check_ms = wgm__now(dc); /* next consent check at the new pace */
+  if (uv_is_active((uv_handle_t *)&dc->ice_timer)) {
+    uv_timer_stop(&dc->ice_timer);
+    wgm__ice_start(dc);
+  }
+}

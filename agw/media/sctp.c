@@ -419,6 +419,10 @@ static void deliver(wgm_dc_t *dc, uint16_t sid, uint32_t ppid, const uint8_t *d,
     on_dcep(dc, sid, d, len);
     return;
   }
+  if (c && c->negotiated && !c->open && !c->out_reset && !c->in_done)
+    notify_open(dc, c); /* data raced the deferred open event */
+  if (dc->closing)
+    return;
   if (!c || (!c->open && !c->wait_ack) || c->in_done) {
     drop(dc, sid, WGM_DROP_NO_CHANNEL, len);
     return;

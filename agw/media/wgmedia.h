@@ -493,6 +493,10 @@ void wgm_dc_pause_read(wgm_dc_t *dc, int paused);
 
 void wgm_dc_get_stats(const wgm_dc_t *dc, wgm_dc_stats_t *out);
 
+/* Change the consent timeout (ms, 0: 30000) from now on; the silence
+ * counted so far is kept. */
+void wgm_dc_set_consent_timeout(wgm_dc_t *dc, uint32_t ms);
+
 /* TEST HOOK: drop each outgoing datagram with probability permille/1000,
  * from a PRNG seeded with seed (deterministic). 0 disables. */
 void wgm_dc_set_loss(wgm_dc_t *dc, unsigned permille, uint32_t seed);

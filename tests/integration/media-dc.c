@@ -28,7 +28,7 @@ typedef struct side {
   wgm_ctx_t *ctx;
   wgm_dc_t *dc;
   int ice_ok, dtls_ok, sctp_ok;
-  int neg_open, dcep_open, dcep_sid, dcep_rx, dcep_label_ok;
+  int neg_open, dcep_open, dcep_sid, dcep_rx, dcep_label_ok, dcep_closed;
   uint32_t tx, rx;
   uint8_t *buf;
   size_t buf_len;   /* message tx already built in buf (kept on -EAGAIN) */
@@ -131,6 +131,22 @@ static void check_done(pair_t *p) {
            st.msgs_rx, st.msgs_tx, st.udp_tx_packets, st.drops[WGM_DROP_LOSS_TEST],
            st.send_eagain);
     ASSERT_EQ(st.msgs_rx, p->count + 1);
+    /* close the DCEP channel (stream reset both ways), then the endpoints */
+    ASSERT_EQ(wgm_dc_close_channel(p->lite.dc, (uint16_t)p->lite.dcep_sid), 0);
+    ASSERT_EQ(wgm_dc_close_channel(p->lite.dc, (uint16_t)p->lite.dcep_sid), -ENOENT);
+    ASSERT_EQ(wgm_dc_send(p->lite.dc, (uint16_t)p->lite.dcep_sid, 0, "x", 1), -ENOTCONN);
+  }
+}
+
+static void cb_closed_chan(wgm_dc_t *dc, uint16_t sid) {
+  side_t *s = wgm_dc_get_data(dc);
+  pair_t *p = s->p;
+  ASSERT_EQ(sid, (uint16_t)p->lite.dcep_sid);
+  ASSERT(p->done);
+  s->dcep_closed = 1;
+  /* the negotiated channel still works after the other one closed */
+  ASSERT_EQ(wgm_dc_send(dc, SID_NEG, 0, NULL, 0), 0);
+  if (p->lite.dcep_closed && p->ctl.dcep_closed) {
     wgm_dc_close(p->lite.dc, on_closed);
     wgm_dc_close(p->ctl.dc, on_closed);
   }
@@ -204,6 +220,11 @@ static void cb_open(wgm_dc_t *dc, const wgm_channel_info_t *ci) {
 static void cb_message(wgm_dc_t *dc, uint16_t sid, uint32_t ppid, const uint8_t *d, size_t len) {
   side_t *s = wgm_dc_get_data(dc);
   pair_t *p = s->p;
+  if (sid == SID_NEG && p->done) {
+    ASSERT_EQ(len, 0); /* the empty message sent after the close */
+    ASSERT_EQ(ppid, WGM_PPID_BINARY_EMPTY);
+    return;
+  }
   if (sid != SID_NEG) {
     if (len == 0)
       ASSERT_EQ(ppid, WGM_PPID_BINARY_EMPTY);
@@ -244,6 +265,7 @@ static const wgm_dc_callbacks_t cbs = {
     .sctp_up = cb_sctp_up,
     .sctp_lost = cb_sctp_lost,
     .channel_open = cb_open,
+    .channel_closed = cb_closed_chan,
     .message = cb_message,
     .writable = cb_writable,
     .consent_lost = cb_consent,
@@ -339,6 +361,7 @@ static void run_case(const char *name, int lite_is_client, unsigned loss, uint32
   uv_run(&p->loop, UV_RUN_DEFAULT);
   ASSERT(p->done);
   ASSERT(L->closed && C->closed);
+  ASSERT(L->dcep_closed && C->dcep_closed);
   ASSERT_EQ(L->rx, count);
   ASSERT_EQ(C->rx, count);
   ASSERT_EQ(L->ice_ok, 1);

@@ -58,12 +58,15 @@ static void cb_failed(wgm_dc_t *dc, enum wgm_dtls_fail why, const char *detail) 
 static void cb_sctp_up(wgm_dc_t *dc) {
   side_t *s = wgm_dc_get_data(dc);
   s->sctp_ok = 1;
-  if (s->silence_other_on_sctp_up && s->other->sctp_ok) {
-    /* both up: the controlling side goes silent (drops all it sends) */
-    wgm_dc_set_loss(s->other->dc, 1000, 1);
+  if (s->other && s->other->sctp_ok &&
+      (s->silence_other_on_sctp_up || s->other->silence_other_on_sctp_up)) {
+    /* both up: short consent timeouts from now on, and the controlling
+     * side goes silent (drops all it sends) */
+    side_t *ctl = s->silence_other_on_sctp_up ? s->other : s;
+    wgm_dc_set_consent_timeout(s->dc, 300);
+    wgm_dc_set_consent_timeout(s->other->dc, 300);
+    wgm_dc_set_loss(ctl->dc, 1000, 1);
   }
-  if (s->other && s->other->silence_other_on_sctp_up && s->other->sctp_ok)
-    wgm_dc_set_loss(dc, 1000, 1);
 }
 static void cb_consent(wgm_dc_t *dc) {
   side_t *s = wgm_dc_get_data(dc);
@@ -156,7 +159,7 @@ static void fp_lite_server_bad_on_ctl(void) { test_fingerprint(WGM_DTLS_SERVER, 
 
 static void consent_timeout(void) {
   side_t L = {.name = "lite"}, C = {.name = "controlling"};
-  make_pair(&L, &C, WGM_DTLS_CLIENT, 0, 400);
+  make_pair(&L, &C, WGM_DTLS_CLIENT, 0, 0);
   L.silence_other_on_sctp_up = 1;
   uv_run(&loop, UV_RUN_DEFAULT);
   ASSERT(L.sctp_ok && C.sctp_ok);
