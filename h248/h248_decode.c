@@ -940,6 +940,8 @@ static char *rd_mid_text(dec_t *d, const char *ctx, int port_ok)
   if (port_ok && isdigit((unsigned char)cur(d))) {
     uint32_t p = rd_uint(d, 65535, "port");
     (void)p;
+    if (d->i - at > 5)
+      SYNTAX_AT(d, at, "%s: port number too long", ctx);
     return xstrndup(d, d->s + at, d->i - at);
   }
   h248_mid_t mid;
@@ -1122,6 +1124,11 @@ static void p_descriptor(dec_t *d, h248_cmd_t *c, int reply)
     if (!acc(d, '='))
       fail_at(d, d->i, 501, "DigitMap value form is not implemented");
     word_t v = rd_name(d, "a digit map name");
+    char tmp[260];
+    memcpy(tmp, v.p, v.n);
+    tmp[v.n] = '\0';
+    if (strchr(tmp, '/') || !h248__valid_pname(tmp))
+      SYNTAX_AT(d, v.at, "bad digit map name '%s'", tmp);
     if (peekc(d) == '{')
       fail_at(d, d->i, 501, "DigitMap value form is not implemented");
     c->digitmap = wdup(d, v);
