@@ -537,12 +537,77 @@ static void test_api_errors(void)
   ASSERT_EQ(h248_tl_cancel(NULL, 1), -ENOENT);
 }
 
+/* Stream mode (TCP/TPKT, SCTP): no retransmission and no acks; a bad reply
+ * model is answered with an error so that the peer is never left waiting. */
+static void test_reliable_mode(void)
+{
+  h248_tl_config_t c = fast;
+  c.reliable = 1;
+  c.max_total_ms = 2000;
+  ep_t a, b;
+  ep_open(&a, "A", &c, 6);
+  ep_open(&b, "B", &c, 7);
+  ep_t *eps[2] = {&a, &b};
+  for (uint32_t k = 0; k < 10; k++)
+    issue(&a, &b, k);
+  uint64_t limit = mono_ms() + 10000;
+  while (a.completed < 10) {
+    loop_once(eps, 2, 50);
+    ASSERT(mono_ms() < limit);
+  }
+  h248_tl_stats_t sa, sb;
+  h248_tl_get_stats(a.tl, &sa);
+  h248_tl_get_stats(b.tl, &sb);
+  for (uint32_t k = 0; k < 10; k++)
+    ASSERT_EQ(a.done[k], 1);
+  ASSERT_EQ(sa.retransmissions, 0);
+  ASSERT_EQ(sa.acks_sent, 0);
+  ASSERT_EQ(sb.requests_received, 10);
+  ep_close(&a);
+  ep_close(&b);
+}
+
+static void bad_reply_handler(void *arg, h248_tl_txn_t *txn, h248_msg_t *msg,
+                              const h248_trans_t *req, const struct sockaddr *from,
+                              socklen_t fromlen)
+{
+  ep_t *e = arg;
+  e->exec[0]++;
+  h248_msg_t *r = h248_msg_new();
+  h248_add_request(r, 5); /* not a reply */
+  ASSERT_EQ(h248_tl_reply(e->tl, txn, r), -EINVAL);
+  h248_msg_free(r);
+}
+
+static void test_bad_reply_model(void)
+{
+  ep_t b;
+  ep_open(&b, "B", &fast, 8);
+  h248_tl_free(b.tl);
+  h248_transport_t tr = {&b, tr_send, tr_timer, tr_now};
+  h248_tl_config_t cfg = fast;
+  cfg.mid_name = "127.0.0.1";
+  ASSERT_EQ(h248_tl_new(&b.tl, &tr, &cfg, bad_reply_handler, &b), 0);
+  int fd = raw_socket();
+  const char *req = "MEGACO/3 [127.0.0.1]:9 T=90{C=1{MF=t1}}";
+  char *ans = raw_exchange(&b, fd, req, strlen(req));
+  uint32_t tid = 0;
+  ASSERT_EQ(answer_code(ans, &tid), 500);
+  ASSERT_EQ(tid, 90);
+  ASSERT_EQ(b.exec[0], 1);
+  free(ans);
+  close(fd);
+  ep_close(&b);
+}
+
 int main(void)
 {
   TEST_RUN(test_api_errors);
   TEST_RUN(test_duplicates_and_bad_input);
   TEST_RUN(test_timeout);
   TEST_RUN(test_imm_ack_long_timer);
+  TEST_RUN(test_reliable_mode);
+  TEST_RUN(test_bad_reply_model);
   TEST_RUN(test_loss_both_ways);
   return 0;
 }
