@@ -66,6 +66,8 @@ static void run(su_home_t *home, const sdpdc_session_t *s)
     }
   }
   for (size_t i = 0; i < s->n_media; i++) {
+    if (sdpdc_dc_same_association(&s->media[0], &s->media[i]) < 0)
+      __builtin_trap();
     if (s->media[i].kind == SDPDC_KIND_MSRP && s->media[i].address)
       sdpdc_h248_t2_remote(home, &s->media[i], 1, &text, &err);
     if (s->media[i].kind == SDPDC_KIND_DC)
