@@ -74,7 +74,8 @@ static void start_phase(int p);
 /* ------------------------------------------------------------ WIC side */
 
 static void wic_pump(void) {
-  while (phase == 1 && wic_tx < N) {
+  /* at least N messages, and on until the back-pressure was seen */
+  while (phase == 1 && (wic_tx < N || !wic_saw_eagain)) {
     if (!wic_len)
       wic_len = make_msg(0, wic_tx, 0, wic_buf);
     int rc = wgm_dc_send(wic_dc, SID, WGM_PPID_BINARY, wic_buf, wic_len);
@@ -107,7 +108,7 @@ static void wic_message(wgm_dc_t *dc, uint16_t sid, uint32_t ppid, const uint8_t
     TASK_FAIL("WIC: message %u differs (len %zu vs %zu)", wic_rx, len, n);
   free(exp);
   wic_rx++;
-  if (wic_rx == N)
+  if (ueb_saw_eagain && wic_rx == ueb_tx && ueb_tx >= N)
     start_phase(3);
 }
 
@@ -126,7 +127,7 @@ static void wic_writable(wgm_dc_t *dc) {
 /* ----------------------------------------------------------- UE-B side */
 
 static void ueb_pump(void) {
-  while (phase == 2 && ueb_tx < N) {
+  while (phase == 2 && (ueb_tx < N || !ueb_saw_eagain)) {
     if (!ueb_len)
       ueb_len = make_msg(1, ueb_tx, 0, ueb_buf);
     int rc = wgm_tcp_send(ueb_tcp, ueb_buf, ueb_len);
@@ -161,7 +162,7 @@ static void ueb_message(wgm_tcp_t *t, const uint8_t *d, size_t len) {
     TASK_FAIL("UE-B: message %u differs (len %zu vs %zu)", ueb_rx, len, n);
   free(exp);
   ueb_rx++;
-  if (ueb_rx == N)
+  if (wic_saw_eagain && ueb_rx == wic_tx && wic_tx >= N)
     start_phase(2);
 }
 
@@ -232,8 +233,8 @@ static void close_all(void) {
          ", tcp paused %" PRIu64 ", too big %" PRIu64 ", 413 %" PRIu64 "\n",
          rs.dc_to_tcp_msgs, rs.tcp_to_dc_msgs, rs.dc_paused, rs.tcp_paused, rs.too_big,
          rs.answered_413);
-  ASSERT_EQ(rs.dc_to_tcp_msgs, N);
-  ASSERT_EQ(rs.tcp_to_dc_msgs, N);
+  ASSERT_EQ(rs.dc_to_tcp_msgs, wic_tx);
+  ASSERT_EQ(rs.tcp_to_dc_msgs, ueb_tx);
   ASSERT_GE(rs.dc_paused, 1);
   ASSERT_GE(rs.tcp_paused, 1);
   ASSERT_EQ(rs.too_big, 1);
@@ -342,13 +343,15 @@ int main(int argc, char **argv) {
   uv_run(&loop, UV_RUN_DEFAULT);
   ASSERT(got_413);
   ASSERT_EQ(closed_count, 4);
-  ASSERT_EQ(wic_rx, N);
-  ASSERT_EQ(ueb_rx, N);
+  ASSERT_EQ(ueb_rx, wic_tx);
+  ASSERT_EQ(wic_rx, ueb_tx);
+  ASSERT_GE(wic_rx, N);
+  ASSERT_GE(ueb_rx, N);
   ASSERT_EQ(wgm_ctx_free(ctx), 0);
   uv_run(&loop, UV_RUN_DEFAULT);
   ASSERT_EQ(uv_loop_close(&loop), 0);
   free(wic_buf);
   free(ueb_buf);
-  printf("ok - relay (%u messages each way)\n", N);
+  printf("ok - relay (%u and %u messages)\n", wic_tx, ueb_tx);
   return 0;
 }
