@@ -428,21 +428,25 @@ static char *p_sdp(dec_t *d, const char *which)
       sdp[n++] = '\n';
   }
   sdp[n] = '\0';
-  /* light check: lines "<letter>=" and the first one "v=" */
-  size_t ln = 0;
-  for (size_t k = 0; k < n;) {
+  /* light check on the input text, so that the position names the line:
+   * lines "<letter>=" and the first one "v=" */
+  size_t k = b, end = e;
+  while (k < end && strchr(" \t\r\n", d->s[k]))
+    k++;
+  while (end > k && strchr(" \t\r\n", d->s[end - 1]))
+    end--;
+  for (size_t ln = 0; k < end; ln++) {
     size_t le = k;
-    while (le < n && sdp[le] != '\n')
+    while (le < end && d->s[le] != '\n')
       le++;
     size_t len = le - k;
-    if (len && sdp[le - 1] == '\r')
+    if (len && d->s[le - 1] == '\r')
       len--;
-    if (len < 2 || !islower((unsigned char)sdp[k]) || sdp[k + 1] != '=')
-      fail_at(d, b, 474, "invalid SDP line %zu in %s: \"%.*s\"", ln + 1, which,
-              (int)(len > 40 ? 40 : len), sdp + k);
-    if (ln == 0 && sdp[k] != 'v')
-      fail_at(d, b, 474, "SDP in %s must start with v=", which);
-    ln++;
+    if (len < 2 || !islower((unsigned char)d->s[k]) || d->s[k + 1] != '=')
+      fail_at(d, k, 474, "invalid SDP line in %s: \"%.*s\"", which,
+              (int)(len > 40 ? 40 : len), d->s + k);
+    if (ln == 0 && d->s[k] != 'v')
+      fail_at(d, k, 474, "SDP in %s must start with v=", which);
     k = le + 1;
   }
   return sdp;
