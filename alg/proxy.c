@@ -487,15 +487,14 @@ static int leg_request(alg_t *alg, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
                         (msg_header_t *)sip_record_route_dup(msg_home(t->req), alg->rr));
     if (alg_call_invite(alg, t, fsip))
       return 0;
-  } else if (!initial) {
-    alg_call_in_dialog(alg, fsip);
   }
 
-  if (alg_proxy_forward(t) < 0) {
+  if (alg_proxy_forward(t) < 0)
     alg_proxy_respond(t, SIP_503_SERVICE_UNAVAILABLE, "cannot forward the request", 0);
-    if (t->method != sip_method_invite)
-      return 0;
-  }
+  /* in-dialog: a BYE is forwarded first, then the context is subtracted
+   * (digest 7.2); t may be gone after the respond above, fsip is ours */
+  if (!initial)
+    alg_call_in_dialog(alg, sip);
   return 0;
 }
 
