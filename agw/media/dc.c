@@ -31,21 +31,30 @@ static void unschedule(wgm_dc_t *dc) {
   wgm_dc_t **pp = &dc->ctx->pending_head;
   while (*pp && *pp != dc)
     pp = &(*pp)->pending_next;
-  if (*pp)
+  if (*pp) {
     *pp = dc->pending_next;
-  dc->pending = 0;
-  dc->pending_next = NULL;
+    dc->pending = 0;
+    dc->pending_next = NULL;
+  }
+  /* else it is on a list being run right now: it stays linked (pending
+   * set) and is skipped there because it is closing; its memory lives
+   * until its handles are closed, after that run */
 }
 
 void wgm__run_pending(wgm_ctx_t *ctx) {
-  int guard = 0;
-  while (ctx->pending_head && guard++ < 100000) {
-    wgm_dc_t *dc = ctx->pending_head;
-    ctx->pending_head = dc->pending_next;
+  /* only what is pending now: work scheduled while processing (more to
+   * read) waits for the next loop turn, so I/O of others is not starved */
+  wgm_dc_t *list = ctx->pending_head;
+  ctx->pending_head = NULL;
+  while (list) {
+    wgm_dc_t *dc = list;
+    list = dc->pending_next;
     dc->pending = 0;
     dc->pending_next = NULL;
     wgm__dc_process(dc);
   }
+  if (ctx->pending_head)
+    uv_idle_start(&ctx->idle, ctx->idle_cb);
 }
 
 void wgm__dc_process(wgm_dc_t *dc) {
