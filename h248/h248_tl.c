@@ -33,7 +33,8 @@ typedef struct addr {
 typedef struct peer {
   struct peer *next;
   addr_t a;
-  int has_rtt;
+  unsigned refs; /* requests, cache entries and ack queues that point here */
+  int has_rtt;   /* peers that answered us are kept for their RTT */
   double srtt, rttvar;
 } peer_t;
 
@@ -133,6 +134,28 @@ static peer_t *peer_get(h248_tl_t *tl, const struct sockaddr *sa, socklen_t len)
   p->next = tl->peers;
   tl->peers = p;
   return p;
+}
+
+/* Forget a peer nobody points to and that never answered us (bounds memory
+ * when datagrams come from many addresses). */
+static void peer_maybe_free(h248_tl_t *tl, peer_t *p)
+{
+  if (!p || p->refs || p->has_rtt)
+    return;
+  peer_t **pp = &tl->peers;
+  while (*pp && *pp != p)
+    pp = &(*pp)->next;
+  if (*pp) {
+    *pp = p->next;
+    free(p);
+  }
+}
+
+static void peer_release(h248_tl_t *tl, peer_t *p)
+{
+  if (p->refs)
+    p->refs--;
+  peer_maybe_free(tl, p);
 }
 
 static unsigned peer_rto(h248_tl_t *tl, const peer_t *p)
@@ -307,7 +330,9 @@ static void rentry_free(h248_tl_t *tl, rentry_t *r)
   }
   heap_del(tl, &r->t);
   free(r->bytes);
+  peer_t *p = r->peer;
   free(r);
+  peer_release(tl, p);
 }
 
 /* ------------------------------------------------------------ small messages */
@@ -353,8 +378,17 @@ static int cmp_u32(const void *a, const void *b)
 static void ackq_flush(h248_tl_t *tl, ackq_t *q)
 {
   heap_del(tl, &q->t);
-  if (q->n == 0)
+  ackq_t **pp = &tl->ackqs;
+  while (*pp && *pp != q)
+    pp = &(*pp)->next;
+  if (*pp)
+    *pp = q->next;
+  peer_t *peer = q->peer;
+  if (q->n == 0) {
+    free(q);
+    peer_release(tl, peer);
     return;
+  }
   qsort(q->ids, q->n, sizeof q->ids[0], cmp_u32);
   h248_msg_t *m = own_msg(tl);
   int ok = m != NULL;
@@ -365,12 +399,13 @@ static void ackq_flush(h248_tl_t *tl, ackq_t *q)
     ok = h248_add_ack(m, q->ids[i], q->ids[j]) != NULL;
     i = j + 1;
   }
-  q->n = 0;
+  free(q);
   if (ok) {
     tl->st.acks_sent++;
-    send_msg(tl, q->peer, m);
+    send_msg(tl, peer, m);
   } else
     h248_msg_free(m);
+  peer_release(tl, peer);
 }
 
 static void queue_ack(h248_tl_t *tl, peer_t *p, uint32_t tid, int imm)
@@ -387,6 +422,7 @@ static void queue_ack(h248_tl_t *tl, peer_t *p, uint32_t tid, int imm)
     q->t.idx = SIZE_MAX;
     q->t.kind = T_ACKQ;
     q->peer = p;
+    p->refs++;
     q->next = tl->ackqs;
     tl->ackqs = q;
   }
@@ -524,18 +560,15 @@ int h248_tl_request(h248_tl_t *tl, const struct sockaddr *to, socklen_t tolen,
     return -ENOMEM;
   h248_buf_t b = {0};
   int rc = h248_encode(req, tl->cfg.encode_flags, &b);
+  if (rc == 0 && b.len > H248_TPKT_MAX - H248_TPKT_HDR)
+    rc = -EMSGSIZE;
+  oreq_t *o = rc == 0 ? calloc(1, sizeof *o) : NULL;
+  if (rc == 0 && !o)
+    rc = -ENOMEM;
   if (rc < 0) {
     h248_buf_free(&b);
+    peer_maybe_free(tl, p);
     return rc;
-  }
-  if (b.len > H248_TPKT_MAX - H248_TPKT_HDR) {
-    h248_buf_free(&b);
-    return -EMSGSIZE;
-  }
-  oreq_t *o = calloc(1, sizeof *o);
-  if (!o) {
-    h248_buf_free(&b);
-    return -ENOMEM;
   }
   o->t.idx = SIZE_MAX;
   o->t.kind = T_OREQ;
@@ -555,8 +588,10 @@ int h248_tl_request(h248_tl_t *tl, const struct sockaddr *to, socklen_t tolen,
   if (heap_set(tl, &o->t, due) < 0) {
     free(o->bytes);
     free(o);
+    peer_maybe_free(tl, p);
     return -ENOMEM;
   }
+  p->refs++;
   o->next = tl->oreqs[obucket(o->tid)];
   tl->oreqs[obucket(o->tid)] = o;
   tl->n_oreq++;
@@ -575,6 +610,7 @@ int h248_tl_cancel(h248_tl_t *tl, uint32_t tid)
     return -ENOENT;
   oreq_unlink(tl, o);
   free(o->bytes);
+  peer_release(tl, o->peer);
   free(o);
   rearm(tl);
   return 0;
@@ -587,6 +623,7 @@ static void oreq_timer(h248_tl_t *tl, oreq_t *o, uint64_t n)
     tl->st.timeouts++;
     o->cb(o->arg, -ETIMEDOUT, NULL, NULL);
     free(o->bytes);
+    peer_release(tl, o->peer);
     free(o);
     return;
   }
@@ -767,6 +804,7 @@ int h248_tl_input(h248_tl_t *tl, const struct sockaddr *from, socklen_t fromlen,
   peer_t *p = peer_get(tl, from, fromlen);
   if (!p)
     return -EINVAL;
+  p->refs++; /* callbacks below must not free it under us */
   h248_msg_t *m = NULL;
   h248_error_info_t ei;
   int rc = h248_decode(data ? data : "", len, &m, &ei);
@@ -775,6 +813,7 @@ int h248_tl_input(h248_tl_t *tl, const struct sockaddr *from, socklen_t fromlen,
     /* never answer what may itself be an error answer */
     if (rc == -EBADMSG)
       answer_bad(tl, p, &ei);
+    peer_release(tl, p);
     rearm(tl);
     return 0;
   }
@@ -799,8 +838,10 @@ int h248_tl_input(h248_tl_t *tl, const struct sockaddr *from, socklen_t fromlen,
       r->t.kind = T_RENTRY;
       r->tid = t->id;
       r->peer = p;
+      p->refs++;
       r->state = R_EXECUTING;
       if (heap_set(tl, &r->t, now(tl) + tl->cfg.provisional_ms) < 0) {
+        p->refs--;
         free(r);
         break;
       }
@@ -829,6 +870,7 @@ int h248_tl_input(h248_tl_t *tl, const struct sockaddr *from, socklen_t fromlen,
       queue_ack(tl, p, t->id, t->imm_ack);
       o->cb(o->arg, 0, m, t);
       free(o->bytes);
+      peer_release(tl, o->peer);
       free(o);
       break;
     }
@@ -851,6 +893,7 @@ int h248_tl_input(h248_tl_t *tl, const struct sockaddr *from, socklen_t fromlen,
     }
   }
   h248_msg_free(m);
+  peer_release(tl, p);
   rearm(tl);
   return 0;
 }
