@@ -543,12 +543,14 @@ static int parse_option(struct pstate *p, struct scn_step *st, const char *t, in
     return 1;
   }
   if (st->verb == SCN_SEND && KEY("sdp")) {
+    free(st->sdp);
     st->sdp = strdup(v);
     return 1;
   }
   if (st->verb == SCN_SEND && KEY("to")) {
     if (!is_method(v))
       *rc = perr(p, "to=%s: expected the method of the request to answer (INVITE, BYE, CANCEL)", v);
+    free(st->to);
     st->to = strdup(v);
     return 1;
   }
@@ -595,10 +597,12 @@ static int parse_option(struct pstate *p, struct scn_step *st, const char *t, in
     return 1;
   }
   if (st->what == SCN_W_MSRP && st->verb == SCN_SEND && KEY("text")) {
+    free(st->text);
     st->text = strdup(v);
     return 1;
   }
   if (st->verb == SCN_OPEN && KEY("label")) {
+    free(st->label);
     st->label = strdup(v);
     return 1;
   }
@@ -606,15 +610,11 @@ static int parse_option(struct pstate *p, struct scn_step *st, const char *t, in
   return 0;
 }
 
-static int parse_step(struct pstate *p, char **tok, int n, const char *raw)
+/* Fill *stp from the words of a step line. On error the caller frees what
+ * was allocated into *stp (step_release). */
+static int parse_step_fill(struct pstate *p, char **tok, int n, struct scn_step *stp)
 {
-  struct scn *s = p->s;
-  struct scn_step st;
-  memset(&st, 0, sizeof st);
-  st.line = p->line;
-  st.size = -1;
-  st.count = 1;
-  st.channel = -1;
+#define st (*stp)
   int i = 0, r;
   if (strcasecmp(tok[0], "step") == 0) {
     if (n < 2)
@@ -776,12 +776,12 @@ static int parse_step(struct pstate *p, char **tok, int n, const char *raw)
   while (i < n) {
     if (is_matcher_word(tok[i])) {
       if ((r = parse_matcher(p, &st, tok + i, n - i)))
-        goto fail;
+        return r;
       break;
     }
     int used = parse_option(p, &st, tok[i], &r);
     if (r)
-      goto fail;
+      return r;
     if (!used) {
       if (st.verb == SCN_EXPECT && strcasecmp(tok[i], "optional") == 0) {
         st.optional = 1;
@@ -789,33 +789,56 @@ static int parse_step(struct pstate *p, char **tok, int n, const char *raw)
         continue;
       }
       r = perr(p, "unexpected \"%s\"", tok[i]);
-      goto fail;
+      return r;
     }
     i++;
   }
+  return 0;
+#undef st
+}
+
+static void step_release(struct scn_step *st)
+{
+  free(st->method);
+  free(st->command);
+  free(st->sdp);
+  free(st->to);
+  free(st->text);
+  free(st->label);
+  free(st->src);
+  for (size_t k = 0; k < st->nheaders; k++)
+    free(st->headers[k]);
+  free(st->headers);
+  for (size_t k = 0; k < st->nmatches; k++) {
+    free(st->matches[k].a);
+    free(st->matches[k].b);
+  }
+  free(st->matches);
+}
+
+static int parse_step(struct pstate *p, char **tok, int n, const char *raw)
+{
+  struct scn *s = p->s;
+  struct scn_step st;
+  memset(&st, 0, sizeof st);
+  st.line = p->line;
+  st.size = -1;
+  st.count = 1;
+  st.channel = -1;
+  int r = parse_step_fill(p, tok, n, &st);
+  if (r) {
+    step_release(&st);
+    return r;
+  }
   st.src = strdup(raw);
-  s->steps = grow(s->steps, s->nsteps, sizeof *s->steps);
-  if (!s->steps)
+  struct scn_step *ns = grow(s->steps, s->nsteps, sizeof *s->steps);
+  if (!ns || !st.src) {
+    step_release(&st);
     return -ENOMEM;
+  }
+  s->steps = ns;
   s->steps[s->nsteps++] = st;
   return 0;
-fail:
-  /* release what this step allocated */
-  free(st.method);
-  free(st.command);
-  free(st.sdp);
-  free(st.to);
-  free(st.text);
-  free(st.label);
-  for (size_t k = 0; k < st.nheaders; k++)
-    free(st.headers[k]);
-  free(st.headers);
-  for (size_t k = 0; k < st.nmatches; k++) {
-    free(st.matches[k].a);
-    free(st.matches[k].b);
-  }
-  free(st.matches);
-  return r;
 }
 
 const struct scn_tmpl *scn_find_tmpl(const struct scn *s, const char *name)

@@ -635,6 +635,9 @@ static int cmd_load(struct sim_opts *o)
         call_free(c);
       }
     }
+    active = 0;
+    for (struct call *c = s.calls; c; c = c->next)
+      active++;
     if (now - last_print >= 1000 || (!s.calls && ls.started >= o->calls)) {
       last_print = now;
       fprintf(stderr, "%scalls %ld/%ld started, %ld ok, %ld failed, %ld active, %.1f s%s",
