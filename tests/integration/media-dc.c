@@ -30,6 +30,8 @@ typedef struct side {
   int ice_ok, dtls_ok, sctp_ok;
   int neg_open, dcep_open, dcep_sid, dcep_rx, dcep_label_ok, dcep_closed;
   uint32_t tx, rx;
+  uint64_t tap_out, tap_in, tap_in_bytes;
+  int keylog_lines;
   uint8_t *buf;
   size_t buf_len;   /* message tx already built in buf (kept on -EAGAIN) */
   int closed;
@@ -131,6 +133,12 @@ static void check_done(pair_t *p) {
            st.msgs_rx, st.msgs_tx, st.udp_tx_packets, st.drops[WGM_DROP_LOSS_TEST],
            st.send_eagain);
     ASSERT_EQ(st.msgs_rx, p->count + 1);
+    /* the packet tap saw every datagram the statistics count */
+    ASSERT_EQ(p->lite.tap_in, st.udp_rx_packets);
+    ASSERT_EQ(p->lite.tap_in_bytes, st.udp_rx_bytes);
+    ASSERT_EQ(p->lite.tap_out, st.udp_tx_packets + st.drops[WGM_DROP_SEND_FAIL]);
+    ASSERT_GT(p->lite.keylog_lines, 0);
+    ASSERT_GT(p->ctl.keylog_lines, 0);
     /* close the DCEP channel (stream reset both ways), then the endpoints */
     ASSERT_EQ(wgm_dc_close_channel(p->lite.dc, (uint16_t)p->lite.dcep_sid), 0);
     ASSERT_EQ(wgm_dc_close_channel(p->lite.dc, (uint16_t)p->lite.dcep_sid), -ENOENT);
@@ -258,7 +266,33 @@ static void cb_consent(wgm_dc_t *dc) {
   TASK_FAIL("%s: consent lost", s->name);
 }
 
+static void cb_keylog(wgm_dc_t *dc, const char *line) {
+  side_t *s = wgm_dc_get_data(dc);
+  ASSERT_NOT_NULL(line);
+  /* NSS key log: "<LABEL> <64 hex client random> <hex secret>" */
+  const char *sp = strchr(line, ' ');
+  ASSERT_NOT_NULL(sp);
+  ASSERT(strlen(sp + 1) > 64 + 1 && sp[65] == ' ');
+  s->keylog_lines++;
+}
+
+static void cb_tap(wgm_dc_t *dc, int outgoing, const struct sockaddr *src,
+                   const struct sockaddr *dst, const uint8_t *data, size_t len) {
+  side_t *s = wgm_dc_get_data(dc);
+  ASSERT(src && dst && data && len > 0);
+  ASSERT_EQ(src->sa_family, AF_INET);
+  ASSERT_EQ(dst->sa_family, AF_INET);
+  if (outgoing) {
+    s->tap_out++;
+  } else {
+    s->tap_in++;
+    s->tap_in_bytes += len;
+  }
+}
+
 static const wgm_dc_callbacks_t cbs = {
+    .keylog = cb_keylog,
+    .tap = cb_tap,
     .ice_connected = cb_ice,
     .dtls_connected = cb_dtls,
     .dtls_failed = cb_dtls_failed,
