@@ -2256,7 +2256,8 @@ static void call_advance(struct call *c)
       }
       r = try_expect(c, st, why, sizeof why);
       if (r == -2) {
-        res_set(c, V_SKIP, "inside wicgated: not observable without --with-daemon");
+        res_set(c, V_SKIP, "inside the gateway (the Iq between its ALG and AGW): not "
+                           "observable with --target; --with-daemon shows it");
         r = 2;
         break;
       }

@@ -79,7 +79,7 @@ void report_ladder(FILE *fp, struct sim *s, struct call *c)
   for (size_t i = 0; i < s->scn->nsteps; i++) {
     const struct scn_step *st = &s->scn->steps[i];
     if (st->role == SCN_ROLE_H248 && c->res[i].v == V_SKIP && st->fig)
-      call_add_row(c, c->res[i].t_us, L_ALG, L_AGW, st->fig, 0, 0, "(inside wicgated) H.248 %s %s",
+      call_add_row(c, c->res[i].t_us, L_ALG, L_AGW, st->fig, 0, 0, "(inside the gateway) H.248 %s %s",
                    st->method, st->command ? st->command : "");
   }
   qsort(c->rows, c->nrows, sizeof *c->rows, cmp_rows);
