@@ -279,7 +279,8 @@ static const char *sdp_line(const char *sdp, const char *prefix, char *out, size
 
 typedef struct wic {
   wgm_dc_t *dc;
-  int ice, dtls, dtls_failed, sctp, chan_open;
+  int ice, dtls, dtls_failed, sctp, chan_open, chan3_open;
+  uint16_t rxsid[16];
   char rx[16][2048];
   size_t rxlen[16];
   int nrx;
@@ -302,13 +303,15 @@ static void w_open(wgm_dc_t *dc, const wgm_channel_info_t *ci)
 {
   if (ci->sid == 1)
     ((wic_t *)wgm_dc_get_data(dc))->chan_open = 1;
+  if (ci->sid == 3)
+    ((wic_t *)wgm_dc_get_data(dc))->chan3_open = 1;
 }
 static void w_msg(wgm_dc_t *dc, uint16_t sid, uint32_t ppid, const uint8_t *d, size_t len)
 {
   wic_t *w = wgm_dc_get_data(dc);
   (void)ppid;
-  ASSERT_EQ(sid, 1);
   ASSERT(w->nrx < 16 && len < 2048);
+  w->rxsid[w->nrx] = sid;
   memcpy(w->rx[w->nrx], d, len);
   w->rxlen[w->nrx++] = len;
 }
@@ -676,6 +679,7 @@ static void phase_figure(void)
   /* MSRP both ways, byte-exact */
   ASSERT_EQ(wgm_tcp_send(u.tcp, msrp_send_b, strlen(msrp_send_b)), 0);
   WAIT_UNTIL(w.nrx >= 1);
+  ASSERT_EQ(w.rxsid[0], 1);
   ASSERT_EQ(w.rxlen[0], strlen(msrp_send_b));
   ASSERT_MEM_EQ(w.rx[0], msrp_send_b, w.rxlen[0]);
   ASSERT_EQ(wgm_dc_send(w.dc, 1, WGM_PPID_BINARY, msrp_200, strlen(msrp_200)), 0);
@@ -870,6 +874,119 @@ static void phase_errors(void)
     WAIT_UNTIL(port_bindable(SOCK_STREAM, ports[i]));
 }
 
+static uint16_t stream_port(const h248_trans_t *t, uint16_t sid)
+{
+  const h248_stream_t *s = h248_cmd_stream(t->actions->cmds, sid);
+  ASSERT_NOT_NULL(s);
+  ASSERT_NOT_NULL(s->local);
+  char line[256], media[32];
+  unsigned port;
+  ASSERT_NOT_NULL(sdp_line(s->local, "\nm=", line, sizeof line));
+  ASSERT_EQ(sscanf(line, "%31s %u", media, &port), 2);
+  return (uint16_t)port;
+}
+
+static void ueb_connect(ueb_t *u, uint16_t port)
+{
+  memset(u, 0, sizeof *u);
+  struct sockaddr_in po;
+  uv_ip4_addr("127.0.0.1", port, &po);
+  wgm_tcp_config_t tc;
+  wgm_tcp_config_init(&tc);
+  tc.listen = 0;
+  tc.connect_addr = (const struct sockaddr *)&po;
+  tc.framing = WGM_TCP_MSRP;
+  tc.cb = &ueb_cb;
+  tc.data = u;
+  ASSERT_EQ(wgm_tcp_new(mctx, &tc, &u->tcp), 0);
+}
+
+/* Two MSRP channels on one association: H.248 streams 2 and 3 of T1 (SCTP
+ * stream ids 1 and 3) relayed to streams 2 and 3 of T2 (two TCP ports). The
+ * WIC sends on each channel before UE-B has connected: the messages are held
+ * and delivered in order. */
+static void phase_two_channels(void)
+{
+  mgc_send("Transaction = 10060 {\n   Context = $ {\n      Add = $ {\n         Media {\n"
+           "            Stream = 2 {\n               LocalControl { Mode = SendReceive },\n"
+           "               Local {\n%s\n               }\n            },\n"
+           "            Stream = 3 {\n               LocalControl { Mode = SendReceive },\n"
+           "               Local {\n%s\n               }\n            }\n         }\n"
+           "      }\n   }\n}\n",
+           t2_local, t2_local);
+  const h248_trans_t *t = wait_reply(10060);
+  ASSERT_EQ(reply_code(t, NULL), 0);
+  uint32_t c = t->actions->ctx.id;
+  uint16_t pa = stream_port(t, 2), pb = stream_port(t, 3);
+  ASSERT(pa != pb);
+  wic_t w;
+  wic_new(&w);
+  mgc_send("Transaction = 10061 {\n   Context = %u {\n      Add = $ {\n"
+           "         Signals { tlsbsc/tlsest {Stream = 1} },\n         Media {\n"
+           "            TerminationState { mgrp/groupse = [\"SCTP 2 3\"] },\n"
+           "            Stream = 1 {\n"
+           "               LocalControl { Mode = SendReceive, mgrp/strdeagg = [2, 3] },\n"
+           "               Local {\nv=0\nc=IN IP4 $\n"
+           "m=application $ UDP/DTLS/SCTP webrtc-datachannel\n"
+           "a=sctp-port:$\na=max-message-size:$\na=fingerprint:$\n               },\n"
+           "               Remote {\nv=0\nc=IN IP4 127.0.0.1\n"
+           "m=application %u UDP/DTLS/SCTP webrtc-datachannel\n"
+           "a=sctp-port:5000\na=max-message-size:262144\na=fingerprint:%s\n"
+           "a=ice-ufrag:%s\na=ice-pwd:%s\n               }\n            },\n"
+           "            Stream = 2 { LocalControl { Mode = SendReceive, sctp/sctpid = 1 } },\n"
+           "            Stream = 3 { LocalControl { Mode = SendReceive, sctp/sctpid = 3 } }\n"
+           "         }\n      }\n   }\n}\n",
+           c, wgm_dc_port(w.dc), wgm_dc_fingerprint(w.dc), wgm_dc_local_ufrag(w.dc),
+           wgm_dc_local_pwd(w.dc));
+  t = wait_reply(10061);
+  const char *etext;
+  if (reply_code(t, &etext))
+    TASK_FAIL("Add T1 with two channels: %d %s", reply_code(t, NULL), etext);
+  char addr[64], sdp[2048], ufrag[64], pwd[128];
+  uint16_t p1 = local_port(t, addr, sdp, sizeof sdp);
+  ASSERT_NOT_NULL(sdp_line(sdp, "a=ice-ufrag:", ufrag, sizeof ufrag));
+  ASSERT_NOT_NULL(sdp_line(sdp, "a=ice-pwd:", pwd, sizeof pwd));
+  struct sockaddr_in p1a;
+  uv_ip4_addr("127.0.0.1", p1, &p1a);
+  const char *fps[1] = {agw_fp};
+  ASSERT_EQ(wgm_dc_set_remote(w.dc, ufrag, pwd, (const struct sockaddr *)&p1a, fps, 1), 0);
+  ASSERT_EQ(wgm_dc_start_dtls(w.dc), 0);
+  wgm_channel_info_t ci = {.sid = 1, .negotiated = 1, .channel_type = WGM_DC_RELIABLE,
+                           .label = "msrp", .protocol = "MSRP"};
+  ASSERT_EQ(wgm_dc_open_channel(w.dc, &ci), 0);
+  ci.sid = 3;
+  ASSERT_EQ(wgm_dc_open_channel(w.dc, &ci), 0);
+  WAIT_UNTIL(w.sctp && w.chan_open && w.chan3_open);
+  /* the WIC speaks first on both: held by the MG until UE-B is there */
+  ASSERT_EQ(wgm_dc_send(w.dc, 1, WGM_PPID_BINARY, msrp_send_a, strlen(msrp_send_a)), 0);
+  ASSERT_EQ(wgm_dc_send(w.dc, 3, WGM_PPID_BINARY, msrp_200, strlen(msrp_200)), 0);
+  ueb_t ua, ub;
+  ueb_connect(&ua, pa);
+  ueb_connect(&ub, pb);
+  WAIT_UNTIL(ua.nrx >= 1 && ub.nrx >= 1);
+  ASSERT_EQ(ua.rxlen[0], strlen(msrp_send_a));
+  ASSERT_MEM_EQ(ua.rx[0], msrp_send_a, ua.rxlen[0]);
+  ASSERT_EQ(ub.rxlen[0], strlen(msrp_200));
+  ASSERT_MEM_EQ(ub.rx[0], msrp_200, ub.rxlen[0]);
+  /* and back, each TCP connection to its own channel */
+  ASSERT_EQ(wgm_tcp_send(ub.tcp, msrp_send_b, strlen(msrp_send_b)), 0);
+  WAIT_UNTIL(w.nrx >= 1);
+  ASSERT_EQ(w.rxsid[0], 3);
+  ASSERT_EQ(w.rxlen[0], strlen(msrp_send_b));
+  ASSERT_MEM_EQ(w.rx[0], msrp_send_b, w.rxlen[0]);
+  printf("# two channels (sctp 1 <-> %u/tcp, sctp 3 <-> %u/tcp) relayed separately\n", pa, pb);
+  mgc_send("Transaction = 10062 {\n   Context = %u {\n      Subtract = *\n   }\n}\n", c);
+  t = wait_reply(10062);
+  ASSERT_EQ(reply_code(t, NULL), 0);
+  WAIT_UNTIL(port_bindable(SOCK_STREAM, pa) && port_bindable(SOCK_STREAM, pb) &&
+             port_bindable(SOCK_DGRAM, p1));
+  closes = 3;
+  wgm_dc_close(w.dc, dc_closed);
+  wgm_tcp_close(ua.tcp, tcp_closed);
+  wgm_tcp_close(ub.tcp, tcp_closed);
+  WAIT_UNTIL(closes == 0);
+}
+
 /* T2 alone: the MG connects when the Remote says a=setup:passive; the far
  * end closing the connection gives one bearer-released Notify with the armed
  * RequestID; an armed heartbeat gives hangterm/thb Notifies. */
@@ -970,6 +1087,7 @@ int main(void)
   TEST_RUN(phase_dtls_failure);
   TEST_RUN(phase_errors);
   TEST_RUN(phase_t2_roles);
+  TEST_RUN(phase_two_channels);
   TEST_RUN(phase_stop);
 
   ASSERT_EQ(wgm_ctx_free(mctx), 0);
