@@ -1122,6 +1122,8 @@ struct outq {
   int sid;
   char *data;
   size_t len;
+  uint32_t fig; /* the ladder row is added when it is really sent */
+  int auto_;
 };
 
 static void msrp_row(struct call *c, int from, int to, const char *data, size_t len, int auto_,
@@ -1157,17 +1159,29 @@ static int out_flush(struct call *c)
     if (r < 0)
       return r;
     c->outq = q->next;
+    char via[32];
+    if (q->tcp_idx < 0)
+      snprintf(via, sizeof via, q->auto_ ? "" : " (DC %d)", q->sid);
+    else
+      snprintf(via, sizeof via, " (TCP)");
+    size_t before = c->nrows;
+    msrp_row(c, q->tcp_idx < 0 ? L_WIC : L_UEB, L_AGW, q->data, q->len, q->auto_, via);
+    if (c->nrows > before)
+      c->rows[c->nrows - 1].fig |= q->fig;
     free(q->data);
     free(q);
   }
   return 0;
 }
 
-static int out_send(struct call *c, int tcp_idx, int sid, const char *data, size_t len)
+static int out_send(struct call *c, int tcp_idx, int sid, const char *data, size_t len,
+                    uint32_t fig, int auto_)
 {
   struct outq *q = calloc(1, sizeof *q);
   if (!q)
     return -ENOMEM;
+  q->fig = fig;
+  q->auto_ = auto_;
   q->tcp_idx = tcp_idx;
   q->sid = sid;
   q->data = malloc(len);
@@ -1243,9 +1257,8 @@ static void msrp_auto_answer(struct call *c, const struct ev *e, int tcp_idx, in
   char buf[1400];
   int n = snprintf(buf, sizeof buf, "MSRP %s 200 OK\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n",
                    tid, uri, own_path, tid);
-  if (n > 0 && (size_t)n < sizeof buf && out_send(c, tcp_idx, sid, buf, (size_t)n) == 0)
-    msrp_row(c, tcp_idx < 0 ? L_WIC : L_UEB, L_AGW, buf, (size_t)n, 1,
-             tcp_idx < 0 ? "" : " (TCP)");
+  if (n > 0 && (size_t)n < sizeof buf)
+    out_send(c, tcp_idx, sid, buf, (size_t)n, 0, 1);
 }
 
 static char *msrp_build_send(struct call *c, const char *to_path, const char *from_path,
@@ -2124,14 +2137,15 @@ static int do_send(struct call *c, const struct scn_step *st)
         wic_own_path(c, sid, from, sizeof from);
         m = msrp_build_send(c, to, from, size, st->text, &len);
         snprintf(via, sizeof via, " (DC %d)", sid);
-        if (!m || out_send(c, -1, sid, m, len) < 0) {
-          int r = c->dc ? wgm_dc_send(c->dc, (uint16_t)sid, WGM_PPID_BINARY, "", 0) : -ENOTCONN;
-          step_fail(c, "WIC send MSRP (%zu bytes) on channel %d failed: %s", m ? len : 0, sid,
-                    wgm_strerror(r));
+        int r = m ? out_send(c, -1, sid, m, len, st->fig, 0) : -ENOMEM;
+        if (r < 0) {
+          step_fail(c, "WIC send MSRP (%zu bytes) on channel %d failed: %s%s", m ? len : 0, sid,
+                    wgm_strerror(r),
+                    r == -EMSGSIZE ? " (larger than the peer's a=max-message-size)" : "");
           free(m);
           return -1;
         }
-        msrp_row(c, L_WIC, L_AGW, m, len, 0, via);
+        (void)via;
       } else {
         int idx = st->channel > 0 ? st->channel - 1 : 0;
         char to[256] = "";
@@ -2157,15 +2171,13 @@ static int do_send(struct call *c, const struct scn_step *st)
           c->max_body = size;
         }
         m = msrp_build_send(c, to, ueb_path_of(c, idx), size, st->text, &len);
-        if (!m || out_send(c, idx, 0, m, len) < 0) {
-          step_fail(c, "UE-B send MSRP failed (TCP not connected?)");
+        int r = m ? out_send(c, idx, 0, m, len, st->fig, 0) : -ENOMEM;
+        if (r < 0) {
+          step_fail(c, "UE-B send MSRP (%zu bytes) failed: %s", m ? len : 0, wgm_strerror(r));
           free(m);
           return -1;
         }
-        msrp_row(c, L_UEB, L_AGW, m, len, 0, " (TCP)");
       }
-      if (c->nrows)
-        c->rows[c->nrows - 1].fig |= st->fig;
       free(m);
     }
     return 0;

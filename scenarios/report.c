@@ -169,15 +169,26 @@ void report_verdicts(FILE *fp, struct sim *s, struct call *c, int *pass, int *fa
     default: notrun++; break;
     }
   }
-  fprintf(fp, "\nfigure 6.2.10.x.2.1 steps:");
-  for (int n = 1; n <= SCN_MAX_FIG; n++) {
-    enum verdict v = fig_verdict(s, c, n);
-    const char *t = v == V_PASS ? "ok" : v == V_FAIL ? "FAIL" : v == V_SKIP ? "seen-not" : "-";
-    if (v == V_SKIP)
-      t = "n/a";
-    fprintf(fp, " %d:%s", n, t);
+  static const char *const fig_names[SCN_MAX_FIG + 1] = {
+    "",
+    "SDP offer (INVITE)",       "H.248 Add T2",           "AGW creates T2",
+    "H.248 Add T2 reply",       "ALG rewrites the offer", "SDP offer to IMS",
+    "SDP answer from IMS",      "H.248 Modify T2",        "AGW configures T2",
+    "H.248 Modify T2 reply",    "H.248 Add T1",           "AGW creates T1",
+    "H.248 Add T1 reply",       "ALG rewrites the answer", "SDP answer to the WIC",
+    "DTLS ClientHello (AGW)",   "DTLS handshake",         "SCTP association",
+  };
+  fprintf(fp, "\nfigure 6.2.10.x.2.1 (ok: checked and passed; n/a: not observable; -: not "
+              "checked by this scenario)\n");
+  for (int row = 0; row < 6; row++) {
+    for (int col = 0; col < 3; col++) {
+      int n = 1 + row + col * 6;
+      enum verdict v = fig_verdict(s, c, n);
+      const char *t = v == V_PASS ? "ok" : v == V_FAIL ? "FAIL" : v == V_SKIP ? "n/a" : "-";
+      fprintf(fp, col < 2 ? "  %2d %-4s %-24s" : "  %2d %-4s %s", n, t, fig_names[n]);
+    }
+    fprintf(fp, "\n");
   }
-  fprintf(fp, "\n");
   fprintf(fp, "%s: %d passed, %d failed, %d skipped, %d not run -- %s\n", s->scn->name, *pass,
           *fail, *skip, notrun, *fail || notrun ? "FAIL" : "PASS");
 }
