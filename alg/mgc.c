@@ -208,6 +208,7 @@ static void audit_reply2(void *arg, int status, h248_msg_t *msg, const h248_tran
   alg_t *alg = aa->alg;
   alg_agw_t *g = aa->g;
   char text[200];
+  int code;
   (void)msg;
   free(aa);
   if (status == -ECANCELED)
@@ -218,11 +219,19 @@ static void audit_reply2(void *arg, int status, h248_msg_t *msg, const h248_tran
       agw_down(alg, g, "no answer to AuditValue ROOT");
     return;
   }
-  if (alg_h248_reply_error(reply, text, sizeof text) && g->alive)
-    wg_log(WG_LOG_WARN, "alg", NULL, "AGW %s: audit answered %s", g->name, text);
-  /* any answer shows the AGW is there; when it never registered (e.g. the
-   * ALG restarted), the audit makes it live */
-  if (!g->alive)
+  code = alg_h248_reply_error(reply, text, sizeof text);
+  if (code == 505) {
+    alg_mgc_not_registered(alg, g);
+    return;
+  }
+  if (code) {
+    if (g->alive)
+      wg_log(WG_LOG_WARN, "alg", NULL, "AGW %s: audit answered %s", g->name, text);
+    return;
+  }
+  /* an AGW that answers and never left us (e.g. the ALG restarted under a
+   * registered AGW, or the network came back) is in service again */
+  if (!g->alive && !g->need_register)
     agw_up(alg, g, "answered an audit");
 }
 
@@ -315,6 +324,7 @@ static void on_request(void *arg, h248_tl_txn_t *txn, h248_msg_t *msg, const h24
         wg_log(WG_LOG_INFO, "alg", NULL, "AGW %s ServiceChange %s \"%s\"", g->name, method,
                reason);
         if (!strcasecmp(method, "Forced") || !strcasecmp(method, "Graceful")) {
+          g->need_register = 1;
           agw_down(alg, g, !strcasecmp(method, "Forced") ? "ServiceChange Forced"
                                                          : "ServiceChange Graceful");
         } else {
@@ -322,6 +332,7 @@ static void on_request(void *arg, h248_tl_txn_t *txn, h248_msg_t *msg, const h24
            * it held before are gone */
           if (g->ever_alive && g->ncalls)
             agw_down(alg, g, "AGW restarted (ServiceChange)");
+          g->need_register = 0;
           agw_up(alg, g, "ServiceChange");
         }
       } else if (c->type == H248_CMD_NOTIFY) {
@@ -481,6 +492,7 @@ void alg_mgc_not_registered(alg_t *alg, alg_agw_t *g)
     wg_log(WG_LOG_WARN, "alg", NULL, "AGW %s answered 505 (not registered): out of service "
            "until it registers", g->name);
   g->alive = 0;
+  g->need_register = 1;
 }
 
 void alg_mgc_goodbye(alg_t *alg)
