@@ -35,6 +35,7 @@ typedef struct t1_media {
   wgm_dc_t *dc;
   int role_client;
   int dtls_started, dtls_up, failed, sctp_up, lost_notified;
+  uint64_t dtls_deadline; /* loop ms: the handshake must be done by then, ICE included */
   uint16_t open_sids[AGW_MAX_STREAMS];
   int n_open;
   held_t *held, **held_tail;
@@ -385,10 +386,10 @@ static void dc_dtls_ok(wgm_dc_t *dc)
          m->role_client ? "client" : "server");
 }
 
-static void dc_dtls_failed(wgm_dc_t *dc, enum wgm_dtls_fail reason, const char *detail)
+static void t1_dtls_failed(t1_media_t *m, enum wgm_dtls_fail reason, const char *detail)
 {
-  t1_media_t *m = wgm_dc_get_data(dc);
   agw_term_t *t = m->t;
+  wgm_dc_t *dc = m->dc;
   agw_t *agw = m->agw;
   m->failed = 1;
   if (!t)
@@ -401,6 +402,11 @@ static void dc_dtls_failed(wgm_dc_t *dc, enum wgm_dtls_fail reason, const char *
            "reason", wgm_dtls_fail_name(reason));
   }
   ctx_drop_relays_of(t->ctx, dc);
+}
+
+static void dc_dtls_failed(wgm_dc_t *dc, enum wgm_dtls_fail reason, const char *detail)
+{
+  t1_dtls_failed(wgm_dc_get_data(dc), reason, detail);
 }
 
 static void dc_sctp_up(wgm_dc_t *dc)
@@ -620,6 +626,7 @@ static void t1_apply(agw_t *agw, agw_term_t *t, agw_stream_t *s1)
   int start = m->role_client ? t->sig_tlsest : (s1 && s1->remote.present);
   if (start && !m->dtls_started && !m->failed) {
     m->dtls_started = 1;
+    m->dtls_deadline = uv_now(&agw->loop) + (uint64_t)agw->conf.dtls_timeout_s * 1000;
     int rc = wgm_dc_start_dtls(m->dc);
     if (rc < 0)
       logt(WG_LOG_WARN, t, 16, "DTLS start: %s", wgm_strerror(rc));
@@ -637,7 +644,6 @@ static void t1_apply(agw_t *agw, agw_term_t *t, agw_stream_t *s1)
       logt(WG_LOG_WARN, t, -1, "data channel %d: %s", s->sctpid, wgm_strerror(rc));
     s->media = m; /* marks "channel requested" */
   }
-  (void)agw;
 }
 
 /* --------------------------------------------------------------- T2 */
@@ -973,9 +979,15 @@ void agw_media_tick(agw_t *agw)
 {
   uint64_t now = uv_now(&agw->loop);
   for (agw_ctx_t *c = agw->model.ctxs; c; c = c->next)
-    for (agw_term_t *t = c->terms; t; t = t->next)
+    for (agw_term_t *t = c->terms; t; t = t->next) {
+      t1_media_t *m = t->kind == AGW_KIND_ACCESS ? t->media : NULL;
+      /* the media library times the handshake from its first flight; a WIC
+       * that never even does ICE is caught here */
+      if (m && m->dc && m->dtls_started && !m->dtls_up && !m->failed && now >= m->dtls_deadline)
+        t1_dtls_failed(m, WGM_DTLS_FAIL_TIMEOUT, "no DTLS association within agw.dtls-timeout");
       if (t->ev_thb && t->thb_next_ms && now >= t->thb_next_ms) {
         t->thb_next_ms = now + t->thb_timerx_ms;
         notify(agw, t, t->events_rid, H248_IQ_EVT_THB, 0, NULL, NULL);
       }
+    }
 }

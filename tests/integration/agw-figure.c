@@ -987,6 +987,106 @@ static void phase_two_channels(void)
   WAIT_UNTIL(closes == 0);
 }
 
+/* The mirror flow (digest 7.1): T1 is added with Local only (the MG is the
+ * DTLS server, nothing known of the WIC yet); the WIC's answer comes with a
+ * Modify (Remote: address, fingerprint, ICE), then the WIC, DTLS client,
+ * connects. A second T1 whose WIC never answers fails with the DTLS timeout:
+ * one tlsfail Notify. */
+static void phase_mirror_and_timeout(void)
+{
+  add_t2(10070, "$");
+  const h248_trans_t *t = wait_reply(10070);
+  ASSERT_EQ(reply_code(t, NULL), 0);
+  uint32_t c = t->actions->ctx.id;
+  mgc_send("Transaction = 10071 {\n   Context = %u {\n      Add = $ {\n"
+           "         Events = 5 { tlsbsc/tlsfail {Stream = 1} },\n         Media {\n"
+           "            Stream = 1 {\n               Local {\nv=0\nc=IN IP4 $\n"
+           "m=application $ UDP/DTLS/SCTP webrtc-datachannel\n"
+           "a=sctp-port:$\na=max-message-size:$\na=fingerprint:$\n               }\n"
+           "            },\n"
+           "            Stream = 2 { LocalControl { Mode = SendReceive, sctp/sctpid = 0 } }\n"
+           "         }\n      }\n   }\n}\n",
+           c);
+  t = wait_reply(10071);
+  const char *etext;
+  if (reply_code(t, &etext))
+    TASK_FAIL("Add T1 Local only: %d %s", reply_code(t, NULL), etext);
+  char t1id[64], addr[64], sdp[2048], ufrag[64], pwd[128];
+  snprintf(t1id, sizeof t1id, "%s", t->actions->cmds->tid[0]);
+  uint16_t p1 = local_port(t, addr, sdp, sizeof sdp);
+  ASSERT_NOT_NULL(sdp_line(sdp, "a=ice-ufrag:", ufrag, sizeof ufrag));
+  ASSERT_NOT_NULL(sdp_line(sdp, "a=ice-pwd:", pwd, sizeof pwd));
+  /* the WIC answers a=setup:active: it is the DTLS client */
+  wic_t w;
+  memset(&w, 0, sizeof w);
+  struct sockaddr_in b;
+  uv_ip4_addr("127.0.0.1", 0, &b);
+  wgm_dc_config_t cfg;
+  wgm_dc_config_init(&cfg);
+  cfg.bind_addr = (const struct sockaddr *)&b;
+  cfg.ice = WGM_ICE_CONTROLLING;
+  cfg.role = WGM_DTLS_CLIENT;
+  cfg.dtls_autostart = 1;
+  const char *fps[1] = {agw_fp};
+  cfg.remote_fingerprints = fps;
+  cfg.n_remote_fingerprints = 1;
+  cfg.remote_ufrag = ufrag;
+  cfg.remote_pwd = pwd;
+  cfg.local_sctp_port = cfg.remote_sctp_port = 5000;
+  cfg.cb = &wic_cb;
+  cfg.data = &w;
+  ASSERT_EQ(wgm_dc_new(mctx, &cfg, &w.dc), 0);
+  mgc_send("Transaction = 10072 {\n   Context = %u {\n      Modify = %s {\n         Media {\n"
+           "            Stream = 1 {\n               Remote {\nv=0\nc=IN IP4 127.0.0.1\n"
+           "m=application %u UDP/DTLS/SCTP webrtc-datachannel\n"
+           "a=sctp-port:5000\na=max-message-size:262144\na=fingerprint:%s\n"
+           "a=ice-ufrag:%s\na=ice-pwd:%s\n               }\n            }\n         }\n"
+           "      }\n   }\n}\n",
+           c, t1id, wgm_dc_port(w.dc), wgm_dc_fingerprint(w.dc), wgm_dc_local_ufrag(w.dc),
+           wgm_dc_local_pwd(w.dc));
+  t = wait_reply(10072);
+  ASSERT_EQ(reply_code(t, NULL), 0);
+  struct sockaddr_in pa;
+  uv_ip4_addr("127.0.0.1", p1, &pa);
+  ASSERT_EQ(wgm_dc_set_remote(w.dc, NULL, NULL, (const struct sockaddr *)&pa, NULL, 0), 0);
+  wgm_channel_info_t ci = {.sid = 0, .negotiated = 1, .channel_type = WGM_DC_RELIABLE,
+                           .label = "msrp", .protocol = "MSRP"};
+  ASSERT_EQ(wgm_dc_open_channel(w.dc, &ci), 0);
+  WAIT_UNTIL(w.dtls && w.sctp);
+  ASSERT_EQ(w.dtls_failed, 0);
+  printf("# mirror flow: Local first, Remote by Modify, the WIC as DTLS client: up\n");
+
+  /* a second access termination whose WIC never answers: DTLS timeout */
+  int before = count_notifies(H248_IQ_EVT_TLS_FAIL);
+  mgc_send("Transaction = 10073 {\n   Context = %u {\n      Add = $ {\n"
+           "         Events = 6 { tlsbsc/tlsfail {Stream = 1} },\n"
+           "         Signals { tlsbsc/tlsest {Stream = 1} },\n         Media {\n"
+           "            Stream = 1 {\n               Local {\nv=0\nc=IN IP4 $\n"
+           "m=application $ UDP/DTLS/SCTP webrtc-datachannel\n"
+           "a=sctp-port:$\na=max-message-size:$\na=fingerprint:$\n               },\n"
+           "               Remote {\nv=0\nc=IN IP4 127.0.0.1\n"
+           "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\na=fingerprint:%s\n"
+           "a=ice-ufrag:abcd\na=ice-pwd:0123456789abcdef01234567\n"
+           "               }\n            }\n         }\n      }\n   }\n}\n",
+           c, agw_fp);
+  t = wait_reply(10073);
+  ASSERT_EQ(reply_code(t, NULL), 0);
+  WAIT_UNTIL(count_notifies(H248_IQ_EVT_TLS_FAIL) == before + 1);
+  int i;
+  for (i = nreqs - 1; i >= 0; i--)
+    if (strcmp(reqs[i].event, H248_IQ_EVT_TLS_FAIL) == 0)
+      break;
+  ASSERT_EQ(reqs[i].rid, 6);
+  printf("# no answer from the WIC: Notify tlsfail (RequestID 6) after agw.dtls-timeout\n");
+  mgc_send("Transaction = 10074 {\n   Context = %u {\n      Subtract = *\n   }\n}\n", c);
+  t = wait_reply(10074);
+  ASSERT_EQ(reply_code(t, NULL), 0);
+  ASSERT_EQ(count_notifies(H248_IQ_EVT_TLS_FAIL), before + 1);
+  closes = 1;
+  wgm_dc_close(w.dc, dc_closed);
+  WAIT_UNTIL(closes == 0);
+}
+
 /* T2 alone: the MG connects when the Remote says a=setup:passive; the far
  * end closing the connection gives one bearer-released Notify with the armed
  * RequestID; an armed heartbeat gives hangterm/thb Notifies. */
@@ -1088,6 +1188,7 @@ int main(void)
   TEST_RUN(phase_errors);
   TEST_RUN(phase_t2_roles);
   TEST_RUN(phase_two_channels);
+  TEST_RUN(phase_mirror_and_timeout);
   TEST_RUN(phase_stop);
 
   ASSERT_EQ(wgm_ctx_free(mctx), 0);
