@@ -606,8 +606,11 @@ typedef struct wgm_relay_callbacks {
  * called for sid and tcp's `message` callback is not called; the other
  * callbacks (connected, closed, channel_*, sctp_*, dtls_*) still reach the
  * owners. cb may be NULL. Both endpoints must outlive the relay: free the
- * relay (wgm_relay_free) before closing either endpoint.
- * Errors: -EEXIST (sid or tcp already glued), -EINVAL. */
+ * relay (wgm_relay_free) before closing either endpoint. sid must be a
+ * channel opened with wgm_dc_open_channel (open or still opening: TCP
+ * reading waits until it is open).
+ * Errors: -EEXIST (sid or tcp already glued), -EINVAL (no such channel,
+ * bad arguments), -ENOMEM. */
 int wgm_relay_new(wgm_dc_t *dc, uint16_t sid, wgm_tcp_t *tcp,
                   const wgm_relay_callbacks_t *cb, void *data, wgm_relay_t **out);
 /* Unglue and free at once (no callback). Held messages are discarded and
