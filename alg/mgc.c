@@ -200,7 +200,7 @@ alg_agw_t *alg_mgc_pick(alg_t *alg, int *full)
 
 /* ------------------------------------------------------ audits */
 
-struct audit_arg { alg_t *alg; alg_agw_t *g; };
+struct audit_arg { alg_t *alg; alg_agw_t *g; unsigned epoch; };
 
 static void audit_reply2(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
 {
@@ -209,6 +209,7 @@ static void audit_reply2(void *arg, int status, h248_msg_t *msg, const h248_tran
   alg_agw_t *g = aa->g;
   char text[200];
   int code;
+  unsigned epoch = aa->epoch;
   (void)msg;
   free(aa);
   if (status == -ECANCELED)
@@ -221,7 +222,9 @@ static void audit_reply2(void *arg, int status, h248_msg_t *msg, const h248_tran
   }
   code = alg_h248_reply_error(reply, text, sizeof text);
   if (code == 505) {
-    alg_mgc_not_registered(alg, g);
+    /* a 505 to an audit sent before its latest registration is stale */
+    if (epoch == g->reg_epoch)
+      alg_mgc_not_registered(alg, g);
     return;
   }
   if (code) {
@@ -254,7 +257,7 @@ static void audit_all(alg_t *alg)
     c = a ? h248_add_cmd(m, a, H248_CMD_AUDITVALUE, "ROOT") : NULL;
     aa = malloc(sizeof *aa);
     if (c && aa && h248_cmd_audit(m, c)) {
-      aa->alg = alg, aa->g = g;
+      aa->alg = alg, aa->g = g, aa->epoch = g->reg_epoch;
       if (alg_mgc_send(alg, g, m, audit_reply2, aa, &g->audit_tid) == 0) {
         g->audit_out = 1;
         aa = NULL;
@@ -333,6 +336,7 @@ static void on_request(void *arg, h248_tl_txn_t *txn, h248_msg_t *msg, const h24
           if (g->ever_alive && g->ncalls)
             agw_down(alg, g, "AGW restarted (ServiceChange)");
           g->need_register = 0;
+          g->reg_epoch++;
           agw_up(alg, g, "ServiceChange");
         }
       } else if (c->type == H248_CMD_NOTIFY) {
@@ -514,7 +518,7 @@ void alg_mgc_goodbye(alg_t *alg)
     if (c && h248_cmd_svc(m, c, "Forced", "908 MGC Impending Failure")) {
       struct audit_arg *aa = malloc(sizeof *aa);
       if (aa) {
-        aa->alg = alg, aa->g = g;
+        aa->alg = alg, aa->g = g, aa->epoch = g->reg_epoch;
         /* the answer is not awaited: reuse the audit callback to free aa */
         if (alg_mgc_send(alg, g, m, audit_reply2, aa, NULL) < 0)
           free(aa);

@@ -12,6 +12,7 @@ struct alg_agw {
   char name[64];            /* "127.0.0.1:2944" */
   int alive;                /* registered or answered an audit */
   int ever_alive;
+  unsigned reg_epoch;        /* counts its registrations (ServiceChange) */
   int need_register;        /* it left (ServiceChange Graceful/Forced) or answered
                              * 505: only a ServiceChange brings it back */
   unsigned ncalls;
