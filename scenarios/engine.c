@@ -1762,6 +1762,7 @@ static const char *what_text(const struct scn_step *st, char *buf, size_t len)
   case SCN_W_SCTP: snprintf(buf, len, "SCTP association up"); break;
   case SCN_W_CHANNEL: snprintf(buf, len, "data channel open"); break;
   case SCN_W_MSRP_CONN: snprintf(buf, len, "MSRP TCP connection"); break;
+  case SCN_W_NOTHING: snprintf(buf, len, "nothing"); break;
   case SCN_W_H248:
     snprintf(buf, len, "H.248 %s %s", st->method, st->command ? st->command : "");
     break;
@@ -1969,6 +1970,20 @@ static int try_expect(struct call *c, const struct scn_step *st, char *why, size
   struct ev **pp = &c->inbox[role_idx(st->role)];
   char wt[64], et[256];
   what_text(st, wt, sizeof wt);
+  if (st->what == SCN_W_NOTHING) {
+    for (struct ev *e = *pp; e; e = e->next) {
+      int quiet = e->kind != EV_SIP && e->kind != EV_MSRP;
+      if (e->kind == EV_SIP && ((!e->is_request && e->code < 200) ||
+                                (e->is_request && !strcmp(e->method, "ACK"))))
+        quiet = 1;
+      if (!quiet) {
+        ev_text(e, et, sizeof et);
+        snprintf(why, wlen, "expected nothing at %s; got %s", scn_role_name(st->role), et);
+        return -1;
+      }
+    }
+    return 0; /* the timeout makes it pass */
+  }
   while (*pp) {
     struct ev *e = *pp;
     int match = 0, consider = 0;
@@ -2276,7 +2291,9 @@ static void call_advance(struct call *c)
       if (r == 0) {
         long to = st->timeout_ms ? st->timeout_ms : s->scn->timeout_ms;
         int64_t el = (now_us() - c->step_start_us) / 1000;
-        if (el >= to) {
+        if (el >= to && st->what == SCN_W_NOTHING) {
+          r = 1;
+        } else if (el >= to) {
           char wt[64];
           what_text(st, wt, sizeof wt);
           /* what is waiting in that inbox instead */

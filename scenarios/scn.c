@@ -751,13 +751,16 @@ static int parse_step_fill(struct pstate *p, char **tok, int n, struct scn_step 
         st.what = SCN_W_CHANNEL;
         if (i < n && isdigit((unsigned char)tok[i][0]))
           st.channel = atoi(tok[i++]);
+      } else if (strcasecmp(w, "nothing") == 0 && st.verb == SCN_EXPECT) {
+        st.what = SCN_W_NOTHING;
       } else if (strcasecmp(w, "connection") == 0 && st.verb == SCN_EXPECT &&
                  st.role == SCN_ROLE_UEB) {
         st.what = SCN_W_MSRP_CONN;
       } else {
         return perr(p, "%s \"%s\": expected a SIP method (INVITE ACK BYE CANCEL), a status "
                        "code (200, 486, 4xx), MSRP%s",
-                    verb, w, st.verb == SCN_EXPECT ? ", dtls, dtls-failure, sctp, channel" : "");
+                    verb, w,
+                    st.verb == SCN_EXPECT ? ", dtls, dtls-failure, sctp, channel, nothing" : "");
       }
       if (st.role == SCN_ROLE_UEB && st.what == SCN_W_REQUEST && st.verb == SCN_SEND &&
           strcmp(st.method, "BYE") != 0)

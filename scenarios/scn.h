@@ -50,6 +50,8 @@ enum scn_what {
   SCN_W_CHANNEL,     /* data channel open (expect) */
   SCN_W_H248,        /* an H.248 message: "request"/"reply" + command */
   SCN_W_MSRP_CONN,   /* UE-B: a TCP connection for MSRP accepted/established */
+  SCN_W_NOTHING,     /* expect nothing: no SIP request / final response, no MSRP
+                        within the timeout (passes when the timeout expires) */
 };
 
 enum scn_match_kind {

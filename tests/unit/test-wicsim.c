@@ -88,13 +88,14 @@ static void test_steps_and_matchers(void)
                            "WIC wait 1.5s\n"
                            "WIC open channel 3 dcep label=chat\n"
                            "WIC hangup\n"
-                           "H248 expect reply Add body \"a=fingerprint\"\n");
+                           "H248 expect reply Add body \"a=fingerprint\"\n"
+                           "UE-B expect nothing timeout=1s\n");
   ASSERT_STR_EQ(s->name, "two words");
   ASSERT_EQ(s->timeout_ms, 2000);
   ASSERT_EQ(s->ntmpls, 1);
   ASSERT_STR_EQ(s->tmpls[0].text,
                 "v=0\r\nm=application ${wic.port} UDP/DTLS/SCTP webrtc-datachannel\r\n");
-  ASSERT_EQ(s->nsteps, 12);
+  ASSERT_EQ(s->nsteps, 13);
   struct scn_step *st = &s->steps[0];
   ASSERT_EQ(st->nheaders, 1);
   ASSERT_STR_EQ(st->headers[0], "Subject: a b");
@@ -140,6 +141,8 @@ static void test_steps_and_matchers(void)
   ASSERT_STR_EQ(s->steps[11].method, "reply");
   ASSERT_STR_EQ(s->steps[11].command, "Add");
   ASSERT_STR_EQ(s->steps[11].matches[0].a, "a=fingerprint");
+  ASSERT_EQ(s->steps[12].what, SCN_W_NOTHING);
+  ASSERT_EQ(s->steps[12].timeout_ms, 1000);
   scn_free(s);
 }
 
