@@ -111,26 +111,42 @@ static int ieq(const char *a, size_t n, const char *b)
 
 int h248__tok(const char *text, size_t n)
 {
-  for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++)
+  if (n == 0 || n > 22)
+    return TK_NONE;
+  int c = toupper((unsigned char)text[0]);
+  for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++) {
+    /* cheap first-letter filter before the length and case-insensitive compare */
+    if (toupper((unsigned char)toks[i].lng[0]) != c && toupper((unsigned char)toks[i].shrt[0]) != c)
+      continue;
     if (ieq(text, n, toks[i].lng) || ieq(text, n, toks[i].shrt))
       return toks[i].tk;
+  }
   return TK_NONE;
+}
+
+/* toks[] is in enum order: toks[tk - 1].tk == tk (checked by the unit test
+ * through every token's round trip; the fallback keeps it correct anyway). */
+static size_t tok_index(int tk)
+{
+  size_t n = sizeof toks / sizeof toks[0];
+  if (tk >= 1 && (size_t)tk <= n && toks[tk - 1].tk == tk)
+    return (size_t)tk - 1;
+  for (size_t i = 0; i < n; i++)
+    if (toks[i].tk == tk)
+      return i;
+  return n;
 }
 
 const char *h248__tok_long(int tk)
 {
-  for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++)
-    if (toks[i].tk == tk)
-      return toks[i].lng;
-  return "?";
+  size_t i = tok_index(tk);
+  return i < sizeof toks / sizeof toks[0] ? toks[i].lng : "?";
 }
 
 const char *h248__tok_short(int tk)
 {
-  for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++)
-    if (toks[i].tk == tk)
-      return toks[i].shrt;
-  return "?";
+  size_t i = tok_index(tk);
+  return i < sizeof toks / sizeof toks[0] ? toks[i].shrt : "?";
 }
 
 /* ------------------------------------------------------------------- arena */
