@@ -625,6 +625,15 @@ static int parse_step_fill(struct pstate *p, char **tok, int n, struct scn_step 
   }
   if (i >= n)
     return perr(p, "expected a role (WIC, UE-B or H248) after \"step %s\"", tok[1]);
+  /* "expect WIC 200" reads as well as "WIC expect 200": accept both */
+  if (i + 1 < n && parse_role(tok[i]) == SCN_ROLE_NONE && parse_role(tok[i + 1]) != SCN_ROLE_NONE) {
+    char *t = tok[i];
+    tok[i] = tok[i + 1];
+    tok[i + 1] = t;
+    int o = tok_off[(int)(tok - tok_base) + i];
+    tok_off[(int)(tok - tok_base) + i] = tok_off[(int)(tok - tok_base) + i + 1];
+    tok_off[(int)(tok - tok_base) + i + 1] = o;
+  }
   st.role = parse_role(tok[i]);
   if (st.role == SCN_ROLE_NONE)
     return perr(p, "unknown word \"%s\": expected a directive (name, timeout, set, daemon, "

@@ -146,6 +146,20 @@ static void test_steps_and_matchers(void)
   scn_free(s);
 }
 
+static void test_verb_first(void)
+{
+  struct scn *s = parse_ok("step 15 expect WIC 200 sdp m=application * UDP/DTLS/SCTP webrtc-datachannel\n"
+                           "send UE-B 486\n");
+  ASSERT_EQ(s->steps[0].role, SCN_ROLE_WIC);
+  ASSERT_EQ(s->steps[0].verb, SCN_EXPECT);
+  ASSERT_EQ(s->steps[0].code, 200);
+  ASSERT_EQ(s->steps[0].fig, 1u << 15);
+  ASSERT_STR_EQ(s->steps[0].matches[0].a, "m=application * UDP/DTLS/SCTP webrtc-datachannel");
+  ASSERT_EQ(s->steps[1].role, SCN_ROLE_UEB);
+  ASSERT_EQ(s->steps[1].code, 486);
+  scn_free(s);
+}
+
 static void test_errors(void)
 {
   parse_bad("WIC send INVITE\nWIC fly away\n", 2, "unknown action \"fly\"");
@@ -256,6 +270,7 @@ static void test_every_shipped_scenario_parses(void)
 int main(void)
 {
   TEST_RUN(test_steps_and_matchers);
+  TEST_RUN(test_verb_first);
   TEST_RUN(test_errors);
   TEST_RUN(test_expand);
   TEST_RUN(test_sdp_helpers);
