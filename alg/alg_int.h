@@ -147,6 +147,9 @@ void alg_call_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip
 void alg_call_down_timeout(alg_call_t *c, alg_ptx_t *t, int status);
 /* Upstream CANCELled the INVITE. */
 void alg_call_cancelled(alg_call_t *c, alg_ptx_t *t);
+/* An in-dialog INVITE/UPDATE with SDP inside a data-channel call: 1 when
+ * the proxy must refuse it (488: re-negotiation is not supported). */
+int alg_call_reoffer(alg_t *alg, sip_t const *sip);
 /* A request inside a dialog passed through (BYE releases the call). */
 void alg_call_in_dialog(alg_t *alg, sip_t const *sip);
 /* The ptx of the call is going away. */

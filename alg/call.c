@@ -993,6 +993,21 @@ void alg_call_ptx_gone(alg_call_t *c)
     call_release(c, 0, NULL, "INVITE transaction gone");
 }
 
+int alg_call_reoffer(alg_t *alg, sip_t const *sip)
+{
+  const char *body;
+  size_t len;
+  alg_call_t *c;
+  if (!sip->sip_call_id || !sdp_body(sip, &body, &len))
+    return 0;
+  c = call_find_id(alg, sip->sip_call_id->i_id);
+  if (!c)
+    return 0;
+  call_log(c, WG_LOG_NOTICE, -1, "%s with SDP inside the data-channel call: refused (488)",
+           sip->sip_request->rq_method_name);
+  return 1;
+}
+
 void alg_call_in_dialog(alg_t *alg, sip_t const *sip)
 {
   alg_call_t *c;

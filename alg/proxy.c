@@ -480,6 +480,13 @@ static int leg_request(alg_t *alg, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
   if (method != sip_method_cancel)
     nta_incoming_bind(irq, ptx_irq_cb, t);
 
+  if (!initial && (method == sip_method_invite || method == sip_method_update) &&
+      alg_call_reoffer(alg, sip)) {
+    alg_proxy_respond(t, SIP_488_NOT_ACCEPTABLE, "SDP re-negotiation of a data-channel call "
+                      "is not supported", 0);
+    return 0;
+  }
+
   if (initial && method == sip_method_invite) {
     nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
     if (alg->record_route && alg->rr)

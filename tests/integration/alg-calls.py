@@ -196,6 +196,39 @@ ueb.reply(b2, 200, "OK")
 L.check(re.search(r"restarted", d.text()), "no log of the AGW restart")
 L.note("7 ok: AGW restart mid-call -> BYE both ways")
 
+# ---------------------------------------------------------- 7b. early answer (183 with SDP), then 200
+inv = offer_and_forward()
+ueb.reply(inv, 183, "Session Progress", L.ims_answer(ueb.port + 1))
+agw.serve(is_modify, what="Modify T2 (step 8)")
+agw.serve(is_add_t1, what="Add T1 (step 11)")
+r183 = wic.recv_status(183)
+ueb.reply(inv, 200, "OK", L.ims_answer(ueb.port + 1))
+ok = wic.recv_status(200)
+for r in (r183, ok):
+    sess, media = L.sdp_media(r.body)
+    L.check(len(media) == 1 and "UDP/DTLS/SCTP webrtc-datachannel" in media[0]["m"],
+            "%d: not the DC answer: %s" % (r.status, r.body))
+L.check(L.sdp_media(r183.body)[1] == L.sdp_media(ok.body)[1], "183 and 200 answers differ")
+wic.ack_2xx(ok)
+ueb.recv_request("ACK")
+n_mod = len([t for t in agw.received if is_modify(t)])
+L.note("7b ok: 183 with SDP answered early (steps 8-15 once), 200 carries the same DC answer")
+
+# ---------------------------------------------------------- 7c. re-INVITE with SDP -> 488
+wic.cseq += 1
+wic._in_dialog("INVITE", wic.cseq, L.figure_offer(wic.port + 1).replace("\n", "\r\n"))
+r = wic.recv_final()
+L.check(r.status == 488 and "not supported" in (r.hdr("warning") or ""), "re-INVITE: %s %s" % (r.status, r.hdr("warning")))
+wic.ack_non2xx(r, wic.dialog["target"])
+ueb.nothing(lambda m: m.method == "INVITE", 0.3)
+wic.bye()
+bye = ueb.recv_request("BYE")
+ueb.reply(bye, 200, "OK")
+wic.recv_status(200, "BYE")
+expect_released()
+L.check(len([t for t in agw.received if is_modify(t)]) == n_mod, "H.248 for the re-INVITE")
+L.note("7c ok: re-INVITE with SDP in a DC call -> 488 with Warning")
+
 # ---------------------------------------------------------- 8. Add T2 error -> 503 + Warning
 agw.errors["addT2"] = '510 { "Insufficient resources" }'
 wic.invite(RURI, L.figure_offer(wic.port + 1))

@@ -324,6 +324,14 @@ class UA:
             self.inv_cseq)
         self.send(msg)
 
+    def ack_non2xx(self, resp, ruri):
+        """ACK for an error response (same Via branch as the request)."""
+        n, _ = resp.cseq()
+        msg = ("ACK %s SIP/2.0\r\nVia: %s\r\nMax-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\n"
+               "Call-ID: %s\r\nCSeq: %d ACK\r\nContent-Length: 0\r\n\r\n") % (
+            ruri, resp.hdrs("via")[0], resp.hdr("from"), resp.hdr("to"), resp.hdr("call-id"), n)
+        self.send(msg)
+
     def set_dialog_uac(self, resp):
         rr = resp.hdrs("record-route")
         self.dialog = {
