@@ -35,25 +35,35 @@ d = L.Daemon("wicgated", [
     "--pcap", pcap, "--log-level", "debug"])
 
 sdir = os.path.join(L.S, "tests", "integration", "sipp")
-uas_log = os.path.join(L.TMP, "ueb.msg")
-uac_log = os.path.join(L.TMP, "wic.msg")
 common = ["-i", "127.0.0.1", "-m", "1", "-nostdin", "-trace_msg", "-timeout", "30s",
           "-timeout_error", "-max_recv_loops", "1000"]
-uas = subprocess.Popen(["sipp", "-sf", os.path.join(sdir, "ueb-uas.xml"), "-p", str(ueb),
-                        "-key", "msrpport", str(msrp), "-message_file", uas_log] + common,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=L.TMP)
-# UE-B listens once its socket is bound
-L.wait_until(lambda: subprocess.run(["ss", "-Hlun", "sport = :%d" % ueb], capture_output=True,
-                                    text=True).stdout.strip(), what="SIPp UE-B bound")
-uac = subprocess.run(["sipp", "-sf", os.path.join(sdir, "wic-uac.xml"), "-p", str(wic),
-                      "-key", "dcport", str(dcport),
-                      "-message_file", uac_log, "127.0.0.1:%d" % sip] + common,
-                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=L.TMP, timeout=60)
-try:
-    uas_rc = uas.wait(30)
-except subprocess.TimeoutExpired:
-    uas.kill()
-    uas_rc = -1
+
+
+def run_pair(tag, wic_transport):
+    """SIPp UE-B (UDP) and SIPp WIC (over wic_transport) for one call;
+    returns the message log paths."""
+    uas_log = os.path.join(L.TMP, "ueb-%s.msg" % tag)
+    uac_log = os.path.join(L.TMP, "wic-%s.msg" % tag)
+    uas = subprocess.Popen(["sipp", "-sf", os.path.join(sdir, "ueb-uas.xml"), "-p", str(ueb),
+                            "-key", "msrpport", str(msrp), "-message_file", uas_log] + common,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=L.TMP)
+    L.wait_until(lambda: subprocess.run(["ss", "-Hlun", "sport = :%d" % ueb], capture_output=True,
+                                        text=True).stdout.strip(), what="SIPp UE-B bound")
+    uac = subprocess.run(["sipp", "-sf", os.path.join(sdir, "wic-uac.xml"), "-p", str(wic),
+                          "-t", wic_transport, "-key", "dcport", str(dcport),
+                          "-message_file", uac_log, "127.0.0.1:%d" % sip] + common,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=L.TMP, timeout=60)
+    try:
+        uas_rc = uas.wait(30)
+    except subprocess.TimeoutExpired:
+        uas.kill()
+        uas_rc = -1
+    if uac.returncode != 0 or uas_rc != 0:
+        L.note(d.text()[-6000:])
+        L.fail("%s: SIPp WIC rc=%s, UE-B rc=%s (%s %s)" % (tag, uac.returncode, uas_rc,
+                                                          uac.stderr.decode()[-500:],
+                                                          uas.stderr.read().decode()[-500:]))
+    return uas_log, uac_log
 
 
 def messages(path, direction):
@@ -71,11 +81,7 @@ def messages(path, direction):
     return out
 
 
-if uac.returncode != 0 or uas_rc != 0:
-    L.note(d.text()[-6000:])
-    L.fail("SIPp WIC rc=%s, UE-B rc=%s (%s %s)" % (uac.returncode, uas_rc,
-                                                   uac.stderr.decode()[-500:],
-                                                   uas.stderr.read().decode()[-500:]))
+uas_log, uac_log = run_pair("udp", "u1")
 
 # ---------------------------------------------------------------- step 6
 inv = [m for m in messages(uas_log, "received") if m.method == "INVITE"]
@@ -141,9 +147,19 @@ L.note("step 15 ok: " + " | ".join([m15["m"]] + m15["a"]))
 bye = [m for m in messages(uas_log, "received") if m.method == "BYE"]
 L.check(bye, "UE-B got no BYE")
 
-# ---------------------------------------------------------------- H.248
-# the Subtract reply may be in flight when SIPp ends: wait for its log line
+# ---------------------------------------------------------------- WIC over TCP
 d.wait_log(r"Subtract done", what="Subtract reply")
+uas_log2, uac_log2 = run_pair("tcp", "t1")
+ok2 = [m for m in messages(uac_log2, "received") if m.status == 200 and m.cseq()[1] == "INVITE"]
+L.check(ok2, "TCP: the WIC got no 200")
+L.check("UDP/DTLS/SCTP webrtc-datachannel" in ok2[0].body, "TCP: 200 without the DC answer")
+inv2 = [m for m in messages(uas_log2, "received") if m.method == "INVITE"]
+L.check(inv2 and "TCP/MSRP" in inv2[0].body, "TCP: UE-B got no TCP/MSRP offer")
+L.note("WIC over TCP ok")
+
+# ---------------------------------------------------------------- H.248
+# the Subtract replies may be in flight when SIPp ends: wait for them
+L.wait_until(lambda: len(re.findall("Subtract done", d.text())) >= 2, what="second Subtract reply")
 rc = d.stop()
 L.check(rc == 0, "wicgated exit status %s" % rc)
 msgs = L.pcap_h248(pcap, [h248_alg])
@@ -187,6 +203,12 @@ else:
     L.check(not bad, "h248tool rejects:\n%s" % (bad[0] if bad else ""))
 bad = L.pcap_megaco_decodes(pcap, [h248_alg, h248_agw])
 L.check(not bad, "tshark does not decode as MEGACO: %s" % bad)
+# SIP is in the capture too: the INVITE from the WIC and the one to UE-B
+r = subprocess.run([L.tshark(), "-r", pcap, "-d", "udp.port==%d,sip" % sip, "-d", "tcp.port==%d,sip" % sip,
+                    "-Y", "sip.Method == \"INVITE\"", "-T", "fields", "-e", "udp.dstport", "-e", "tcp.dstport"],
+                   capture_output=True, text=True, timeout=60)
+dsts = r.stdout.split()
+L.check(str(sip) in dsts and str(ueb) in dsts, "pcap lacks the INVITEs in/out: %s" % dsts)
 log = d.text()
 for step in (1, 2, 4, 5, 6, 7, 8, 10, 11, 13, 14, 15):
     L.check(re.search(r"step=%d\b" % step, log), "no log line for step %d" % step)
