@@ -328,11 +328,29 @@ static int sdp_body(sip_t const *sip, const char **body, size_t *len)
   return 1;
 }
 
-static int mem_has(const char *s, size_t n, const char *needle)
+/* Does an m= line of the body offer a data channel? (a cheap look before
+ * parsing: a body that fails to parse is ours only if it does) */
+static int looks_dc(const char *s, size_t n)
 {
-  size_t k = strlen(needle);
-  for (size_t i = 0; i + k <= n; i++)
-    if (!strncasecmp(s + i, needle, k))
+  size_t i = 0;
+  while (i < n) {
+    size_t e = i;
+    while (e < n && s[e] != '\n')
+      e++;
+    if (e - i > 2 && s[i] == 'm' && s[i + 1] == '=') {
+      for (size_t k = i; k + 13 <= e; k++)
+        if (!strncasecmp(s + k, "DTLS/SCTP", 9) || !strncasecmp(s + k, "webrtc-datach", 13))
+          return 1;
+    }
+    i = e + 1;
+  }
+  return 0;
+}
+
+static int has_dc_media(const sdpdc_session_t *o)
+{
+  for (size_t i = 0; i < o->n_media; i++)
+    if (o->media[i].kind == SDPDC_KIND_DC && o->media[i].port != 0)
       return 1;
   return 0;
 }
@@ -396,7 +414,7 @@ int alg_call_invite(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
 
   if (!sdp_body(sip, &body, &len))
     return 0;
-  if (!mem_has(body, len, "webrtc-datachannel"))
+  if (!looks_dc(body, len))
     return 0;      /* not a DC offer: proxied untouched */
 
   c = calloc(1, sizeof *c);
@@ -414,6 +432,11 @@ int alg_call_invite(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
   c->serial = ++g_serial;
   c->call_id = su_strdup(c->home, cid);
   rc = sdpdc_parse(c->home, body, len, &c->offer, &e);
+  if (rc == 0 && !has_dc_media(c->offer)) {
+    su_home_unref(c->home);  /* only disabled DC lines: not ours */
+    free(c);
+    return 0;
+  }
   if (rc == 0)
     rc = sdpdc_plan_offer(c->home, c->offer, &c->plan, &e);
   if (rc < 0) {
