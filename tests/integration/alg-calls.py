@@ -116,7 +116,16 @@ bye = ueb.recv_request("BYE")
 ueb.reply(bye, 200, "OK")
 wic.recv_status(200, "BYE")
 L.check(not any(is_add_t2(t) for t in agw.received), "H.248 for a non-DC call")
+L.check(not [r for r in bye.hdrs("route") if ":%d" % sip in r], "our Route left in the BYE")
 L.note("1 ok: non-DC call proxied untouched")
+
+# ---------------------------------------------------------- 1b. Max-Forwards 0 -> 483
+wic.invite(RURI, L.figure_offer(wic.port + 1), max_forwards=0)
+r = wic.recv_final()
+L.check(r.status == 483, "Max-Forwards 0: %s" % r.status)
+wic.ack_error(r)
+ueb.nothing(lambda m: m.method == "INVITE", 0.3)
+L.note("1b ok: Max-Forwards 0 -> 483")
 
 # ---------------------------------------------------------- 2. figure + BYE from the WIC
 inv, ok = established()

@@ -292,7 +292,7 @@ class UA:
         return "SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport" % (self.port, branch)
 
     # ---- UAC
-    def invite(self, ruri, sdp, to="<sip:ue-b@ims.example.invalid>", extra=""):
+    def invite(self, ruri, sdp, to="<sip:ue-b@ims.example.invalid>", extra="", max_forwards=70):
         self.cseq += 1
         self.branch = "z9hG4bK" + "%08x" % random.getrandbits(32)
         self.call_id = "%08x@%s" % (random.getrandbits(32), self.name)
@@ -300,10 +300,10 @@ class UA:
         self.inv_to = to
         self.inv_cseq = self.cseq
         body = sdp.replace("\n", "\r\n") if "\r\n" not in sdp else sdp
-        msg = ("INVITE %s SIP/2.0\r\nVia: %s\r\nMax-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\n"
+        msg = ("INVITE %s SIP/2.0\r\nVia: %s\r\nMax-Forwards: %d\r\nFrom: %s\r\nTo: %s\r\n"
                "Call-ID: %s\r\nCSeq: %d INVITE\r\nContact: %s\r\n%s"
                "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s") % (
-            ruri, self.via(self.branch), self.inv_from, to, self.call_id, self.cseq,
+            ruri, self.via(self.branch), max_forwards, self.inv_from, to, self.call_id, self.cseq,
             self.contact(), extra, len(body.encode()), body)
         self.inv_ruri = ruri
         self.send(msg)
