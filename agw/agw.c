@@ -707,3 +707,25 @@ const char *agw_fingerprint(const agw_t *agw)
 {
   return agw->cert ? wgm_cert_fingerprint(agw->cert) : "";
 }
+
+/* ------------------------------------------------------------ test hooks */
+
+void agw__registered(agw_t *agw, int yes) { agw->state = yes ? AGW_ST_REGISTERED : AGW_ST_REGISTERING; }
+
+int agw__input(agw_t *agw, const void *data, size_t len)
+{
+  if (!agw->tl)
+    return -EPIPE;
+  const struct sockaddr *from = (const struct sockaddr *)&agw->conf.mgc;
+  int rc = h248_tl_input(agw->tl, from, sa_len(from), data, len);
+  uv_run(&agw->loop, UV_RUN_NOWAIT);
+  return rc;
+}
+
+void agw__reset(agw_t *agw)
+{
+  release_all(agw);
+  uv_run(&agw->loop, UV_RUN_NOWAIT);
+}
+
+uint64_t agw__executed(const agw_t *agw) { return agw->executed; }

@@ -76,6 +76,17 @@ int agw_send_request(agw_t *agw, h248_msg_t *msg, h248_tl_reply_cb cb, void *arg
 h248_msg_t *agw_new_msg(agw_t *agw);
 void agw_maybe_finish_close(agw_t *agw);
 
+/* Test hooks (tests/unit/test-agw-exec.c, fuzz/fuzz-agw-exec.c), on a gateway
+ * made by agw_create() and not run: agw__registered() marks it registered
+ * (or not) without a ServiceChange; agw__input() hands one datagram to the
+ * transaction layer as if the MGC (agw.mgc) had sent it, then runs the loop
+ * once without blocking; replies go to agw.mgc over UDP as usual.
+ * agw__reset() releases every context. */
+void agw__registered(agw_t *agw, int yes);
+int agw__input(agw_t *agw, const void *data, size_t len);
+void agw__reset(agw_t *agw);
+uint64_t agw__executed(const agw_t *agw);
+
 /* exec.c: answer one request transaction from the MGC. */
 void agw_exec_request(agw_t *agw, h248_tl_txn_t *txn, h248_msg_t *msg, const h248_trans_t *req);
 
