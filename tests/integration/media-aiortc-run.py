@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""media-aiortc.py -- interop of libwgmedia with aiortc (Debian python3-aiortc).
+"""media-aiortc-run.py -- interop of libwgmedia with aiortc (Debian python3-aiortc).
 
 aiortc (ICE full agent, controlling; its own DTLS and pure-Python SCTP) offers
 a data channel; the C helper media-peer (libwgmedia, ICE-lite like the
@@ -11,7 +11,7 @@ byte; aiortc sends 10 messages (binary and text) that the helper reports
 Everything runs on 127.0.0.1.
 
 Run: tests/integration/media-aiortc.sh (via `make check`), or directly:
-  python3 tests/integration/media-aiortc.py <path to media-peer>
+  python3 tests/integration/media-aiortc-run.py <path to media-peer>
 Exit 77 (SKIP) when aiortc cannot be imported.
 """
 import asyncio
