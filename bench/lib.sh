@@ -1,0 +1,66 @@
+# bench/lib.sh -- helpers shared by the bench/ scripts (sourced, not run).
+# Each script: BUILD (first argument or $BUILD, default ./build under the
+# source tree) holds wicgated, wicsim, bench/bench-media; scratch files go
+# to a fresh directory under ${TMPDIR:-/tmp}; every process a script starts
+# is recorded and killed (by pid) when it exits.
+
+BENCH_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_PIDS=()
+BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/wg-bench.XXXXXX")
+
+bench_cleanup() {
+  local p
+  for p in "${BENCH_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 0.3
+  for p in "${BENCH_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  [ -n "${BENCH_KEEP:-}" ] && echo "scratch kept in $BENCH_TMP" >&2 || rm -rf "$BENCH_TMP"
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+bench_build_dir() {   # bench_build_dir [DIR]: sets BUILD, checks the programs
+  BUILD=${1:-${BUILD:-$BENCH_TOP/build}}
+  BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "bench: no build dir ${1:-$BUILD}" >&2; exit 2; }
+}
+
+bench_need() {        # bench_need FILE...: built programs that must exist
+  local f
+  for f; do
+    [ -x "$BUILD/$f" ] || { echo "bench: $BUILD/$f is not built (make $f)" >&2; exit 2; }
+  done
+}
+
+bench_free_port() {   # a free loopback port (UDP and TCP), not handed out twice
+  python3 - "$@" <<'PY'
+import socket, sys
+for _ in range(200):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    t = socket.socket(); 
+    try:
+        t.bind(("127.0.0.1", p)); t.close(); s.close(); print(p); break
+    except OSError:
+        s.close(); t.close()
+PY
+}
+
+bench_machine() {     # one line: date, cores, CPU, load
+  local cpu
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($cpu), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+bench_ratio() {       # bench_ratio A B -> A/B with 3 decimals (n/a when B is 0)
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.3f\n", a / b }'
+}
+
+bench_wait_ready() {  # bench_wait_ready LOGFILE PID: wait for "wicgated: ready"
+  local i
+  for i in $(seq 1 100); do
+    grep -q 'wicgated: ready' "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || { echo "bench: wicgated exited:" >&2; cat "$1" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "bench: wicgated not ready after 10 s" >&2; cat "$1" >&2; exit 1
+}
