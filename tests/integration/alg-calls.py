@@ -7,7 +7,9 @@
 #   released); AGW error on Add T2 -> 503 + Warning; AGW error on Add T1
 #   after the IMS answered -> error to the WIC, ACK + BYE to the IMS side;
 #   malformed DC SDP -> 488 + Warning; overload -> 503 + Retry-After;
-#   AGW silent -> 503 within alg.h248-timeout.
+#   AGW silent -> 503 within alg.h248-timeout; bearer-released Notify; early
+#   answer (183 + SDP); re-INVITE with SDP -> 488; Max-Forwards 0 -> 483;
+#   SIGTERM with a ringing call -> 503 to the WIC and CANCEL to UE-B.
 import importlib.util, os, re, sys, time
 
 spec = importlib.util.spec_from_file_location(
@@ -194,6 +196,18 @@ expect_released()
 L.check(re.search(r"step=17\b.*DTLS", d.text()), "no step-17 log line for the DTLS failure")
 L.note("6 ok: tlsfail Notify -> BYE both ways, Subtract")
 
+# ---------------------------------------------------------- 6b. lost bearer Notify
+inv, ok = established()
+ctx = max(agw.contexts)
+t2 = [x for x in agw.contexts[ctx] if "core" in x][0]
+agw.notify(ctx, t2, event="ipnwr/rel", stream=2)
+b1 = wic.recv_request("BYE")
+wic.reply(b1, 200, "OK")
+b2 = ueb.recv_request("BYE")
+ueb.reply(b2, 200, "OK")
+expect_released()
+L.note("6b ok: bearer-released Notify -> BYE both ways, Subtract")
+
 # ---------------------------------------------------------- 7. AGW restart mid-call
 inv, ok = established()
 agw.contexts.clear()
@@ -299,6 +313,21 @@ L.check(el < TIMEOUT_MS / 1000.0 + 3, "503 after %.1fs with alg.h248-timeout=%dm
 wic.ack_error(r)
 L.note("12 ok: AGW silent -> 503 after %.1fs" % el)
 
+# ---------------------------------------------------------- 13. graceful stop, call ringing
+agw.silent = False
+agw.serve_for(0.2)
+inv = offer_and_forward()
+ueb.reply(inv, 180, "Ringing")
+wic.recv_status(180)
+d.p.send_signal(15)
+r = wic.recv_final()
+L.check(r.status == 503 and r.hdr("retry-after"), "graceful stop: WIC got %s" % r.status)
+wic.ack_error(r)
+can = ueb.recv_request("CANCEL")
+ueb.reply(can, 200, "OK")
+ueb.reply(inv, 487, "Request Terminated")
+agw.serve(is_subtract, what="Subtract at stop")
 rc = d.stop()
 L.check(rc == 0, "wicgated exit status %s" % rc)
+L.note("13 ok: SIGTERM with a ringing call: 503 to the WIC, CANCEL to UE-B, Subtract, exit 0")
 print("ok - alg call handling and release paths")
