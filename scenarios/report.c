@@ -322,10 +322,30 @@ int report_junit(const char *path, struct sim *s, struct call *c, double secs)
     double t = r->t_us && r->t_us >= prev ? (double)(r->t_us - prev) / 1e6 : 0;
     if (r->t_us)
       prev = r->t_us;
+    /* classname: wicsim.<scenario file name without .scn> */
+    const char *base = strrchr(s->scn->file, '/');
+    base = base ? base + 1 : s->scn->file;
+    size_t bl = strlen(base);
+    if (bl > 4 && !strcmp(base + bl - 4, ".scn"))
+      bl -= 4;
+    char cls[128];
+    snprintf(cls, sizeof cls, "%.*s", (int)bl, base);
+    for (char *q = cls; *q; q++)
+      if (*q == '.')
+        *q = '_';
+    /* the step as written, spaces squeezed */
+    char src[512];
+    size_t w = 0;
+    for (const char *q = st->src; *q && w < sizeof src - 1; q++) {
+      if ((*q == ' ' || *q == '\t') && (w == 0 || src[w - 1] == ' '))
+        continue;
+      src[w++] = *q == '\t' ? ' ' : *q;
+    }
+    src[w] = 0;
     fprintf(fp, "  <testcase classname=\"wicsim.");
-    xml_str(fp, s->scn->file);
-    fprintf(fp, "\" name=\"line %d%s%s: ", st->line, figs[0] ? " figure step " : "", figs);
-    xml_str(fp, st->src);
+    xml_str(fp, cls);
+    fprintf(fp, "\" name=\"line %d: ", st->line);
+    xml_str(fp, src);
     fprintf(fp, "\" time=\"%.3f\">", t);
     if (r->v == V_FAIL || r->v == V_NOTRUN) {
       fprintf(fp, "<failure message=\"");
