@@ -70,12 +70,25 @@ void alg_capture_sip(alg_t *alg, msg_t *msg, int sent)
 
 /* --------------------------------------------------------- helpers */
 
+/* Host equality ignoring IPv6 brackets ("[::1]" == "::1"). */
+static int host_is(const char *h, const char *mine)
+{
+  size_t n;
+  if (!h)
+    return 0;
+  if (h[0] == '[') {
+    n = strlen(h);
+    return n >= 2 && h[n - 1] == ']' && strlen(mine) == n - 2 && !strncasecmp(h + 1, mine, n - 2);
+  }
+  return !strcasecmp(h, mine);
+}
+
 static int url_is_me(alg_t *alg, url_t const *u)
 {
   const char *port;
   if (!u || !u->url_host)
     return 0;
-  if (strcasecmp(u->url_host, alg->sip_host) != 0)
+  if (!host_is(u->url_host, alg->sip_host))
     return 0;
   port = u->url_port && *u->url_port ? u->url_port : "5060";
   return (unsigned)atoi(port) == alg->sip_port;
@@ -514,7 +527,7 @@ static int agent_stray(alg_t *alg, nta_agent_t *agent, msg_t *msg, sip_t *sip)
       sip->sip_cseq->cs_method == sip_method_invite &&
       sip->sip_status->st_status >= 200 && sip->sip_status->st_status < 300) {
     const char *port = sip->sip_via->v_port ? sip->sip_via->v_port : "5060";
-    if (sip->sip_via->v_host && strcasecmp(sip->sip_via->v_host, alg->sip_host) == 0 &&
+    if (host_is(sip->sip_via->v_host, alg->sip_host) &&
         (unsigned)atoi(port) == alg->sip_port) {
       alg_capture_sip(alg, msg, 0);
       sip_via_remove(msg, sip);
