@@ -111,6 +111,21 @@ int alg_create(alg_t **out, const wg_config_t *cfg, char *err, size_t errlen)
       snprintf(err, errlen, "alg.next-hop: \"%s\" is not a sip: URI", v);
       goto bad;
     }
+    {
+      /* a numeric next hop: requests coming from it are routed by their
+       * Request-URI (IMS-originated calls towards a WIC), not back to it */
+      char hp[160];
+      const char *h = alg->next_hop_url->url_host;
+      const char *port = alg->next_hop_url->url_port ? alg->next_hop_url->url_port : "5060";
+      if (h[0] == '[')
+        snprintf(hp, sizeof hp, "%s:%s", h, port);
+      else if (strchr(h, ':'))
+        snprintf(hp, sizeof hp, "[%s]:%s", h, port);
+      else
+        snprintf(hp, sizeof hp, "%s:%s", h, port);
+      if (wg_parse_hostport(hp, 1, &alg->next_hop_addr) < 0)
+        alg->next_hop_addr.ss_family = 0;
+    }
   }
   if ((rc = wg_config_get_bool(cfg, "alg.record-route", 1, &b, err, errlen)) < 0)
     goto bad;

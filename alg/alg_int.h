@@ -54,6 +54,7 @@ struct alg {
   int sip_udp, sip_tcp;
   char *next_hop;             /* sip: URI or NULL */
   url_t *next_hop_url;
+  struct sockaddr_storage next_hop_addr;  /* numeric next hop, else family 0 */
   int record_route;
   char h248_listen[128];
   char mid[160];
@@ -109,6 +110,7 @@ struct alg_ptx {
   su_timer_t *linger_timer;
   alg_call_t *call;          /* a data-channel call (INVITE), or NULL */
   int dc;                    /* it was a data-channel call */
+  struct sockaddr_storage src; /* where the request came from */
 };
 
 /* proxy.c */

@@ -338,6 +338,23 @@ static int ptx_response(alg_ptx_t *t, nta_outgoing_t *orq, sip_t const *sip)
 
 /* ------------------------------------------------------------ forward */
 
+static int from_next_hop(alg_t *alg, alg_ptx_t *t)
+{
+  const struct sockaddr *a = (const struct sockaddr *)&t->src;
+  const struct sockaddr *b = (const struct sockaddr *)&alg->next_hop_addr;
+  if (!b->sa_family || a->sa_family != b->sa_family)
+    return 0;
+  if (a->sa_family == AF_INET) {
+    const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+  }
+  if (a->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+    return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
+  }
+  return 0;
+}
+
 int alg_proxy_forward(alg_ptx_t *t)
 {
   alg_t *alg = t->alg;
@@ -346,7 +363,8 @@ int alg_proxy_forward(alg_ptx_t *t)
   int stateless = t->method == sip_method_ack;
   msg_t *ref, *sent;
 
-  if (!sip->sip_route && alg->next_hop_url && (!sip->sip_to || !sip->sip_to->a_tag))
+  if (!sip->sip_route && alg->next_hop_url && (!sip->sip_to || !sip->sip_to->a_tag) &&
+      !from_next_hop(alg, t))
     route = (url_string_t const *)alg->next_hop_url;
   if (t->orq) {
     nta_outgoing_destroy(t->orq);
@@ -435,6 +453,11 @@ static int leg_request(alg_t *alg, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
   if (!t) {
     msg_destroy(orig);
     return 500;
+  }
+  {
+    su_addrinfo_t *ai = msg_addrinfo(orig);
+    if (ai && ai->ai_addr && ai->ai_addrlen <= sizeof t->src)
+      memcpy(&t->src, ai->ai_addr, ai->ai_addrlen);
   }
   t->req = msg_dup(orig);
   msg_destroy(orig);

@@ -129,6 +129,22 @@ wic.ack_error(r)
 ueb.nothing(lambda m: m.method == "INVITE", 0.3)
 L.note("1b ok: Max-Forwards 0 -> 483")
 
+# ---------------------------------------------------------- 1c. from the IMS side: by Request-URI
+ueb.invite("sip:wic-a@127.0.0.1:%d" % wic.port, L.audio_offer(ueb.port + 1),
+           to="<sip:wic-a@example.invalid>")
+inv = wic.recv_request("INVITE")
+L.check(inv.body.replace("\r\n", "\n") == L.audio_offer(ueb.port + 1), "IMS-originated SDP changed")
+wic.reply(inv, 200, "OK", L.audio_offer(wic.port + 1))
+ok = ueb.recv_status(200)
+ueb.ack_2xx(ok)
+wic.recv_request("ACK")
+ueb.bye()
+bye = wic.recv_request("BYE")
+wic.reply(bye, 200, "OK")
+ueb.recv_status(200, "BYE")
+ueb.dialog = None
+L.note("1c ok: a call from the next hop goes by its Request-URI (not back to the next hop)")
+
 # ---------------------------------------------------------- 2. figure + BYE from the WIC
 inv, ok = established()
 sess, media = L.sdp_media(inv.body)
