@@ -92,6 +92,13 @@ static void with_port(struct sockaddr_storage *ss, uint16_t port)
     ((struct sockaddr_in *)sa)->sin_port = htons(port);
 }
 
+/* Out of ports, descriptors or memory: the MGC gets 510, never a crash. */
+static int resource_err(int rc)
+{
+  return rc == -EADDRINUSE || rc == -ENOSPC || rc == -EAGAIN || rc == -EMFILE ||
+         rc == -ENFILE || rc == -ENOBUFS || rc == -ENOMEM;
+}
+
 static int remote_sockaddr(const agw_sdp_t *r, struct sockaddr_storage *out)
 {
   memset(out, 0, sizeof *out);
@@ -590,6 +597,8 @@ static int t1_create(agw_t *agw, agw_term_t *t, agw_stream_t *s, agw_err_t *e)
     free(m);
     if (rc == -EADDRINUSE || rc == -ENOSPC || rc == -EAGAIN)
       return agw_fail(e, 510, "Insufficient resources: no UDP port available");
+    if (resource_err(rc))
+      return agw_fail(e, 510, "Insufficient resources: UDP endpoint: %s", wgm_strerror(rc));
     if (rc == -EINVAL)
       return agw_fail(e, 449, "Unsupported DTLS/ICE parameters (%s)", wgm_strerror(rc));
     return agw_fail(e, 500, "Internal failure: UDP endpoint: %s", wgm_strerror(rc));
@@ -772,6 +781,8 @@ static int t2_reserve(agw_t *agw, agw_term_t *t, agw_stream_t *s, agw_err_t *e)
     free(tm);
     if (rc == -EADDRINUSE || rc == -ENOSPC || rc == -EAGAIN)
       return agw_fail(e, 510, "Insufficient resources: no TCP port available");
+    if (resource_err(rc))
+      return agw_fail(e, 510, "Insufficient resources: TCP endpoint: %s", wgm_strerror(rc));
     return agw_fail(e, 500, "Internal failure: TCP endpoint: %s", wgm_strerror(rc));
   }
   tm->listening = 1;

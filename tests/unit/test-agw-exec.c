@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -253,6 +254,22 @@ static void test_exec(void)
 
   char x[64];
   add_t2(43, "$", x);
+  agw__reset(agw);
+
+  /* out of file descriptors: 510 as well, never a crash */
+  struct rlimit rl, low;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+  int next = dup(0);
+  ASSERT(next >= 0);
+  close(next);
+  low = rl;
+  low.rlim_cur = (rlim_t)next;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  expect(510, "Insufficient resources", ask("Transaction = 44 { Context = $ { Add = $ { Media { "
+                                            "Stream = 2 { " T2_LOCAL " } } } } }"));
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+  ASSERT_EQ(agw_context_count(agw), 0);
+  add_t2(45, "$", x); /* and it recovers */
   agw__reset(agw);
   ASSERT_EQ(agw_context_count(agw), 0);
 }
