@@ -64,3 +64,28 @@ bench_wait_ready() {  # bench_wait_ready LOGFILE PID: wait for "wicgated: ready"
   done
   echo "bench: wicgated not ready after 10 s" >&2; cat "$1" >&2; exit 1
 }
+
+# bench_start_wicgated NAME [--set k=v ...]: wicgated --role both on free
+# loopback ports, log level warn, no pcap (unlike `wicsim --with-daemon`,
+# which runs it at debug level with a pcap: too slow to measure). Sets
+# WG_SIP (its SIP port), WG_UEB (UE-B's SIP port, its next hop), WG_PID.
+bench_start_wicgated() {
+  local name=$1; shift
+  local alg_h agw_h
+  WG_SIP=$(bench_free_port); WG_UEB=$(bench_free_port)
+  alg_h=$(bench_free_port); agw_h=$(bench_free_port)
+  "$BUILD/wicgated" --sip-listen 127.0.0.1:$WG_SIP --next-hop sip:127.0.0.1:$WG_UEB \
+    --h248-listen 127.0.0.1:$alg_h --agw 127.0.0.1:$agw_h --agw-listen 127.0.0.1:$agw_h \
+    --mgc 127.0.0.1:$alg_h -l warn "$@" 2> "$BENCH_TMP/wicgated-$name.log" &
+  WG_PID=$!; BENCH_PIDS+=($WG_PID)
+  bench_wait_ready "$BENCH_TMP/wicgated-$name.log" $WG_PID
+}
+
+bench_stop() {        # bench_stop PID: TERM, wait up to 5 s, then KILL
+  local i
+  kill "$1" 2>/dev/null || return 0
+  for i in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null
+}
+
+bench_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
