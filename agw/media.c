@@ -36,6 +36,8 @@ typedef struct t1_media {
   int role_client;
   int dtls_started, dtls_up, failed, sctp_up, lost_notified;
   uint64_t dtls_deadline; /* loop ms: the handshake must be done by then, ICE included */
+  int recreating;         /* the endpoint is being reopened as DTLS client */
+  char ufrag[64], pwd[160]; /* our ICE credentials (kept across a reopen) */
   uint16_t open_sids[AGW_MAX_STREAMS];
   int n_open;
   held_t *held, **held_tail;
@@ -540,15 +542,12 @@ static const wgm_dc_callbacks_t dc_cb = {
     .tap = dc_tap,
 };
 
-static int t1_create(agw_t *agw, agw_term_t *t, agw_stream_t *s, agw_err_t *e)
+/* Open m's UDP endpoint for stream s of t in m->role_client. keep_port: the
+ * port was already given to the MGC (re-opened with another DTLS role), so
+ * no other port may be tried; the ICE credentials in m are kept too. */
+static int t1_open_dc(agw_t *agw, agw_term_t *t, agw_stream_t *s, t1_media_t *m, int keep_port,
+                      agw_err_t *e)
 {
-  t1_media_t *m = calloc(1, sizeof *m);
-  if (!m)
-    return agw_fail(e, 500, "Internal failure: out of memory");
-  m->agw = agw;
-  m->t = t;
-  m->held_tail = &m->held;
-  m->role_client = t->sig_tlsest;
   const char *fps[AGW_SDP_MAX_FP];
   for (int i = 0; i < s->remote.n_fp; i++)
     fps[i] = s->remote.fp[i];
@@ -557,6 +556,8 @@ static int t1_create(agw_t *agw, agw_term_t *t, agw_stream_t *s, agw_err_t *e)
   wgm_dc_config_init(&dc);
   dc.bind_addr = (const struct sockaddr *)&bind;
   dc.ice = WGM_ICE_LITE;
+  dc.local_ufrag = m->ufrag[0] ? m->ufrag : NULL;
+  dc.local_pwd = m->pwd[0] ? m->pwd : NULL;
   dc.remote_ufrag = s->remote.ufrag[0] ? s->remote.ufrag : NULL;
   dc.remote_pwd = s->remote.pwd[0] ? s->remote.pwd : NULL;
   if (s->remote.present && remote_sockaddr(&s->remote, &raddr) == 0)
@@ -580,7 +581,7 @@ static int t1_create(agw_t *agw, agw_term_t *t, agw_stream_t *s, agw_err_t *e)
   dc.data = m;
   /* the port came from our pool; if another process holds it, try more */
   int rc = -EADDRINUSE;
-  for (int tries = 0; tries < 16 && rc == -EADDRINUSE; tries++) {
+  for (int tries = 0; tries < (keep_port ? 1 : 16) && rc == -EADDRINUSE; tries++) {
     if (tries > 0) {
       uint16_t np;
       agw_pool_give(&agw->access_pool, s->port);
@@ -594,7 +595,7 @@ static int t1_create(agw_t *agw, agw_term_t *t, agw_stream_t *s, agw_err_t *e)
     rc = wgm_dc_new(agw->media, &dc, &m->dc);
   }
   if (rc < 0) {
-    free(m);
+    m->dc = NULL;
     if (rc == -EADDRINUSE || rc == -ENOSPC || rc == -EAGAIN)
       return agw_fail(e, 510, "Insufficient resources: no UDP port available");
     if (resource_err(rc))
@@ -603,18 +604,65 @@ static int t1_create(agw_t *agw, agw_term_t *t, agw_stream_t *s, agw_err_t *e)
       return agw_fail(e, 449, "Unsupported DTLS/ICE parameters (%s)", wgm_strerror(rc));
     return agw_fail(e, 500, "Internal failure: UDP endpoint: %s", wgm_strerror(rc));
   }
-  t->media = m;
+  snprintf(m->ufrag, sizeof m->ufrag, "%s", wgm_dc_local_ufrag(m->dc));
+  snprintf(m->pwd, sizeof m->pwd, "%s", wgm_dc_local_pwd(m->dc));
   s->local.sctp_port = dc.local_sctp_port;
   logt(WG_LOG_INFO, t, 12, "UDP port %u: ICE-lite, DTLS %s, SCTP port %u", s->port,
        m->role_client ? "client (tlsbsc/tlsest)" : "server", dc.local_sctp_port);
   return 0;
 }
 
+static int t1_create(agw_t *agw, agw_term_t *t, agw_stream_t *s, agw_err_t *e)
+{
+  t1_media_t *m = calloc(1, sizeof *m);
+  if (!m)
+    return agw_fail(e, 500, "Internal failure: out of memory");
+  m->agw = agw;
+  m->t = t;
+  m->held_tail = &m->held;
+  m->role_client = t->sig_tlsest;
+  int rc = t1_open_dc(agw, t, s, m, 0, e);
+  if (rc < 0) {
+    free(m);
+    return rc;
+  }
+  t->media = m;
+  return 0;
+}
+
+static void t1_apply(agw_t *agw, agw_term_t *t, agw_stream_t *s1);
+
+/* The old endpoint (DTLS server) is closed: open the same port again as
+ * DTLS client, with the same ICE credentials, and carry on. */
+static void on_dc_reopen(wgm_dc_t *dc)
+{
+  t1_media_t *m = wgm_dc_get_data(dc);
+  agw_t *agw = m->agw;
+  agw->media_closing--;
+  m->recreating = 0;
+  if (!m->t) { /* released meanwhile */
+    held_clear(m);
+    free(m);
+    agw_maybe_finish_close(agw);
+    return;
+  }
+  agw_term_t *t = m->t;
+  agw_stream_t *s1 = agw_stream_get(t, 1, 0);
+  agw_err_t e;
+  if (!s1 || t1_open_dc(agw, t, s1, m, 1, &e) < 0) {
+    logt(WG_LOG_ERROR, t, 16, "cannot reopen the UDP port as DTLS client: %s",
+         s1 ? e.text : "no stream 1");
+    t1_dtls_failed(m, WGM_DTLS_FAIL_ALERT, "endpoint could not be reopened");
+    return;
+  }
+  t1_apply(agw, t, s1);
+}
+
 static void t1_apply(agw_t *agw, agw_term_t *t, agw_stream_t *s1)
 {
   t1_media_t *m = t->media;
   if (!m || !m->dc)
-    return;
+    return; /* none, or being reopened: on_dc_reopen applies everything */
   if (s1 && s1->remote.present && !m->dtls_started) {
     struct sockaddr_storage raddr;
     const char *fps[AGW_SDP_MAX_FP];
@@ -628,8 +676,27 @@ static void t1_apply(agw_t *agw, agw_term_t *t, agw_stream_t *s1)
     wgm_dc_set_sctp(m->dc, (uint16_t)(s1->remote.has_sctp_port ? s1->remote.sctp_port : 0),
                     s1->remote.has_mms ? s1->remote.mms : 0);
   }
-  if (t->sig_tlsest && !m->role_client)
-    logt(WG_LOG_WARN, t, -1, "tlsbsc/tlsest after the endpoint was made DTLS server: ignored");
+  if (t->sig_tlsest && !m->role_client) {
+    if (m->dtls_up || m->failed) {
+      logt(WG_LOG_WARN, t, -1, "tlsbsc/tlsest on an established DTLS server: ignored");
+    } else {
+      /* Est_DTLS after a Local-only Add (the WIC answered a=setup:passive):
+       * reopen the same port as DTLS client, same ICE credentials */
+      logt(WG_LOG_INFO, t, 16, "tlsbsc/tlsest: the MG becomes the DTLS client");
+      m->role_client = 1;
+      m->recreating = 1;
+      m->dtls_started = 0;
+      m->n_open = 0;
+      ctx_drop_relays_of(t->ctx, m->dc);
+      for (unsigned i = 0; i < AGW_MAX_STREAMS; i++)
+        if (t->streams[i].sctpid >= 0)
+          t->streams[i].media = NULL; /* channels are requested again */
+      agw->media_closing++;
+      wgm_dc_close(m->dc, on_dc_reopen);
+      m->dc = NULL;
+      return;
+    }
+  }
   /* client: the signal starts the handshake (after ICE); server: accept the
    * WIC's ClientHello once its Remote (fingerprint) is known */
   int start = m->role_client ? t->sig_tlsest : (s1 && s1->remote.present);
@@ -890,6 +957,8 @@ void agw_media_release(agw_t *agw, agw_term_t *t)
       if (dc) {
         agw->media_closing++;
         wgm_dc_close(dc, on_dc_closed);
+      } else if (m->recreating) {
+        /* on_dc_reopen frees it */
       } else {
         held_clear(m);
         free(m);
@@ -952,11 +1021,11 @@ void agw_media_local_sdp(agw_t *agw, agw_term_t *t, agw_stream_t *s, char *out, 
                    "a=sctp-port:%u\r\na=max-message-size:%ld\r\na=fingerprint:%s\r\n",
                    v6 ? "IP6" : "IP4", ip, s->port, sctp_port, agw->conf.max_message_size,
                    wgm_cert_fingerprint(agw->cert));
-  if (m && m->dc && n > 0 && (size_t)n < len)
+  if (m && m->ufrag[0] && n > 0 && (size_t)n < len)
     snprintf(out + n, len - (size_t)n,
              "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-lite\r\n"
              "a=candidate:1 1 UDP 2130706431 %s %u typ host\r\n",
-             wgm_dc_local_ufrag(m->dc), wgm_dc_local_pwd(m->dc), ip, s->port);
+             m->ufrag, m->pwd, ip, s->port);
 }
 
 void agw_media_stats(agw_term_t *t, uint64_t *os, uint64_t *orx)

@@ -1064,6 +1064,50 @@ static void phase_mirror_and_timeout(void)
   ASSERT_EQ(w.dtls_failed, 0);
   printf("# mirror flow: Local first, Remote by Modify, the WIC as DTLS client: up\n");
 
+  /* the same, but the WIC answers a=setup:passive: Modify brings Est_DTLS and
+   * the MG, created as DTLS server, becomes the client on the same port */
+  mgc_send("Transaction = 10075 {\n   Context = %u {\n      Add = $ {\n         Media {\n"
+           "            Stream = 1 {\n               Local {\nv=0\nc=IN IP4 $\n"
+           "m=application $ UDP/DTLS/SCTP webrtc-datachannel\n"
+           "a=sctp-port:$\na=max-message-size:$\na=fingerprint:$\n               }\n"
+           "            }\n         }\n      }\n   }\n}\n",
+           c);
+  t = wait_reply(10075);
+  ASSERT_EQ(reply_code(t, NULL), 0);
+  char t1b[64], ufrag2[64], pwd2[128];
+  snprintf(t1b, sizeof t1b, "%s", t->actions->cmds->tid[0]);
+  uint16_t p1b = local_port(t, addr, sdp, sizeof sdp);
+  ASSERT_NOT_NULL(sdp_line(sdp, "a=ice-ufrag:", ufrag2, sizeof ufrag2));
+  ASSERT_NOT_NULL(sdp_line(sdp, "a=ice-pwd:", pwd2, sizeof pwd2));
+  wic_t w2;
+  wic_new(&w2); /* DTLS server */
+  mgc_send("Transaction = 10076 {\n   Context = %u {\n      Modify = %s {\n"
+           "         Signals { tlsbsc/tlsest {Stream = 1} },\n         Media {\n"
+           "            Stream = 1 {\n               Local {\nv=0\nc=IN IP4 $\n"
+           "m=application $ UDP/DTLS/SCTP webrtc-datachannel\n"
+           "a=sctp-port:$\na=max-message-size:$\na=fingerprint:$\n               },\n"
+           "               Remote {\nv=0\nc=IN IP4 127.0.0.1\n"
+           "m=application %u UDP/DTLS/SCTP webrtc-datachannel\n"
+           "a=sctp-port:5000\na=max-message-size:262144\na=fingerprint:%s\n"
+           "a=ice-ufrag:%s\na=ice-pwd:%s\n               }\n            }\n         }\n"
+           "      }\n   }\n}\n",
+           c, t1b, wgm_dc_port(w2.dc), wgm_dc_fingerprint(w2.dc), wgm_dc_local_ufrag(w2.dc),
+           wgm_dc_local_pwd(w2.dc));
+  t = wait_reply(10076);
+  ASSERT_EQ(reply_code(t, NULL), 0);
+  /* the answer the WIC already has stays valid: same port, same ICE credentials */
+  char u3[64];
+  ASSERT_EQ(local_port(t, addr, sdp, sizeof sdp), p1b);
+  ASSERT_STR_EQ(sdp_line(sdp, "a=ice-ufrag:", u3, sizeof u3), ufrag2);
+  uv_ip4_addr("127.0.0.1", p1b, &pa);
+  ASSERT_EQ(wgm_dc_set_remote(w2.dc, ufrag2, pwd2, (const struct sockaddr *)&pa, fps, 1), 0);
+  ASSERT_EQ(wgm_dc_start_dtls(w2.dc), 0);
+  WAIT_UNTIL(w2.dtls && w2.sctp);
+  printf("# mirror flow, WIC passive: Est_DTLS by Modify, the MG as DTLS client: up\n");
+  closes = 1;
+  wgm_dc_close(w2.dc, dc_closed);
+  WAIT_UNTIL(closes == 0);
+
   /* a second access termination whose WIC never answers: DTLS timeout */
   int before = count_notifies(H248_IQ_EVT_TLS_FAIL);
   mgc_send("Transaction = 10073 {\n   Context = %u {\n      Add = $ {\n"
