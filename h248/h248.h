@@ -596,7 +596,8 @@ int h248_tpkt_read(const uint8_t *buf, size_t len, size_t *payload_len);
  * up to cfg.rto_max_ms. A Pending from the peer stops the fast retransmission:
  * the request is then re-sent only every cfg.pending_retx_ms (so that a lost
  * reply is recovered) and each Pending extends the deadline by
- * cfg.pending_timeout_ms. Without reply by the deadline (cfg.max_total_ms
+ * cfg.pending_timeout_ms (more than cfg.pending_limit Pendings: give up at
+ * once). Without reply by the deadline (cfg.max_total_ms
  * after the first send, or the pending deadline) the callback gets -ETIMEDOUT.
  * Each reply is acknowledged with TransactionResponseAck: at once when it
  * carries ImmAckRequired, otherwise within cfg.ack_delay_ms, several ids
@@ -658,6 +659,9 @@ typedef struct h248_tl_config {
   unsigned provisional_ms;       /* send Pending when no reply after (1000) */
   int imm_ack;                   /* ask for ImmAckRequired in every reply */
   uint32_t first_tid;            /* first transaction id to use (0 -> 1) */
+  unsigned pending_limit;        /* requester: give up (-ETIMEDOUT) after more Pendings
+                                  * than this for one request, like
+                                  * MGOriginatedPendingLimit (0 -> 30) */
 } h248_tl_config_t;
 
 /* Requester callback: status 0 -> reply is the Reply transaction (inside msg,

@@ -50,7 +50,7 @@ typedef struct oreq {
   void *arg;
   uint64_t first_sent, deadline;
   unsigned rto, retx;
-  int pending;
+  int pending; /* number of Pendings received */
 } oreq_t;
 
 enum rstate { R_EXECUTING = 0, R_REPLIED, R_ACKED };
@@ -475,6 +475,7 @@ int h248_tl_new(h248_tl_t **out, const h248_transport_t *transport,
   DEF(ack_delay_ms, 100);
   DEF(long_timer_ms, 30000);
   DEF(provisional_ms, 1000);
+  DEF(pending_limit, 30);
 #undef DEF
   if (c->rto_max_ms < c->rto_min_ms)
     c->rto_max_ms = c->rto_min_ms;
@@ -879,8 +880,13 @@ int h248_tl_input(h248_tl_t *tl, const struct sockaddr *from, socklen_t fromlen,
       if (!o)
         break;
       tl->st.pendings_received++;
-      o->pending = 1;
       uint64_t n = now(tl);
+      if ((unsigned)++o->pending > tl->cfg.pending_limit) {
+        /* the peer keeps us waiting beyond the limit: give up at once */
+        heap_set(tl, &o->t, n);
+        o->deadline = n;
+        break;
+      }
       o->deadline = n + tl->cfg.pending_timeout_ms;
       uint64_t next = tl->cfg.reliable ? o->deadline : n + tl->cfg.pending_retx_ms;
       heap_set(tl, &o->t, next < o->deadline ? next : o->deadline);

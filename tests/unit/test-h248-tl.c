@@ -600,12 +600,41 @@ static void test_bad_reply_model(void)
   ep_close(&b);
 }
 
+/* A responder that only ever sends Pending: the requester gives up after
+ * pending_limit Pendings instead of waiting forever. */
+static void test_pending_limit(void)
+{
+  h248_tl_config_t c = fast;
+  c.pending_limit = 3;
+  c.provisional_ms = 30;
+  ep_t a, b;
+  ep_open(&a, "A", &c, 9);
+  ep_open(&b, "B", &c, 10);
+  b.defer_every = 1;
+  b.defer_ms = 1000000; /* never answers */
+  ep_t *eps[2] = {&a, &b};
+  issue(&a, &b, 1);
+  uint64_t limit = mono_ms() + 10000;
+  while (a.completed < 1) {
+    loop_once(eps, 2, 50);
+    ASSERT(mono_ms() < limit);
+  }
+  h248_tl_stats_t sa;
+  h248_tl_get_stats(a.tl, &sa);
+  ASSERT_EQ(a.timeouts, 1);
+  ASSERT_EQ(sa.pendings_received, 4);
+  ASSERT_EQ(b.exec[1], 1);
+  ep_close(&a);
+  ep_close(&b);
+}
+
 int main(void)
 {
   TEST_RUN(test_api_errors);
   TEST_RUN(test_duplicates_and_bad_input);
   TEST_RUN(test_timeout);
   TEST_RUN(test_imm_ack_long_timer);
+  TEST_RUN(test_pending_limit);
   TEST_RUN(test_reliable_mode);
   TEST_RUN(test_bad_reply_model);
   TEST_RUN(test_loss_both_ways);
