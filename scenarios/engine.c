@@ -155,6 +155,21 @@ static const char *lookup(void *ctx, const char *name)
   return NULL;
 }
 
+/* Expand with no call (the daemon's arguments): only the run's addresses
+ * and ports mean something. Returns a malloc'd string or NULL (err set). */
+char *sim_expand(struct sim *s, const char *t, char *err, size_t errlen)
+{
+  struct call *c = calloc(1, sizeof *c);
+  if (!c)
+    return NULL;
+  c->sim = s;
+  char *out = NULL, e2[256];
+  if (scn_expand(t, lookup, c, &out, e2, sizeof e2) != 0)
+    snprintf(err, errlen, "daemon %s: %s", t, e2);
+  free(c);
+  return out;
+}
+
 static char *expand(struct call *c, const char *t)
 {
   char *out = NULL, err[256];
@@ -500,9 +515,56 @@ static int wic_send_raw(struct call *c, const char *msg)
                   strlen(msg));
 }
 
+/* UE-B also takes SIP over TCP on its port (a proxy sends a request over
+ * TCP when it is larger than the UDP MTU, RFC 3261 18.1.1); what comes on
+ * a connection is answered on it. */
+struct sipconn {
+  uv_tcp_t h;
+  struct sim *sim;
+  struct sipconn *next;
+  char *buf;
+  size_t len, cap;
+  struct sockaddr_storage peer;
+  int closing;
+};
+
+static void conn_write_done(uv_write_t *w, int status)
+{
+  free(w->data);
+  free(w);
+}
+
+static int conn_send(struct sipconn *k, const char *msg, size_t len)
+{
+  if (k->closing)
+    return -ENOTCONN;
+  uv_write_t *w = malloc(sizeof *w);
+  char *copy = malloc(len);
+  if (!w || !copy) {
+    free(w);
+    free(copy);
+    return -ENOMEM;
+  }
+  memcpy(copy, msg, len);
+  w->data = copy;
+  uv_buf_t b = uv_buf_init(copy, (unsigned)len);
+  int r = uv_write(w, (uv_stream_t *)&k->h, &b, 1, conn_write_done);
+  if (r) {
+    free(copy);
+    free(w);
+    return r;
+  }
+  if (k->sim->pcap)
+    wg_pcap_tcp(k->sim->pcap, (const struct sockaddr *)&k->sim->ueb_sip_addr,
+                (const struct sockaddr *)&k->peer, msg, len);
+  return 0;
+}
+
 static int ueb_send_raw(struct call *c, const char *msg)
 {
   struct sim *s = c->sim;
+  if (c->ueb_conn)
+    return conn_send(c->ueb_conn, msg, strlen(msg));
   return sip_send(s, &s->ueb_sip, &s->ueb_sip_addr, (const struct sockaddr *)&c->ueb_peer, msg,
                   strlen(msg));
 }
@@ -800,8 +862,9 @@ static int ueb_send_bye(struct call *c, const struct scn_step *st)
   hdr_get(c->ueb_invite, "To", to, sizeof to);
   rnd_hex(branch, 8);
   struct sb b = { 0 };
-  sb_printf(&b, "BYE %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport\r\n",
-            c->ueb_remote_target, s->ip, sa_port(&s->ueb_sip_addr), branch);
+  sb_printf(&b, "BYE %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n",
+            c->ueb_remote_target, c->ueb_conn ? "TCP" : "UDP", s->ip, sa_port(&s->ueb_sip_addr),
+            branch);
   if (c->ueb_routes)
     sb_printf(&b, "%s", c->ueb_routes);
   sb_printf(&b,
@@ -997,7 +1060,8 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
   push_ev(c, SCN_ROLE_WIC, e);
 }
 
-static void ueb_on_sip(struct sim *s, const char *data, size_t len, const struct sockaddr *from)
+static void ueb_on_sip(struct sim *s, const char *data, size_t len, const struct sockaddr *from,
+                       struct sipconn *conn)
 {
   struct parsed p;
   char err[256];
@@ -1029,6 +1093,8 @@ static void ueb_on_sip(struct sim *s, const char *data, size_t len, const struct
   }
   int slot = req_slot(p.method);
   int is_ack = !strcmp(p.method, "ACK");
+  if (conn && !c->ueb_conn)
+    c->ueb_conn = conn;
   if (!is_ack && c->ueb_last_req[slot]) {
     /* a retransmission? same CSeq and method as the stored one */
     char cs_old[64], cs_new[64];
@@ -1063,6 +1129,7 @@ static void ueb_on_sip(struct sim *s, const char *data, size_t len, const struct
   if (!strcmp(p.method, "INVITE")) {
     memcpy(&c->ueb_peer, from,
            from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    c->ueb_conn = conn;
     free(c->ueb_invite);
     c->ueb_invite = strdup(e->text);
     snprintf(c->ueb_remote_tag, sizeof c->ueb_remote_tag, "%s", p.from_tag);
@@ -1108,7 +1175,7 @@ static void sip_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct s
   memcpy(copy, buf->base, (size_t)n);
   copy[n] = 0;
   if (is_ueb)
-    ueb_on_sip(s, copy, (size_t)n, from);
+    ueb_on_sip(s, copy, (size_t)n, from, NULL);
   else
     wic_on_sip(s, copy, (size_t)n, from);
   free(copy);
@@ -2552,6 +2619,149 @@ void call_free(struct call *c)
 
 /* ------------------------------------------------------------ the sim */
 
+static void conn_closed(uv_handle_t *h)
+{
+  struct sipconn *k = h->data;
+  free(k->buf);
+  free(k);
+}
+
+static void conn_close(struct sipconn *k)
+{
+  struct sim *s = k->sim;
+  if (k->closing)
+    return;
+  k->closing = 1;
+  for (struct call *c = s->calls; c; c = c->next)
+    if (c->ueb_conn == k)
+      c->ueb_conn = NULL;
+  for (struct call *c = s->dead; c; c = c->next)
+    if (c->ueb_conn == k)
+      c->ueb_conn = NULL;
+  for (struct sipconn **pp = &s->conns; *pp; pp = &(*pp)->next)
+    if (*pp == k) {
+      *pp = k->next;
+      break;
+    }
+  if (s->pcap)
+    wg_pcap_tcp_close(s->pcap, (const struct sockaddr *)&k->peer,
+                      (const struct sockaddr *)&s->ueb_sip_addr);
+  uv_close((uv_handle_t *)&k->h, conn_closed);
+}
+
+static void conn_alloc(uv_handle_t *h, size_t sug, uv_buf_t *b)
+{
+  struct sipconn *k = h->data;
+  if (k->cap - k->len < 65536) {
+    size_t cap = k->cap ? k->cap * 2 : 65536 * 2;
+    char *nb = cap <= 4 * 1024 * 1024 ? realloc(k->buf, cap) : NULL;
+    if (!nb) {
+      b->base = NULL;
+      b->len = 0;
+      return;
+    }
+    k->buf = nb;
+    k->cap = cap;
+  }
+  b->base = k->buf + k->len;
+  b->len = k->cap - k->len - 1;
+}
+
+/* One SIP message from the stream: the head up to the blank line, then
+ * Content-Length bytes. Returns its length, 0 (need more), -1 (bad). */
+static long sip_frame(const char *b, size_t n)
+{
+  const char *e = NULL;
+  for (size_t i = 0; i + 3 < n; i++)
+    if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n') {
+      e = b + i + 4;
+      break;
+    }
+  if (!e)
+    return n > 65536 ? -1 : 0;
+  long cl = -1;
+  for (const char *q = b; q < e;) {
+    const char *eol = memchr(q, '\n', (size_t)(e - q));
+    if (!eol)
+      break;
+    if (!strncasecmp(q, "Content-Length:", 15))
+      cl = atol(q + 15);
+    else if (!strncasecmp(q, "l:", 2))
+      cl = atol(q + 2);
+    q = eol + 1;
+  }
+  if (cl < 0 || cl > 1024 * 1024)
+    return -1; /* RFC 3261 18.3: Content-Length is mandatory on a stream */
+  size_t total = (size_t)(e - b) + (size_t)cl;
+  return total <= n ? (long)total : 0;
+}
+
+static void conn_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
+{
+  struct sipconn *k = st->data;
+  struct sim *s = k->sim;
+  if (nread < 0 || !b->base) {
+    conn_close(k);
+    return;
+  }
+  if (s->pcap && nread > 0)
+    wg_pcap_tcp(s->pcap, (const struct sockaddr *)&k->peer,
+                (const struct sockaddr *)&s->ueb_sip_addr, b->base, (size_t)nread);
+  k->len += (size_t)nread;
+  for (;;) {
+    /* keep-alive CRLFs between messages */
+    size_t skip = 0;
+    while (skip < k->len && (k->buf[skip] == '\r' || k->buf[skip] == '\n'))
+      skip++;
+    if (skip) {
+      memmove(k->buf, k->buf + skip, k->len - skip);
+      k->len -= skip;
+    }
+    long m = sip_frame(k->buf, k->len);
+    if (m < 0) {
+      conn_close(k);
+      return;
+    }
+    if (m == 0)
+      return;
+    char *copy = malloc((size_t)m + 1);
+    if (!copy) {
+      conn_close(k);
+      return;
+    }
+    memcpy(copy, k->buf, (size_t)m);
+    copy[m] = 0;
+    memmove(k->buf, k->buf + m, k->len - (size_t)m);
+    k->len -= (size_t)m;
+    ueb_on_sip(s, copy, (size_t)m, (const struct sockaddr *)&k->peer, k);
+    free(copy);
+    if (k->closing)
+      return;
+  }
+}
+
+static void on_sip_conn(uv_stream_t *server, int status)
+{
+  struct sim *s = server->data;
+  if (status < 0)
+    return;
+  struct sipconn *k = calloc(1, sizeof *k);
+  if (!k)
+    return;
+  k->sim = s;
+  uv_tcp_init(s->loop, &k->h);
+  k->h.data = k;
+  if (uv_accept(server, (uv_stream_t *)&k->h) != 0) {
+    uv_close((uv_handle_t *)&k->h, conn_closed);
+    return;
+  }
+  int nl = sizeof k->peer;
+  uv_tcp_getpeername(&k->h, (struct sockaddr *)&k->peer, &nl);
+  k->next = s->conns;
+  s->conns = k;
+  uv_read_start((uv_stream_t *)&k->h, conn_alloc, conn_read);
+}
+
 static int udp_bind(struct sim *s, uv_udp_t *h, const char *ip, int port,
                     struct sockaddr_storage *out)
 {
@@ -2588,6 +2798,16 @@ int sim_init(struct sim *s, uv_loop_t *loop, struct sim_opts *o, struct scn *scn
     snprintf(err, errlen, "cannot bind the SIP sockets on %s: %s", s->ip, uv_strerror(r));
     return r;
   }
+  /* UE-B's SIP over TCP on the same port */
+  uv_tcp_init(loop, &s->ueb_tcp);
+  s->ueb_tcp.data = s;
+  s->ueb_tcp_live = 1;
+  if ((r = uv_tcp_bind(&s->ueb_tcp, (const struct sockaddr *)&s->ueb_sip_addr, 0)) ||
+      (r = uv_listen((uv_stream_t *)&s->ueb_tcp, 16, on_sip_conn))) {
+    snprintf(err, errlen, "cannot listen for SIP over TCP on UE-B's port %d: %s",
+             sa_port(&s->ueb_sip_addr), uv_strerror(r));
+    return r;
+  }
   return 0;
 }
 
@@ -2600,6 +2820,10 @@ void sim_close(struct sim *s)
     uv_close((uv_handle_t *)&s->wic_sip, NULL);
   if (!uv_is_closing((uv_handle_t *)&s->ueb_sip))
     uv_close((uv_handle_t *)&s->ueb_sip, NULL);
+  while (s->conns)
+    conn_close(s->conns);
+  if (s->ueb_tcp_live && !uv_is_closing((uv_handle_t *)&s->ueb_tcp))
+    uv_close((uv_handle_t *)&s->ueb_tcp, NULL);
 }
 
 void *sim_media_ctx(struct sim *s) { return s->mctx; }

@@ -188,6 +188,13 @@ int daemon_start(struct sim *s, char *err, size_t errlen)
   HP(a_alg_agw, "alg.agw=", s->h248_port_agw);
   HP(a_agw_mgc, "agw.mgc=", s->h248_port_alg);
 #undef HP
+  /* media port ranges of their own (below the kernel's ephemeral range), so
+   * that runs in parallel with other gateways on this host do not compete
+   * for the default pools */
+  char a_accp[64], a_corep[64];
+  unsigned base = 20000 + (unsigned)(getpid() % 60) * 200;
+  snprintf(a_accp, sizeof a_accp, "agw.access-ports=%u-%u", base, base + 99);
+  snprintf(a_corep, sizeof a_corep, "agw.core-ports=%u-%u", base + 100, base + 199);
   snprintf(a_acc, sizeof a_acc, "agw.access-address=%s", ip);
   snprintf(a_core, sizeof a_core, "agw.core-address=%s", ip);
   snprintf(a_keylog, sizeof a_keylog, "%s/wicgated.keylog", s->daemon_dir);
@@ -212,6 +219,10 @@ int daemon_start(struct sim *s, char *err, size_t errlen)
   args[n++] = a_acc;
   args[n++] = "--set";
   args[n++] = a_core;
+  args[n++] = "--set";
+  args[n++] = a_accp;
+  args[n++] = "--set";
+  args[n++] = a_corep;
   args[n++] = "--log-level";
   args[n++] = "debug";
   args[n++] = "--log-file";
@@ -220,8 +231,16 @@ int daemon_start(struct sim *s, char *err, size_t errlen)
   args[n++] = s->daemon_pcap;
   args[n++] = "--keylog";
   args[n++] = a_keylog;
-  for (size_t i = 0; i < s->scn->ndaemon_args && n < 62; i++)
-    args[n++] = s->scn->daemon_args[i];
+  /* the scenario's own daemon arguments, variables expanded */
+  static char *expanded[64];
+  for (size_t i = 0; i < s->scn->ndaemon_args && n < 62; i++) {
+    char *x = sim_expand(s, s->scn->daemon_args[i], err, errlen);
+    if (!x)
+      return -EINVAL;
+    free(expanded[i]);
+    expanded[i] = x;
+    args[n++] = x;
+  }
   args[n] = NULL;
 
   uv_pipe_init(s->loop, &s->proc_err, 0);

@@ -14,6 +14,7 @@
 
 struct call;
 struct sim;
+struct sipconn;
 
 /* Lanes of the ladder. */
 enum lane { L_WIC = 0, L_ALG = 1, L_AGW = 2, L_UEB = 3 };
@@ -99,6 +100,9 @@ struct sim {
   wg_pcap_t *pcap;          /* our own capture (NULL: none) */
   wg_keylog_t *keylog;
   uv_udp_t wic_sip, ueb_sip;
+  uv_tcp_t ueb_tcp;         /* UE-B's SIP over TCP (same port) */
+  int ueb_tcp_live;
+  struct sipconn *conns;    /* accepted SIP/TCP connections */
   struct sockaddr_storage wic_sip_addr, ueb_sip_addr, target;
   char ip[64];
   struct call *calls;       /* live calls (list) */
@@ -166,6 +170,7 @@ struct call {
   char *ueb_last_req[4];    /* INVITE, BYE, CANCEL, other */
   char *ueb_last_resp[4];   /* the response sent to each */
   struct sockaddr_storage ueb_peer; /* where requests came from (the proxy) */
+  struct sipconn *ueb_conn; /* the TCP connection the INVITE came on, or NULL */
   char ueb_tag[32], ueb_remote_tag[64], ueb_remote_target[256];
   char *ueb_routes;
   uint32_t ueb_cseq;
@@ -204,6 +209,7 @@ void call_free(struct call *c);
 void sim_free_dead(struct sim *s);
 void call_add_h248_rows(struct call *c);
 int sim_probe(struct sim *s);
+char *sim_expand(struct sim *s, const char *t, char *err, size_t errlen);
 int sim_free_media(struct sim *s);
 const char *fig_list(uint32_t fig, char *buf, size_t len);
 
