@@ -114,6 +114,7 @@ static void test_exec(void)
 
   uint32_t c1 = add_t2(3, "$", t2);
   ASSERT_EQ(agw_context_count(agw), 1);
+  ASSERT_NOT_NULL(strstr(last, "c=IN IP6 ::1\r\nm=message ")); /* core-address = ::1 */
   ASSERT_EQ(strncmp(t2, "ip/2/core/", 10), 0);
   /* the same transaction again: the cached reply, not executed again */
   char first[8192];
@@ -289,6 +290,7 @@ int main(void)
   char cfgtext[512], err[256];
   snprintf(cfgtext, sizeof cfgtext,
            "[agw]\nh248-listen = 127.0.0.1:0\nmgc = 127.0.0.1:%u\n"
+           "core-address = ::1\n"
            "access-ports = %u-%u\ncore-ports = %u-%u\nmax-contexts = 2\n"
            "max-terminations = 2\nlong-timer = 100000\n",
            mgc_port, 46000 + salt * 4, 46000 + salt * 4 + 1, 48000 + salt * 4,
