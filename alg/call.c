@@ -40,6 +40,7 @@ static const char *state_name[] = {
 };
 
 #define MAXQ 8
+#define MAXCH 8   /* MSRP channels (T2 terminations) per call */
 
 struct alg_call {
   alg_call_t *next, **prev;
@@ -50,7 +51,9 @@ struct alg_call {
   enum call_state state;
   alg_agw_t *agw;
   uint32_t ctx;
-  char *t1, *t2;
+  char *t1;
+  char *t2[MAXCH];             /* one T2 per anchored channel (plan->chans) */
+  size_t n_t2;                 /* T2s added so far */
   alg_ptx_t *ptx;              /* the INVITE transaction, while it lives */
   int waiting;                 /* an H.248 request of this call is outstanding */
   int auditing;                /* a context audit is outstanding */
@@ -63,7 +66,7 @@ struct alg_call {
   /* SDP */
   sdpdc_session_t *offer;
   sdpdc_plan_t *plan;
-  sdpdc_session_t *t2_local;
+  sdpdc_session_t *t2_local[MAXCH];
   sdpdc_session_t *ims_answer;
   sdpdc_session_t *t1_local;
   char *wic_answer;            /* step 15 body */
@@ -196,12 +199,12 @@ static void send_subtract(alg_call_t *c)
       if (x)
         h248_cmd_audit(m, x);
     }
-    if (c->t2) {
-      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_SUBTRACT, c->t2);
+    for (size_t i = 0; i < c->n_t2; i++) {
+      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_SUBTRACT, c->t2[i]);
       if (x)
         h248_cmd_audit(m, x);
     }
-    if (!c->t1 && !c->t2)
+    if (!c->t1 && !c->n_t2)
       h248_add_cmd(m, a, H248_CMD_SUBTRACT, "*");
   }
   s = calloc(1, sizeof *s);
@@ -209,8 +212,8 @@ static void send_subtract(alg_call_t *c)
     s->alg = c->alg;
     snprintf(s->call_id, sizeof s->call_id, "%s", c->call_id);
     s->ctx = c->ctx;
-    call_log(c, WG_LOG_INFO, -1, "Subtract %s%s%s (release AGW termination)", c->t1 ? c->t1 : "",
-         c->t1 && c->t2 ? ", " : "", c->t2 ? c->t2 : "");
+    call_log(c, WG_LOG_INFO, -1, "Subtract %s%s%s%s (release AGW termination)", c->t1 ? c->t1 : "",
+         c->t1 && c->n_t2 ? ", " : "", c->n_t2 ? c->t2[0] : "", c->n_t2 > 1 ? ", ..." : "");
     if (alg_mgc_send(c->alg, c->agw, m, subtract_reply, s, NULL) == 0)
       s = NULL;
   }
@@ -379,9 +382,9 @@ static int send_add_t2(alg_call_t *c)
   if (sdpdc_h248_t2_local_request(c->home, fam, &local, &e) < 0)
     goto out;
   t = h248_add_request(m, 0);
-  a = t ? h248_add_action(m, t, h248_ctx_choose()) : NULL;
+  a = t ? h248_add_action(m, t, c->n_t2 ? h248_ctx_num(c->ctx) : h248_ctx_choose()) : NULL;
   cmd = a ? h248_add_cmd(m, a, H248_CMD_ADD, "$") : NULL;
-  s = cmd ? h248_add_stream(m, cmd, (uint16_t)c->plan->chans[0].h248_stream) : NULL;
+  s = cmd ? h248_add_stream(m, cmd, (uint16_t)c->plan->chans[c->n_t2].h248_stream) : NULL;
   if (!s || h248_stream_set_mode(m, s, H248_MODE_INACTIVE) < 0 ||
       h248_stream_set_local(m, s, local) < 0)
     goto out;
@@ -393,8 +396,9 @@ static int send_add_t2(alg_call_t *c)
     free(ser);
   else {
     c->waiting = 1;
-    call_log(c, WG_LOG_INFO, 2, "Add T2 to AGW %s (reserve AGW connection point, IMS side)",
-         c->agw->name);
+    call_log(c, WG_LOG_INFO, 2, "Add T2 (channel %u, stream %u) to AGW %s (reserve AGW "
+             "connection point, IMS side)", c->plan->chans[c->n_t2].stream_id,
+             c->plan->chans[c->n_t2].h248_stream, c->agw->name);
   }
 out:
   h248_msg_free(m);
@@ -447,10 +451,12 @@ int alg_call_invite(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
     free(c);
     return 1;
   }
-  if (c->plan->n_chans != 1 || c->plan->n_dclines != 1) {
-    wg_log(WG_LOG_NOTICE, "alg", &lc, "offer with %zu MSRP data channels refused",
-           c->plan->n_chans);
-    alg_proxy_respond(t, 488, NULL, "only one MSRP data channel per call is supported", 0);
+  if (c->plan->n_dclines != 1 || c->plan->n_chans < 1 || c->plan->n_chans > MAXCH) {
+    wg_log(WG_LOG_NOTICE, "alg", &lc, "offer with %zu DC m-lines / %zu MSRP channels refused",
+           c->plan->n_dclines, c->plan->n_chans);
+    alg_proxy_respond(t, 488, NULL, c->plan->n_dclines != 1
+                      ? "only one data-channel m-line (SCTP association) per call is supported"
+                      : "too many MSRP data channels", 0);
     su_home_unref(c->home);
     free(c);
     return 1;
@@ -552,41 +558,50 @@ static void add_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_tran
   const h248_cmd_t *cmd;
   const h248_stream_t *s;
   sdpdc_error_t e;
+  size_t i;
   (void)msg;
 
   if (!c)
     return;
+  i = c->n_t2;
   cmd = reply_cmd(reply);
-  if (reply->actions->ctx.kind == H248_CTX_ID)
+  if (reply->actions->ctx.kind == H248_CTX_ID && !c->ctx)
     c->ctx = reply->actions->ctx.id;
-  if (cmd && cmd->ntid)
-    c->t2 = su_strdup(c->home, cmd->tid[0]);
+  if (cmd && cmd->ntid && i < MAXCH) {
+    c->t2[i] = su_strdup(c->home, cmd->tid[0]);
+    c->n_t2++;
+  }
   if (c->releasing) {
     call_log(c, WG_LOG_INFO, 4, "Add T2 answered after the call ended");
     c->releasing = 0;
     call_release(c, 0, NULL, "call ended while reserving");
     return;
   }
-  s = cmd ? h248_cmd_stream(cmd, (uint16_t)c->plan->chans[0].h248_stream) : NULL;
+  s = cmd ? h248_cmd_stream(cmd, (uint16_t)c->plan->chans[i].h248_stream) : NULL;
   if (!s && cmd && cmd->media)
     s = cmd->media->streams;
-  if (!c->ctx || !c->t2 || !s || !s->local ||
-      sdpdc_frag_parse(c->home, s->local, strlen(s->local), &c->t2_local, &e) < 0 ||
-      c->t2_local->n_media < 1) {
+  if (!c->ctx || c->n_t2 != i + 1 || !s || !s->local ||
+      sdpdc_frag_parse(c->home, s->local, strlen(s->local), &c->t2_local[i], &e) < 0 ||
+      c->t2_local[i]->n_media < 1) {
     call_log(c, WG_LOG_WARN, 4, "Add T2 reply without context, termination or Local SDP");
     call_release(c, 500, "bad answer from the media gateway", "bad Add T2 reply");
     return;
   }
+  call_log(c, WG_LOG_INFO, 4, "T2 %s reserved: %s port %u", c->t2[i],
+           c->t2_local[i]->media[0].address ? c->t2_local[i]->media[0].address : "?",
+           c->t2_local[i]->media[0].port);
+  if (c->n_t2 < c->plan->n_chans) {   /* the next channel's T2 */
+    if (send_add_t2(c) < 0)
+      call_release(c, 500, "cannot send H.248 Add", "cannot send Add T2");
+    return;
+  }
   c->state = CS_T2_RESERVED;
-  call_log(c, WG_LOG_INFO, 4, "T2 %s reserved: %s port %u", c->t2,
-       c->t2_local->media[0].address ? c->t2_local->media[0].address : "?",
-       c->t2_local->media[0].port);
   step5_forward(c);
 }
 
 static void step5_forward(alg_call_t *c)
 {
-  const sdpdc_session_t *t2l[1] = { c->t2_local };
+  const sdpdc_session_t *t2l[MAXCH];
   sdpdc_origin_t o = { "-", c->sess_id, "1", "-" };
   char *offer = NULL;
   sdpdc_error_t e;
@@ -596,14 +611,17 @@ static void step5_forward(alg_call_t *c)
     call_release(c, 0, NULL, "the WIC's transaction is gone");
     return;
   }
-  rc = sdpdc_step5_offer(c->home, c->plan, t2l, 1, &o, &offer, NULL, &e);
+  for (size_t i = 0; i < c->n_t2; i++)
+    t2l[i] = c->t2_local[i];
+  rc = sdpdc_step5_offer(c->home, c->plan, t2l, c->n_t2, &o, &offer, NULL, &e);
   if (rc < 0) {
     call_log(c, WG_LOG_WARN, 5, "step 5 rewrite failed: %s", e.reason);
     call_release(c, rc == -ENOMEM ? 500 : 488, e.reason, "step 5 failed");
     return;
   }
-  call_log(c, WG_LOG_INFO, 5, "offer rewritten to TCP/MSRP (c=%s, port %u)",
-       c->t2_local->media[0].address, c->t2_local->media[0].port);
+  call_log(c, WG_LOG_INFO, 5, "offer rewritten to TCP/MSRP (%zu m=message line%s, c=%s, port %u)",
+           c->n_t2, c->n_t2 > 1 ? "s" : "", c->t2_local[0]->media[0].address,
+           c->t2_local[0]->media[0].port);
   if (alg_msg_set_sdp(c->ptx->req, offer) < 0 || alg_proxy_forward(c->ptx) < 0) {
     call_release(c, 503, "cannot forward the INVITE", "forward failed");
     return;
@@ -659,43 +677,54 @@ static int send_modify_t2(alg_call_t *c)
   h248_msg_t *m = alg_mgc_msg(c->alg);
   h248_trans_t *t;
   h248_action_t *a;
-  h248_cmd_t *cmd;
-  h248_stream_t *s;
-  char *remote = NULL;
   sdpdc_error_t e;
-  int rc = -ENOMEM;
+  int rc = -ENOMEM, n = 0;
   struct call_ref *ser;
-  const sdpdc_media_t *msrp;
 
   if (!m)
     return -ENOMEM;
-  if (c->plan->chans[0].msrp_media >= c->ims_answer->n_media) {
-    rc = -EPROTO;
-    goto out;
-  }
-  msrp = &c->ims_answer->media[c->plan->chans[0].msrp_media];
-  if (sdpdc_h248_t2_remote(c->home, msrp, 1, &remote, &e) < 0) {
-    rc = -EPROTO;
-    goto out;
-  }
   t = h248_add_request(m, 0);
   a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
-  cmd = a ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t2) : NULL;
-  s = cmd ? h248_add_stream(m, cmd, (uint16_t)c->plan->chans[0].h248_stream) : NULL;
-  if (!s || h248_stream_set_mode(m, s, H248_MODE_SENDRECV) < 0 ||
-      h248_stream_set_remote(m, s, remote) < 0)
+  if (!a)
     goto out;
+  for (size_t i = 0; i < c->n_t2; i++) {
+    const sdpdc_chan_t *ch = &c->plan->chans[i];
+    const sdpdc_media_t *msrp;
+    h248_cmd_t *cmd;
+    h248_stream_t *s;
+    char *remote = NULL;
+    if (ch->msrp_media >= c->ims_answer->n_media) {
+      rc = -EPROTO;
+      goto out;
+    }
+    msrp = &c->ims_answer->media[ch->msrp_media];
+    if (msrp->port == 0)
+      continue;   /* channel refused by the IMS side: its T2 stays inactive */
+    if (sdpdc_h248_t2_remote(c->home, msrp, 1, &remote, &e) < 0) {
+      rc = -EPROTO;
+      goto out;
+    }
+    cmd = h248_add_cmd(m, a, H248_CMD_MODIFY, c->t2[i]);
+    s = cmd ? h248_add_stream(m, cmd, (uint16_t)ch->h248_stream) : NULL;
+    if (!s || h248_stream_set_mode(m, s, H248_MODE_SENDRECV) < 0 ||
+        h248_stream_set_remote(m, s, remote) < 0)
+      goto out;
+    call_log(c, WG_LOG_INFO, 8, "Modify T2 %s: remote %s:%u, mode SendReceive", c->t2[i],
+             msrp->address ? msrp->address : "?", msrp->port);
+    n++;
+  }
+  if (n == 0) {
+    rc = -EPROTO;   /* every channel refused */
+    goto out;
+  }
   ser = cref(c);
   if (!ser)
     goto out;
   rc = alg_mgc_send(c->alg, c->agw, m, modify_t2_reply, ser, &c->wait_tid);
   if (rc < 0)
     free(ser);
-  else {
+  else
     c->waiting = 1;
-    call_log(c, WG_LOG_INFO, 8, "Modify T2 %s: remote %s:%u, mode SendReceive", c->t2,
-         msrp->address ? msrp->address : "?", msrp->port);
-  }
 out:
   h248_msg_free(m);
   return rc;
@@ -709,14 +738,14 @@ static int send_add_t1(alg_call_t *c)
   h248_cmd_t *cmd;
   h248_stream_t *s1, *s2;
   h248_events_t *ev;
-  char *local = NULL, *remote = NULL, grp[32], deagg[16], sid[16];
+  char *local = NULL, *remote = NULL, grp[16 + 8 * MAXCH], deagg[MAXCH][8], sid[16];
   const char *gv[1] = { grp };
-  const char *dv[1] = { deagg };
+  const char *dv[MAXCH];
   sdpdc_error_t e;
   int rc = -ENOMEM;
   struct call_ref *ser;
   const sdpdc_dcline_t *dl = &c->plan->dclines[0];
-  const sdpdc_chan_t *ch = &c->plan->chans[0];
+  size_t nch = c->n_t2;
   int fam = dl->offer && dl->offer->family == 6 ? 6 : 4;
 
   if (!m)
@@ -727,9 +756,14 @@ static int send_add_t1(alg_call_t *c)
     rc = -EPROTO;
     goto out;
   }
-  snprintf(grp, sizeof grp, "SCTP %u", ch->h248_stream);
-  snprintf(deagg, sizeof deagg, "%u", ch->h248_stream);
-  snprintf(sid, sizeof sid, "%u", ch->stream_id);
+  /* groupse = ["SCTP 2 3 ..."], strdeagg = [2, 3, ...]: every channel */
+  snprintf(grp, sizeof grp, "SCTP");
+  for (size_t i = 0; i < nch; i++) {
+    size_t l = strlen(grp);
+    snprintf(grp + l, sizeof grp - l, " %u", c->plan->chans[i].h248_stream);
+    snprintf(deagg[i], sizeof deagg[i], "%u", c->plan->chans[i].h248_stream);
+    dv[i] = deagg[i];
+  }
   t = h248_add_request(m, 0);
   a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
   cmd = a ? h248_add_cmd(m, a, H248_CMD_ADD, "$") : NULL;
@@ -760,15 +794,18 @@ static int send_add_t1(alg_call_t *c)
     goto out;
   {
     h248_local_control_t *lc = h248_stream_lc(m, s1);
-    if (!lc || !h248_prop_add_multi(m, &lc->props, H248_IQ_PROP_STRDEAGG, H248_VAL_LIST, dv, 1, 0))
+    if (!lc || !h248_prop_add_multi(m, &lc->props, H248_IQ_PROP_STRDEAGG, H248_VAL_LIST, dv, nch, 0))
       goto out;
   }
   if (h248_stream_set_local(m, s1, local) < 0 || h248_stream_set_remote(m, s1, remote) < 0)
     goto out;
-  s2 = h248_add_stream(m, cmd, (uint16_t)ch->h248_stream);
-  if (!s2 || h248_stream_set_mode(m, s2, H248_MODE_SENDRECV) < 0 ||
-      !h248_stream_add_prop(m, s2, H248_IQ_PROP_SCTPID, sid))
-    goto out;
+  for (size_t i = 0; i < nch; i++) {
+    snprintf(sid, sizeof sid, "%u", c->plan->chans[i].stream_id);
+    s2 = h248_add_stream(m, cmd, (uint16_t)c->plan->chans[i].h248_stream);
+    if (!s2 || h248_stream_set_mode(m, s2, H248_MODE_SENDRECV) < 0 ||
+        !h248_stream_add_prop(m, s2, H248_IQ_PROP_SCTPID, sid))
+      goto out;
+  }
   ser = cref(c);
   if (!ser)
     goto out;
@@ -777,8 +814,9 @@ static int send_add_t1(alg_call_t *c)
     free(ser);
   else {
     c->waiting = 1;
-    call_log(c, WG_LOG_INFO, 11, "Add T1 (WIC side: %s:%u, sctp-port %u, sctpid %u%s), tlsfail armed",
-         dl->offer->address, dl->offer->port, dl->offer->sctp_port, ch->stream_id,
+    call_log(c, WG_LOG_INFO, 11, "Add T1 (WIC side: %s:%u, sctp-port %u, %zu channel%s, sctpid %u%s), "
+             "tlsfail armed", dl->offer->address, dl->offer->port, dl->offer->sctp_port, nch,
+             nch > 1 ? "s" : "", c->plan->chans[0].stream_id,
          dl->agw_dtls_client ? ", Est_DTLS: AGW is DTLS client" : ", AGW is DTLS server");
   }
 out:
@@ -809,7 +847,11 @@ static void start_answer(alg_call_t *c, msg_t *msg, sip_t const *sip)
   c->held = msg;
   c->state = CS_IMS_ANSWERED;
   call_log(c, WG_LOG_INFO, 7, "SDP answer in %u from the IMS side", sip->sip_status->st_status);
-  if (send_modify_t2(c) < 0)
+  rc = send_modify_t2(c);
+  if (rc == -EPROTO)
+    call_release(c, 488, "the IMS answer does not fit the offer or refuses every channel",
+                 "unusable IMS answer");
+  else if (rc < 0)
     call_release(c, 500, "cannot configure the media gateway", "Modify T2 not sent");
 }
 
@@ -820,7 +862,7 @@ static void modify_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_t
   if (!c)
     return;
   c->state = CS_T2_CONFIGURED;
-  call_log(c, WG_LOG_INFO, 10, "T2 %s configured", c->t2);
+  call_log(c, WG_LOG_INFO, 10, "T2 %s%s configured", c->t2[0], c->n_t2 > 1 ? " ..." : "");
   if (send_add_t1(c) < 0)
     call_release(c, 500, "cannot create the WIC-side termination", "Add T1 not sent");
 }
@@ -1096,7 +1138,7 @@ void alg_calls_audit(alg_t *alg)
     h248_action_t *a;
     h248_cmd_t *cmd;
     struct call_ref *ref;
-    if (!c->ctx || !c->t2 || c->waiting || c->auditing || !c->agw || !c->agw->alive ||
+    if (!c->ctx || !c->n_t2 || c->waiting || c->auditing || !c->agw || !c->agw->alive ||
         c->state == CS_RELEASED)
       continue;
     m = alg_mgc_msg(alg);
@@ -1104,7 +1146,7 @@ void alg_calls_audit(alg_t *alg)
       return;
     t = h248_add_request(m, 0);
     a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
-    cmd = a ? h248_add_cmd(m, a, H248_CMD_AUDITVALUE, c->t2) : NULL;
+    cmd = a ? h248_add_cmd(m, a, H248_CMD_AUDITVALUE, c->t2[0]) : NULL;
     ref = cref(c);
     if (cmd && ref && h248_cmd_audit(m, cmd) &&
         alg_mgc_send(alg, c->agw, m, ctx_audit_reply, ref, NULL) == 0) {

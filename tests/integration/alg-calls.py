@@ -148,7 +148,7 @@ L.note("1c ok: a call from the next hop goes by its Request-URI (not back to the
 # ---------------------------------------------------------- 2. figure + BYE from the WIC
 inv, ok = established()
 sess, media = L.sdp_media(inv.body)
-L.check(media[0]["m"] == "message 40000 TCP/MSRP *", "step 6 m=: %s" % media[0]["m"])
+L.check(re.match(r"message 4\d{4} TCP/MSRP \*$", media[0]["m"]), "step 6 m=: %s" % media[0]["m"])
 L.check(L.attr(media[0], "path") == "msrp://wic-a.example.invalid:9/iau39soe2843z;dc", "step 6 path")
 sess, media = L.sdp_media(ok.body)
 L.check(media[0]["m"] == "application 41000 UDP/DTLS/SCTP webrtc-datachannel", "step 15 m=")
@@ -161,6 +161,45 @@ wic.recv_status(200, "BYE")
 t = expect_released()
 L.check("ip/1/access/" in t and "ip/2/core/" in t, "Subtract of T1 and T2: %s" % t)
 L.note("2 ok: figure with the fake AGW, BYE from the WIC -> Subtract")
+
+# ---------------------------------------------------------- 2b. two MSRP channels on one association
+two = L.figure_offer(wic.port + 1) + ('a=dcmap:3 label="file";subprotocol="MSRP";ordered=true\n'
+                                     'a=dcsa:3 setup:actpass\n'
+                                     'a=dcsa:3 accept-types:message/cpim\n'
+                                     'a=dcsa:3 path:msrp://wic-a.example.invalid:9/second;dc\n')
+wic.invite(RURI, two)
+agw.serve(is_add_t2, what="Add T2 #1")
+t2b = agw.serve(lambda t: re.search(r"Add\s*=\s*\$", t) and "m=message $ TCP -" in t, what="Add T2 #2")
+L.check(re.search(r"Context\s*=\s*\d+", t2b) and re.search(r"Stream\s*=\s*3", t2b),
+        "second T2: into the same context, stream 3: %s" % t2b)
+inv = ueb.recv_request("INVITE")
+sess, media = L.sdp_media(inv.body)
+L.check(len(media) == 2 and all(m["m"].endswith("TCP/MSRP *") for m in media), "two m=message lines")
+L.check(media[0]["m"].split()[1] != media[1]["m"].split()[1], "both T2 ports equal")
+L.check(L.attr(media[1], "path") == "msrp://wic-a.example.invalid:9/second;dc", "second path")
+ans = L.ims_answer(ueb.port + 1) + ("m=message %d TCP/MSRP *\nc=IN IP4 127.0.0.1\na=setup:active\n"
+                                   "a=msrp-cema\na=accept-types:message/cpim\n"
+                                   "a=path:msrp://127.0.0.1:%d/two;tcp\n") % (ueb.port + 2, ueb.port + 2)
+ueb.reply(inv, 200, "OK", ans)
+mod = agw.serve(is_modify, what="Modify T2s")
+L.check(len(re.findall(r"Modify\s*=", mod)) == 2, "one Modify per T2 in one transaction: %s" % mod)
+t1 = agw.serve(is_add_t1, what="Add T1")
+for pat in (r'mgrp/groupse\s*=\s*\[\s*"SCTP 2 3"\s*\]', r"mgrp/strdeagg\s*=\s*\[\s*2\s*,\s*3\s*\]",
+            r"Stream\s*=\s*2\s*\{[^}]*sctp/sctpid\s*=\s*1\b", r"Stream\s*=\s*3\s*\{[^}]*sctp/sctpid\s*=\s*3\b"):
+    L.check(re.search(pat, t1), "two-channel T1 lacks %s:\n%s" % (pat, t1))
+ok = wic.recv_status(200)
+sess, media = L.sdp_media(ok.body)
+L.check(len(media) == 1 and len(L.attrs(media[0], "dcmap")) == 2, "WIC answer: one DC line, two dcmaps")
+L.check("3 path:msrp://127.0.0.1:%d/two;tcp" % (ueb.port + 2) in L.attrs(media[0], "dcsa"), "second dcsa path")
+wic.ack_2xx(ok)
+ueb.recv_request("ACK")
+wic.bye()
+bye = ueb.recv_request("BYE")
+ueb.reply(bye, 200, "OK")
+wic.recv_status(200, "BYE")
+t = expect_released()
+L.check(len(re.findall(r"Subtract\s*=\s*ip/", t)) == 3, "Subtract of T1 and both T2: %s" % t)
+L.note("2b ok: two MSRP channels: two T2, one T1 with groupse SCTP 2 3, Subtract of all three")
 
 # ---------------------------------------------------------- 3. BYE from UE-B
 inv, ok = established()

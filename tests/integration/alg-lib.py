@@ -580,8 +580,9 @@ class FakeAGW:
                 self.next_term += 1
                 self.contexts.setdefault(int(ctx), []).append(term)
                 if kind == "addT2":
-                    local = "v=0\nc=IN IP4 127.0.0.1\nm=message 40000 TCP -\n"
-                    sid = 2
+                    local = "v=0\nc=IN IP4 127.0.0.1\nm=message %d TCP -\n" % (40000 + self.next_term % 1000)
+                    sm = re.search(r"Stream\s*=\s*(\d+)", t)
+                    sid = int(sm.group(1)) if sm else 2
                 else:
                     local = ("v=0\nc=IN IP4 127.0.0.1\nm=application 41000 UDP/DTLS/SCTP "
                              "webrtc-datachannel\na=ice-lite\na=ice-ufrag:AGWu\n"
