@@ -6,9 +6,12 @@
  *   --Add T1 (11..13)--> T1_CREATED --step 14, answer (15)--> WIC_ANSWERED
  *   --ACK--> CONFIRMED --BYE / Notify / AGW loss--> RELEASED
  *
- * One call = one H.248 context on one AGW with T2 (IMS side) and T1 (WIC
- * side). Only one MSRP data channel per call is anchored (one T1, one T2);
- * offers with more get 488.
+ * One call = one H.248 context on one AGW: one T2 (IMS side, TCP) per
+ * anchored MSRP data channel, added one after the other (steps 2-4), and one
+ * T1 (WIC side: the SCTP association over DTLS, stream 1, plus one stream per
+ * channel with its sctpid). One DC m-line per call; offers with more get 488.
+ * Calls are found again by serial number from H.248 callbacks, so a call
+ * freed meanwhile is never touched.
  */
 #include "config.h"
 #include "alg/mgc.h"
