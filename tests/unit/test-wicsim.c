@@ -254,7 +254,7 @@ static void test_every_shipped_scenario_parses(void)
 {
   static const char *const names[] = { "figure", "wic-hangup", "ueb-hangup", "ueb-reject",
                                        "cancel", "bad-fingerprint", "two-channels",
-                                       "large-messages", "gateway-unreachable", NULL };
+                                       "large-messages", "gateway-unreachable", "ueb-tcp", NULL };
   const char *top = getenv("top_srcdir");
   for (int i = 0; names[i]; i++) {
     char path[1024];
