@@ -497,14 +497,17 @@ static int sip_send(struct sim *s, uv_udp_t *h, const struct sockaddr_storage *f
   memcpy(copy, msg, len);
   req->data = copy;
   uv_buf_t b = uv_buf_init(copy, (unsigned)len);
+  /* time and capture before the send: the peer may answer (and record its
+   * answer) before this process runs again */
+  s->last_send_us = wg_time_us();
+  if (s->pcap)
+    wg_pcap_udp(s->pcap, (const struct sockaddr *)from, to, msg, len);
   int r = uv_udp_send(req, h, &b, 1, to, udp_sent);
   if (r) {
     free(copy);
     free(req);
     return r;
   }
-  if (s->pcap)
-    wg_pcap_udp(s->pcap, (const struct sockaddr *)from, to, msg, len);
   return 0;
 }
 
@@ -548,15 +551,16 @@ static int conn_send(struct sipconn *k, const char *msg, size_t len)
   memcpy(copy, msg, len);
   w->data = copy;
   uv_buf_t b = uv_buf_init(copy, (unsigned)len);
+  k->sim->last_send_us = wg_time_us();
+  if (k->sim->pcap)
+    wg_pcap_tcp(k->sim->pcap, (const struct sockaddr *)&k->sim->ueb_sip_addr,
+                (const struct sockaddr *)&k->peer, msg, len);
   int r = uv_write(w, (uv_stream_t *)&k->h, &b, 1, conn_write_done);
   if (r) {
     free(copy);
     free(w);
     return r;
   }
-  if (k->sim->pcap)
-    wg_pcap_tcp(k->sim->pcap, (const struct sockaddr *)&k->sim->ueb_sip_addr,
-                (const struct sockaddr *)&k->peer, msg, len);
   return 0;
 }
 
@@ -670,8 +674,8 @@ static int wic_send_request(struct call *c, const struct scn_step *st, const cha
   sdp_summary(body, body_sum, sizeof body_sum);
   int r = wic_send_raw(c, b.p);
   if (r == 0) {
-    call_add_row(c, now_us(), L_WIC, L_ALG, st ? st->fig : 0, 0, st == NULL, "%s%s", method,
-                 body_sum);
+    call_add_row(c, s->last_send_us, L_WIC, L_ALG, st ? st->fig : 0, 0, st == NULL, "%s%s",
+                 method, body_sum);
     if (is_ack) {
       free(c->wic_ack);
       c->wic_ack = b.p;
@@ -827,7 +831,7 @@ static int ueb_send_response(struct call *c, const struct scn_step *st)
   sdp_summary(body, sum, sizeof sum);
   int r = ueb_send_raw(c, resp);
   if (r == 0) {
-    call_add_row(c, now_us(), L_UEB, L_ALG, st->fig, 0, 0, "%d %s%s", st->code,
+    call_add_row(c, c->sim->last_send_us, L_UEB, L_ALG, st->fig, 0, 0, "%d %s%s", st->code,
                  reason_of(st->code), sum);
     if (slot == 0 && st->code >= 200) {
       free(c->ueb_2xx);
@@ -879,7 +883,7 @@ static int ueb_send_bye(struct call *c, const struct scn_step *st)
   sb_printf(&b, "Content-Length: 0\r\n\r\n");
   int r = ueb_send_raw(c, b.p);
   if (r == 0) {
-    call_add_row(c, now_us(), L_UEB, L_ALG, st->fig, 0, 0, "BYE");
+    call_add_row(c, s->last_send_us, L_UEB, L_ALG, st->fig, 0, 0, "BYE");
     free(c->ueb_bye);
     c->ueb_bye = b.p;
     c->ueb_rtx_n = 0;

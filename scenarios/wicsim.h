@@ -117,6 +117,7 @@ struct sim {
   int h248_port_agw, h248_port_alg;
   int daemon_ready;
   int probe_ok;             /* the target answered our OPTIONS */
+  int64_t last_send_us;     /* when the last SIP message went out */
   char errbuf[4096];        /* the daemon's last stderr lines */
   size_t errlen;
   long h248_off;            /* read offset in the daemon's pcap */
