@@ -388,8 +388,73 @@ static void on_restart_reply(void *arg, int status, h248_msg_t *msg, const h248_
     schedule_restart(agw);
     return;
   }
+  /* ServiceChangeAddress in the reply: the MGC wants us to talk to it there */
+  for (const h248_action_t *a = reply->actions; a; a = a->next)
+    for (const h248_cmd_t *c = a->cmds; c; c = c->next) {
+      struct sockaddr_storage to;
+      if (c->svc && c->svc->address && agw_mid_addr(agw, c->svc->address, &to) == 0) {
+        char x[64];
+        agw->conf.mgc = to;
+        wg_log(WG_LOG_NOTICE, AGW_LOG, &nolog, "the MGC moves us to %s (ServiceChangeAddress)",
+               wg_format_addr((const struct sockaddr *)&to, x, sizeof x));
+      }
+    }
   agw->state = AGW_ST_REGISTERED;
-  wg_log(WG_LOG_NOTICE, AGW_LOG, &nolog, "registered with the MGC (ServiceChange Restart answered)");
+  wg_log(WG_LOG_NOTICE, AGW_LOG, &nolog, "registered with the MGC (ServiceChange %s answered)",
+         agw->reg_method);
+}
+
+int agw_mid_addr(agw_t *agw, const char *text, struct sockaddr_storage *out)
+{
+  char *end;
+  unsigned long port = strtoul(text, &end, 10);
+  if (end != text && *end == '\0') { /* a port alone */
+    if (port == 0 || port > 65535)
+      return -EINVAL;
+    *out = agw->conf.mgc;
+    struct sockaddr *sa = (struct sockaddr *)out;
+    if (sa->sa_family == AF_INET6)
+      ((struct sockaddr_in6 *)sa)->sin6_port = htons((uint16_t)port);
+    else
+      ((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)port);
+    return 0;
+  }
+  h248_msg_t *tmp = h248_msg_new();
+  if (!tmp)
+    return -ENOMEM;
+  int rc = -EINVAL;
+  if (h248_msg_parse_mid(tmp, text) == 0 &&
+      (tmp->mid.kind == H248_MID_IP4 || tmp->mid.kind == H248_MID_IP6) &&
+      parse_ip(tmp->mid.name, out) == 0) {
+    uint16_t p = tmp->mid.port ? tmp->mid.port : H248_IQ_PORT_TEXT;
+    struct sockaddr *sa = (struct sockaddr *)out;
+    if (sa->sa_family == AF_INET6)
+      ((struct sockaddr_in6 *)sa)->sin6_port = htons(p);
+    else
+      ((struct sockaddr_in *)sa)->sin_port = htons(p);
+    rc = 0;
+  }
+  h248_msg_free(tmp);
+  return rc;
+}
+
+void agw_handoff(agw_t *agw, const struct sockaddr_storage *to)
+{
+  char x[64];
+  if (agw->state == AGW_ST_CLOSING || agw->state == AGW_ST_STOPPING)
+    return;
+  agw->conf.mgc = *to;
+  agw->state = AGW_ST_REGISTERING;
+  agw->reg_method = "HandOff";
+  agw->reg_reason = "903 MGC Directed Change";
+  agw->reg_delay_ms = (unsigned)agw->conf.register_retry_ms;
+  wg_log(WG_LOG_NOTICE, AGW_LOG, &nolog, "MGC-directed change: registering with %s",
+         wg_format_addr((const struct sockaddr *)to, x, sizeof x));
+  uv_timer_stop(&agw->reg_timer);
+  if (!agw->reg_inflight)
+    send_restart(agw);
+  /* else: the answer to the old registration is ignored (state and address
+   * changed), and its callback re-sends when it fails */
 }
 
 static h248_msg_t *service_change(agw_t *agw, const char *method, const char *reason)
@@ -405,17 +470,17 @@ static h248_msg_t *service_change(agw_t *agw, const char *method, const char *re
     h248_msg_free(m);
     return NULL;
   }
-  if (strcmp(method, "Restart") == 0)
+  if (strcmp(method, "Restart") == 0 || strcmp(method, "HandOff") == 0)
     sc->profile = h248_strdup(m, agw->conf.profile);
   return m;
 }
 
 static void send_restart(agw_t *agw)
 {
-  h248_msg_t *m = service_change(agw, "Restart", "901 Cold Boot");
+  h248_msg_t *m = service_change(agw, agw->reg_method, agw->reg_reason);
   char a[64];
-  wg_log(WG_LOG_INFO, AGW_LOG, &nolog, "ServiceChange Restart (901 Cold Boot, %s) to %s",
-         agw->conf.profile,
+  wg_log(WG_LOG_INFO, AGW_LOG, &nolog, "ServiceChange %s (%s, %s) to %s", agw->reg_method,
+         agw->reg_reason, agw->conf.profile,
          wg_format_addr((const struct sockaddr *)&agw->conf.mgc, a, sizeof a));
   int rc = agw_send_request(agw, m, on_restart_reply, agw);
   if (rc < 0) {
@@ -627,6 +692,8 @@ int agw_create(agw_t **out, const wg_config_t *cfg, char *err, size_t errlen)
     goto fail;
   }
   agw->reg_delay_ms = (unsigned)agw->conf.register_retry_ms;
+  agw->reg_method = "Restart";
+  agw->reg_reason = "901 Cold Boot";
   *out = agw;
   return 0;
 fail:

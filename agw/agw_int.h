@@ -67,12 +67,21 @@ struct agw {
   wg_pcap_t *pcap;
   wg_keylog_t *keylog;
   uint64_t executed;     /* transactions executed (not answered from cache) */
+  const char *reg_method, *reg_reason; /* Restart/901, or HandOff/903 */
+  int handoff_pending;
+  struct sockaddr_storage handoff_to;
 };
 
 /* agw.c */
 /* Send a request transaction (Notify, ServiceChange) to the MGC; msg is
  * freed by the call. cb may be NULL. */
 int agw_send_request(agw_t *agw, h248_msg_t *msg, h248_tl_reply_cb cb, void *arg);
+/* An mId or ServiceChangeAddress ("[1.2.3.4]:2944", "[::1]:2944", "2944")
+ * -> address (port only: the current MGC's address). -EINVAL otherwise. */
+int agw_mid_addr(agw_t *agw, const char *text, struct sockaddr_storage *out);
+/* Register with another MGC (MGC-directed HandOff/Failover): ServiceChange
+ * HandOff, "903 MGC Directed Change", retried until answered. */
+void agw_handoff(agw_t *agw, const struct sockaddr_storage *to);
 h248_msg_t *agw_new_msg(agw_t *agw);
 void agw_maybe_finish_close(agw_t *agw);
 

@@ -668,6 +668,16 @@ static int cmd_service_change(exec_t *x, actx_t *ac, const h248_cmd_t *cmd, agw_
   logc(WG_LOG_NOTICE, 0, -1, "ServiceChange from the MGC on %s (%s, %s): acknowledged", tid,
        cmd->svc && cmd->svc->method ? cmd->svc->method : "?",
        cmd->svc && cmd->svc->reason ? cmd->svc->reason : "?");
+  /* MGC-directed HandOff/Failover to MgcIdToTry: after our reply, register
+   * with that MGC (H.248.1 11.5) */
+  if (strcasecmp(tid, "ROOT") == 0 && cmd->svc && cmd->svc->method && cmd->svc->mgc_id &&
+      (strcasecmp(cmd->svc->method, "HandOff") == 0 ||
+       strcasecmp(cmd->svc->method, "Failover") == 0)) {
+    if (agw_mid_addr(x->agw, cmd->svc->mgc_id, &x->agw->handoff_to) < 0)
+      return agw_fail(e, 449, "Unsupported MgcIdToTry %s (an IP mId is needed)",
+                      cmd->svc->mgc_id);
+    x->agw->handoff_pending = 1;
+  }
   if (!h248_add_cmd(x->rep, ac->ra, H248_CMD_SERVICECHANGE, tid))
     return agw_fail(e, 500, "Internal failure: out of memory");
   ac->n_done++;
@@ -776,4 +786,8 @@ void agw_exec_request(agw_t *agw, h248_tl_txn_t *txn, h248_msg_t *msg, const h24
   if (rc < 0)
     logc(WG_LOG_ERROR, 0, -1, "transaction %u: reply not sent: %s", req->id, strerror(-rc));
   h248_msg_free(x.rep);
+  if (agw->handoff_pending) {
+    agw->handoff_pending = 0;
+    agw_handoff(agw, &agw->handoff_to);
+  }
 }

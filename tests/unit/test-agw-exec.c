@@ -19,7 +19,7 @@
 #include "tests/task.h"
 
 static agw_t *agw;
-static int fd;
+static int fd, rfd; /* the MGC's socket; the one replies are read from */
 static uint16_t mgc_port;
 static char last[8192];
 static size_t last_len;
@@ -40,9 +40,9 @@ static h248_msg_t *ask(const char *fmt, ...)
     wire[n++] = *p;
   }
   ASSERT_EQ(agw__input(agw, wire, n), 0);
-  struct pollfd pf = {.fd = fd, .events = POLLIN};
+  struct pollfd pf = {.fd = rfd, .events = POLLIN};
   ASSERT_EQ(poll(&pf, 1, 5000), 1);
-  ssize_t r = recv(fd, last, sizeof last - 1, 0);
+  ssize_t r = recv(rfd, last, sizeof last - 1, 0);
   ASSERT_GT(r, 0);
   last[r] = '\0';
   last_len = (size_t)r;
@@ -275,6 +275,51 @@ static void test_exec(void)
   ASSERT_EQ(agw_context_count(agw), 0);
 }
 
+/* MGC-directed HandOff: the MG answers, then registers with MgcIdToTry. */
+static void test_handoff(void)
+{
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int fd2 = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_EQ(bind(fd2, (struct sockaddr *)&a, sizeof a), 0);
+  socklen_t al = sizeof a;
+  getsockname(fd2, (struct sockaddr *)&a, &al);
+  expect(449, NULL, ask("Transaction = 50 { Context = - { ServiceChange = ROOT { Services { "
+                        "Method = HandOff, Reason = 903, MgcIdToTry = mg/other } } } }"));
+  expect(0, NULL, ask("Transaction = 51 { Context = - { ServiceChange = ROOT { Services { "
+                      "Method = HandOff, Reason = 903, MgcIdToTry = [127.0.0.1]:%u } } } }",
+                      ntohs(a.sin_port)));
+  /* the new MGC gets ServiceChange HandOff */
+  struct pollfd pf = {.fd = fd2, .events = POLLIN};
+  ASSERT_EQ(poll(&pf, 1, 5000), 1);
+  ssize_t r = recv(fd2, last, sizeof last - 1, 0);
+  ASSERT_GT(r, 0);
+  last[r] = '\0';
+  h248_msg_t *m;
+  ASSERT_EQ(h248_decode(last, (size_t)r, &m, NULL), 0);
+  ASSERT_EQ(m->trans->type, H248_TRANS_REQUEST);
+  const h248_cmd_t *c = m->trans->actions->cmds;
+  ASSERT_EQ(c->type, H248_CMD_SERVICECHANGE);
+  ASSERT_STR_EQ(c->svc->method, "HandOff");
+  ASSERT_EQ(strncmp(c->svc->reason, "903", 3), 0);
+  uint32_t tid = m->trans->id;
+  h248_msg_free(m);
+  /* until it answers, commands get 505; then they are executed */
+  rfd = fd2;
+  expect(505, NULL, ask("Transaction = 52 { Context = - { AuditValue = ROOT } }"));
+  char rep[256];
+  int n = snprintf(rep, sizeof rep,
+                   "MEGACO/3 [127.0.0.1]:%u\r\nReply = %u { Context = - { ServiceChange = ROOT } }"
+                   "\r\n",
+                   ntohs(a.sin_port), tid);
+  ASSERT_EQ(agw__input(agw, rep, (size_t)n), 0);
+  expect(0, NULL, ask("Transaction = 53 { Context = - { AuditValue = ROOT } }"));
+  rfd = fd;
+  close(fd2);
+}
+
 int main(void)
 {
   struct sockaddr_in a;
@@ -286,6 +331,7 @@ int main(void)
   socklen_t al = sizeof a;
   getsockname(fd, (struct sockaddr *)&a, &al);
   mgc_port = ntohs(a.sin_port);
+  rfd = fd;
   unsigned salt = (unsigned)getpid() % 400;
   char cfgtext[512], err[256];
   snprintf(cfgtext, sizeof cfgtext,
@@ -315,6 +361,7 @@ int main(void)
   wg_config_free(cfg);
 
   TEST_RUN(test_exec);
+  TEST_RUN(test_handoff);
   agw_destroy(agw);
   close(fd);
   return 0;
