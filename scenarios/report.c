@@ -38,7 +38,9 @@ static void print_row(FILE *fp, const struct row *r, int64_t t0, int color)
   for (int i = 0; i < NLANES; i++)
     line[i * LANE_W] = '|';
   int a = r->from * LANE_W, b = r->to * LANE_W;
-  const char *lab = r->label;
+  char labbuf[128];
+  snprintf(labbuf, sizeof labbuf, "%s%s", r->label, r->auto_ ? " (auto)" : "");
+  const char *lab = labbuf;
   int inside = 0;
   if (a != b) {
     int lo = a < b ? a : b, hi = a < b ? b : a;
@@ -69,8 +71,8 @@ static void print_row(FILE *fp, const struct row *r, int64_t t0, int color)
     on = "\033[2m";
     off = "\033[0m";
   }
-  fprintf(fp, "%s%6s %8.1f  %s%s%s%s%s\n", on, figs, ms, line, inside ? "" : "  ",
-          inside ? "" : lab, r->auto_ && !inside ? " (auto)" : "", off);
+  fprintf(fp, "%s%6s %8.1f  %s%s%s%s\n", on, figs, ms, line, inside ? "" : "  ",
+          inside ? "" : lab, off);
 }
 
 void report_ladder(FILE *fp, struct sim *s, struct call *c)
