@@ -5,7 +5,8 @@
  *   2. set-up rate: associations (ICE + DTLS + SCTP + negotiated channel
  *      open on both sides, then closed) vs TCP connections (connect +
  *      accept) per second.
- * usage: bench-media [MBYTES] [MSGSIZE] [SETUPS]   (defaults 200 16384 100)
+ * usage: bench-media [MBYTES] [MSGSIZE] [SETUPS] [STREAMS]
+ *        (defaults 200 16384 100 65535; STREAMS: SCTP streams offered each way)
  * One process, one loop, one core: both ends share the CPU in both runs. */
 #include "config.h"
 
@@ -49,8 +50,12 @@ static void build_msg(size_t size) {
 
 /* ------------------------------------------------------------- DC pair */
 
+static double ph_ice, ph_dtls, ph_sctp; /* set-up phases, summed */
+static uint16_t n_streams;                /* 0: the default (65535) */
+
 struct dcpair {
   wgm_dc_t *a, *b; /* a: lite, DTLS client, sender; b: controlling, server */
+  double t_start;
   int a_open, b_open, closed;
   uint64_t sent, rcvd;
   int sending;
@@ -108,6 +113,23 @@ static void dc_msg(wgm_dc_t *d, uint16_t sid, uint32_t ppid, const uint8_t *data
 
 static void dc_writable(wgm_dc_t *d) { pump_dc(wgm_dc_get_data(d)); }
 
+static void dc_ice(wgm_dc_t *d, const struct sockaddr *peer) {
+  (void)peer;
+  struct dcpair *p = wgm_dc_get_data(d);
+  if (d == p->a && !p->sending)
+    ph_ice += now_s() - p->t_start;
+}
+static void dc_dtls(wgm_dc_t *d) {
+  struct dcpair *p = wgm_dc_get_data(d);
+  if (d == p->a && !p->sending)
+    ph_dtls += now_s() - p->t_start;
+}
+static void dc_up(wgm_dc_t *d) {
+  struct dcpair *p = wgm_dc_get_data(d);
+  if (d == p->a && !p->sending)
+    ph_sctp += now_s() - p->t_start;
+}
+
 static void dc_fail(wgm_dc_t *d, enum wgm_dtls_fail why, const char *detail) {
   (void)d;
   fprintf(stderr, "bench-media: DTLS failed: %s %s\n", wgm_dtls_fail_name(why), detail);
@@ -118,8 +140,12 @@ static void dc_pair_run(struct dcpair *p) {
   static const wgm_dc_callbacks_t cbs = {.channel_open = dc_open,
                                          .message = dc_msg,
                                          .writable = dc_writable,
-                                         .dtls_failed = dc_fail};
+                                         .dtls_failed = dc_fail,
+                                         .ice_connected = dc_ice,
+                                         .dtls_connected = dc_dtls,
+                                         .sctp_up = dc_up};
   const char *fp = wgm_cert_fingerprint(wgm_ctx_cert(ctx));
+  p->t_start = now_s();
   wgm_dc_config_t cfg;
   wgm_dc_config_init(&cfg);
   cfg.bind_addr = (struct sockaddr *)&lo;
@@ -129,6 +155,7 @@ static void dc_pair_run(struct dcpair *p) {
   cfg.n_remote_fingerprints = 1;
   cfg.dtls_autostart = 1;
   cfg.local_max_message_size = cfg.remote_max_message_size = msg_len + 1024;
+  cfg.sctp_streams = n_streams;
   cfg.cb = &cbs;
   cfg.data = p;
   int rc = wgm_dc_new(ctx, &cfg, &p->a);
@@ -238,6 +265,7 @@ int main(int argc, char **argv) {
   double mbytes = argc > 1 ? atof(argv[1]) : 200;
   size_t size = argc > 2 ? (size_t)atol(argv[2]) : 16384;
   int setups = argc > 3 ? atoi(argv[3]) : 100;
+  n_streams = argc > 4 ? (uint16_t)atoi(argv[4]) : 0;
   if (size < 128)
     size = 128;
   build_msg(size);
@@ -271,9 +299,9 @@ int main(int argc, char **argv) {
     tcp_pair_run(&st);
     tcp_setup += st.t1 - t;
   }
-  printf("bench-media: %" PRIu64 " MSRP messages of %zu bytes one way; %d set-ups; loopback, "
-         "one loop\n",
-         target_msgs, msg_len, setups);
+  printf("bench-media: %" PRIu64 " MSRP messages of %zu bytes one way; %d set-ups with %u SCTP "
+         "streams; loopback, one loop\n",
+         target_msgs, msg_len, setups, n_streams ? n_streams : 65535);
   printf("%-34s %14s %14s %8s\n", "", "DTLS+SCTP", "plain TCP", "ratio");
   printf("%-34s %14.1f %14.1f %8.3f\n", "throughput (MB/s)", dc_mb, tcp_mb, dc_mb / tcp_mb);
   printf("%-34s %14.0f %14.0f %8.3f\n", "messages/s", (double)dp.rcvd / dc_s,
@@ -281,6 +309,9 @@ int main(int argc, char **argv) {
   if (setups > 0)
     printf("%-34s %14.2f %14.3f %8.1f\n", "set-up time (ms, mean)", dc_setup * 1e3 / setups,
            tcp_setup * 1e3 / setups, dc_setup / tcp_setup);
+  if (setups > 0)
+    printf("set-up phases (ms from creation, mean): ICE %.2f, DTLS %.2f, SCTP %.2f\n",
+           ph_ice * 1e3 / setups, ph_dtls * 1e3 / setups, ph_sctp * 1e3 / setups);
   wgm_ctx_free(ctx);
   uv_run(loop, UV_RUN_DEFAULT);
   free(msg);

@@ -407,6 +407,7 @@ int wgm_dc_new(wgm_ctx_t *ctx, const wgm_dc_config_t *cfg, wgm_dc_t **out) {
   dc->rport = cfg->remote_sctp_port ? cfg->remote_sctp_port : 5000;
   dc->lmax = cfg->local_max_message_size ? cfg->local_max_message_size : 262144;
   dc->rmax = cfg->remote_max_message_size ? cfg->remote_max_message_size : 65536;
+  dc->streams = cfg->sctp_streams ? cfg->sctp_streams : 65535;
 
   int fd = -1;
   if (cfg->sock >= 0) {

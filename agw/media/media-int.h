@@ -149,6 +149,7 @@ struct wgm_dc {
   /* SCTP */
   struct socket *sock;
   uint16_t lport, rport;
+  uint16_t streams;
   size_t lmax, rmax;
   int sctp_up, sctp_lost;
   int read_paused;

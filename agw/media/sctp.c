@@ -219,8 +219,8 @@ int wgm__sctp_start(wgm_dc_t *dc) {
   }
   struct sctp_initmsg im;
   memset(&im, 0, sizeof(im));
-  im.sinit_num_ostreams = 65535;
-  im.sinit_max_instreams = 65535;
+  im.sinit_num_ostreams = dc->streams;
+  im.sinit_max_instreams = dc->streams;
   usrsctp_setsockopt(s, IPPROTO_SCTP, SCTP_INITMSG, &im, sizeof(im));
   int snd = (int)(dc->rmax * 2 + 65536);
   if (snd < (1 << 20) || dc->rmax > (64u << 20))
