@@ -415,7 +415,7 @@ typedef struct wgm_dc_config {
   size_t local_max_message_size;  /* largest we accept, 0: 262144 */
   size_t remote_max_message_size; /* largest the peer accepts, 0: 65536 (RFC 8841) */
   /* SCTP streams each way offered in INIT: 0 means 65535 (RFC 8831). Each
-   * stream costs usrsctp memory and INIT processing time (about 8 MB and
+   * stream costs usrsctp memory and INIT processing time (about 6.5 MB and
    * 10+ ms per association for 65535 on a small machine): a gateway that
    * knows its stream ids are small may offer fewer (stream ids must be
    * below the number the association ends up with). */
