@@ -1,0 +1,48 @@
+# fault-lib.sh -- helpers of the fault-injection tests (source it): an ALG
+# and an AGW as two wicgated processes with tests/integration/fault-proxy.py
+# between them (lossy H.248, optionally a lossy/reordering T1 relay).
+. "$top_srcdir/tests/lib.sh"
+[ -x "$B/wicgated" ] || fail "wicgated is not built"
+[ -x "$B/wicsim" ] || fail "wicsim is not built"
+T=$WG_TEST_TMP
+
+# start_split PROXY_ARGS... -- sets SIP UEB ALG_PID AGW_PID PROXY_PID;
+# logs in $T/alg.log $T/agw.log $T/proxy.log.
+start_split() {
+  SIP=$(free_port udp); UEB=$(free_port udp)
+  local h_alg h_agw
+  h_alg=$(free_port udp); h_agw=$(free_port udp)
+  AGW_ADDR=127.0.0.1:$h_agw
+  python3 "$S/tests/integration/fault-proxy.py" --alg 127.0.0.1:$h_alg --agw "$AGW_ADDR" \
+      --ports-file "$T/proxy.ports" --log "$T/proxy.log" "$@" 2>"$T/proxy.err" &
+  PROXY_PID=$!
+  wait_for test -s "$T/proxy.ports" || fail "the proxy did not start: $(cat "$T/proxy.err")"
+  read -r PA PB <"$T/proxy.ports"
+  ALG_ARGS=(--role alg --sip-listen 127.0.0.1:$SIP --next-hop sip:127.0.0.1:$UEB
+            --h248-listen 127.0.0.1:$h_alg --agw 127.0.0.1:$PA --log-level debug
+            --log-file "$T/alg.log" ${ALG_EXTRA[@]+"${ALG_EXTRA[@]}"})
+  AGW_ARGS=(--role agw --agw-listen "$AGW_ADDR" --mgc 127.0.0.1:$PB --log-level debug
+            --log-file "$T/agw.log" ${AGW_EXTRA[@]+"${AGW_EXTRA[@]}"})
+  ${WRAP:-} "$B/wicgated" "${ALG_ARGS[@]}" 2>"$T/alg.err" &
+  ALG_PID=$!
+  start_agw
+  wait_log "$T/alg.err" "wicgated: ready" || fail "the ALG never became ready: $(tail -5 "$T/alg.err" "$T/alg.log")"
+}
+
+start_agw() {
+  ${WRAP:-} "$B/wicgated" "${AGW_ARGS[@]}" 2>>"$T/agw.err" &
+  AGW_PID=$!
+}
+
+# wicsim_target SCN [ARGS...] -- runs the scenario against the ALG
+wicsim_target() {
+  local scn=$1; shift
+  "$B/wicsim" "${WICSIM_MODE:-run}" "$scn" --target 127.0.0.1:$SIP --ueb-port $UEB --no-color "$@"
+}
+
+show_logs() {
+  local f
+  for f in proxy.err alg.err agw.err; do [ -s "$T/$f" ] && { echo "---- $f"; tail -20 "$T/$f"; }; done
+  for f in alg.log agw.log; do [ -s "$T/$f" ] && { echo "---- $f (warnings)"; grep -E ' (warn|error|WARN|ERROR)' "$T/$f" | tail -20; }; done
+  return 0
+}
