@@ -111,6 +111,7 @@ struct alg_ptx {
   alg_call_t *call;          /* a data-channel call (INVITE), or NULL */
   int dc;                    /* it was a data-channel call */
   struct sockaddr_storage src; /* where the request came from */
+  int from_ims;              /* it came from alg.next-hop (the IMS side) */
 };
 
 /* proxy.c */

@@ -72,7 +72,8 @@ struct alg_call {
   sdpdc_session_t *t2_local[MAXCH];
   sdpdc_session_t *ims_answer;
   sdpdc_session_t *t1_local;
-  char *wic_answer;            /* step 15 body */
+  char *wic_answer;            /* step 15 body (mirror: the answer to the IMS side) */
+  int mirror;                  /* WIC-terminated call (digest 7.1): upstream is IMS */
   char *sess_id;
   int ice;
 
@@ -321,6 +322,7 @@ void alg_call_free_all(alg_t *alg)
 
 static void add_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
 static void step5_forward(alg_call_t *c);
+static int mirror_add_t1(alg_call_t *c);
 
 static int sdp_body(sip_t const *sip, const char **body, size_t *len)
 {
@@ -336,6 +338,14 @@ static int sdp_body(sip_t const *sip, const char **body, size_t *len)
 
 /* Does an m= line of the body offer a data channel? (a cheap look before
  * parsing: a body that fails to parse is ours only if it does) */
+static int looks_msrp(const char *s, size_t n)
+{
+  for (size_t i = 0; i + 8 <= n; i++)
+    if ((i == 0 || s[i - 1] == '\n') && !strncmp(s + i, "m=messag", 8))
+      return 1;
+  return 0;
+}
+
 static int looks_dc(const char *s, size_t n)
 {
   size_t i = 0;
@@ -388,9 +398,19 @@ static int send_add_t2(alg_call_t *c)
   a = t ? h248_add_action(m, t, c->n_t2 ? h248_ctx_num(c->ctx) : h248_ctx_choose()) : NULL;
   cmd = a ? h248_add_cmd(m, a, H248_CMD_ADD, "$") : NULL;
   s = cmd ? h248_add_stream(m, cmd, (uint16_t)c->plan->chans[c->n_t2].h248_stream) : NULL;
-  if (!s || h248_stream_set_mode(m, s, H248_MODE_INACTIVE) < 0 ||
+  if (!s || h248_stream_set_mode(m, s, c->mirror ? H248_MODE_SENDRECV : H248_MODE_INACTIVE) < 0 ||
       h248_stream_set_local(m, s, local) < 0)
     goto out;
+  if (c->mirror) {
+    /* digest 7.1 step 2: reserve and configure at once (the IMS offer is
+     * known); a=setup tells the AGW to listen (IMS actpass/active) or connect */
+    char *remote = NULL;
+    if (sdpdc_h248_t2_remote(c->home, c->plan->chans[c->n_t2].msrp_offer, 1, &remote, &e) < 0 ||
+        h248_stream_set_remote(m, s, remote) < 0) {
+      rc = -EPROTO;
+      goto out;
+    }
+  }
   ser = cref(c);
   if (!ser)
     goto out;
@@ -419,10 +439,16 @@ int alg_call_invite(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
   const char *cid = sip->sip_call_id ? sip->sip_call_id->i_id : "-";
   wg_log_ctx_t lc = { cid, 0, 1 };
 
+  int mirror = 0;
+
   if (!sdp_body(sip, &body, &len))
     return 0;
-  if (!looks_dc(body, len))
-    return 0;      /* not a DC offer: proxied untouched */
+  if (!looks_dc(body, len)) {
+    /* digest 7.1 (PROPOSED): an MSRP offer from the IMS side towards a WIC */
+    if (!t->from_ims || !looks_msrp(body, len))
+      return 0;    /* not a DC offer: proxied untouched */
+    mirror = 1;
+  }
 
   c = calloc(1, sizeof *c);
   if (!c) {
@@ -439,12 +465,22 @@ int alg_call_invite(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
   c->serial = ++g_serial;
   c->call_id = su_strdup(c->home, cid);
   rc = sdpdc_parse(c->home, body, len, &c->offer, &e);
-  if (rc == 0 && !has_dc_media(c->offer)) {
+  if (mirror) {
+    if (rc == 0)
+      rc = sdpdc_mirror_plan(c->home, c->offer, NULL, 0, &c->plan, &e);
+    if (rc < 0 && rc != -ENOMEM && (e.code == SDPDC_E_NOTHING || e.code == SDPDC_E_CEMA ||
+                                    e.code == SDPDC_E_SYNTAX)) {
+      su_home_unref(c->home);  /* not an MSRP offer we anchor: untouched */
+      free(c);
+      return 0;
+    }
+    c->mirror = 1;
+  } else if (rc == 0 && !has_dc_media(c->offer)) {
     su_home_unref(c->home);  /* only disabled DC lines: not ours */
     free(c);
     return 0;
   }
-  if (rc == 0)
+  if (rc == 0 && !c->mirror)
     rc = sdpdc_plan_offer(c->home, c->offer, &c->plan, &e);
   if (rc < 0) {
     wg_log(WG_LOG_NOTICE, "alg", &lc, "INVITE with a data-channel offer refused: %s",
@@ -504,10 +540,14 @@ int alg_call_invite(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
     snprintf(sid, sizeof sid, "%llu", (unsigned long long)(wg_time_us() / 1000));
     c->sess_id = su_strdup(c->home, sid);
   }
-  c->ice = c->plan->dclines[0].offer && c->plan->dclines[0].offer->ice_ufrag != NULL;
-  call_log(c, WG_LOG_INFO, 1, "INVITE with a DC offer: stream id %u, DTLS %s, AGW %s",
-       c->plan->chans[0].stream_id, c->plan->dclines[0].agw_dtls_client ? "client" : "server",
-       agw->name);
+  c->ice = c->mirror || (c->plan->dclines[0].offer && c->plan->dclines[0].offer->ice_ufrag != NULL);
+  if (c->mirror)
+    call_log(c, WG_LOG_INFO, 1, "INVITE from the IMS side with %zu MSRP line%s towards a WIC "
+             "(mirror flow), AGW %s", c->plan->n_chans, c->plan->n_chans > 1 ? "s" : "", agw->name);
+  else
+    call_log(c, WG_LOG_INFO, 1, "INVITE with a DC offer: stream id %u, DTLS %s, AGW %s",
+             c->plan->chans[0].stream_id, c->plan->dclines[0].agw_dtls_client ? "client" : "server",
+             agw->name);
   if (send_add_t2(c) < 0) {
     call_release(c, 500, "cannot send H.248 Add", "cannot send Add T2");
   }
@@ -599,6 +639,11 @@ static void add_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_tran
     return;
   }
   c->state = CS_T2_RESERVED;
+  if (c->mirror) {
+    if (mirror_add_t1(c) < 0)
+      call_release(c, 500, "cannot create the WIC-side termination", "Add T1 not sent");
+    return;
+  }
   step5_forward(c);
 }
 
@@ -636,6 +681,7 @@ static void step5_forward(alg_call_t *c)
 /* ---------------------------------------------------------- step 7..15 */
 
 static void modify_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+static void mirror_answer(alg_call_t *c, msg_t *msg, sip_t const *sip);
 static void add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
 static void process_response(alg_call_t *c, msg_t *msg);
 
@@ -733,6 +779,19 @@ out:
   return rc;
 }
 
+/* TerminationState { mgrp/groupse = ["SCTP 2 ..."] } (a quoted list). */
+static int add_groupse(h248_msg_t *m, h248_cmd_t *cmd, const char *const *gv)
+{
+  h248_term_state_t *ts;
+  if (!h248_cmd_media(m, cmd) || !h248_cmd_add_ts_prop(m, cmd, H248_IQ_PROP_GROUPSE, gv[0]))
+    return -ENOMEM;
+  ts = cmd->media->ts;
+  ts->props = NULL;  /* replace the single value by the list form */
+  if (!h248_prop_add_multi(m, &ts->props, H248_IQ_PROP_GROUPSE, H248_VAL_LIST, gv, 1, 1))
+    return -ENOMEM;
+  return 0;
+}
+
 static int send_add_t1(alg_call_t *c)
 {
   h248_msg_t *m = alg_mgc_msg(c->alg);
@@ -777,21 +836,8 @@ static int send_add_t1(alg_call_t *c)
     goto out;
   if (dl->agw_dtls_client && !h248_cmd_add_signal(m, cmd, H248_IQ_SIG_TLS_EST, 1))
     goto out;
-  if (!h248_cmd_media(m, cmd))
+  if (add_groupse(m, cmd, gv) < 0)
     goto out;
-  {
-    h248_term_state_t *ts;
-    h248_prop_t *p;
-    /* TerminationState { mgrp/groupse = ["SCTP 2"] } */
-    p = h248_cmd_add_ts_prop(m, cmd, H248_IQ_PROP_GROUPSE, grp);
-    ts = cmd->media->ts;
-    if (!p || !ts)
-      goto out;
-    /* make it a quoted list */
-    ts->props = NULL;
-    if (!h248_prop_add_multi(m, &ts->props, H248_IQ_PROP_GROUPSE, H248_VAL_LIST, gv, 1, 1))
-      goto out;
-  }
   s1 = h248_add_stream(m, cmd, 1);
   if (!s1 || h248_stream_set_mode(m, s1, H248_MODE_SENDRECV) < 0)
     goto out;
@@ -943,6 +989,197 @@ static void add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_tran
     drain_queue(c);
 }
 
+/* ---------------------------------------------------------- mirror (digest 7.1) */
+
+static void mirror_add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+static void mirror_mod_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+
+/* T1 with Local "$" only: the WIC is not known yet; no Est_DTLS (the ALG
+ * offers actpass, so the AGW must first accept a ClientHello). */
+static int mirror_add_t1(alg_call_t *c)
+{
+  h248_msg_t *m = alg_mgc_msg(c->alg);
+  h248_trans_t *t;
+  h248_action_t *a;
+  h248_cmd_t *cmd;
+  h248_stream_t *s1, *s2;
+  h248_events_t *ev;
+  char *local = NULL, grp[16 + 8 * MAXCH], deagg[MAXCH][8], sid[16];
+  const char *gv[1] = { grp };
+  const char *dv[MAXCH];
+  sdpdc_error_t e;
+  int rc = -ENOMEM;
+  struct call_ref *ser;
+  size_t nch = c->n_t2;
+
+  if (!m)
+    return -ENOMEM;
+  if (sdpdc_h248_t1_local_request(c->home, 4, SDPDC_PROTO_UDP_DTLS_SCTP, 1, &local, &e) < 0)
+    goto out;
+  snprintf(grp, sizeof grp, "SCTP");
+  for (size_t i = 0; i < nch; i++) {
+    size_t l = strlen(grp);
+    snprintf(grp + l, sizeof grp - l, " %u", c->plan->chans[i].h248_stream);
+    snprintf(deagg[i], sizeof deagg[i], "%u", c->plan->chans[i].h248_stream);
+    dv[i] = deagg[i];
+  }
+  t = h248_add_request(m, 0);
+  a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+  cmd = a ? h248_add_cmd(m, a, H248_CMD_ADD, "$") : NULL;
+  if (!cmd || !(ev = h248_cmd_set_events(m, cmd, 2)) ||
+      !h248_events_add(m, ev, H248_IQ_EVT_TLS_FAIL, 1) || add_groupse(m, cmd, gv) < 0)
+    goto out;
+  s1 = h248_add_stream(m, cmd, 1);
+  if (!s1 || h248_stream_set_mode(m, s1, H248_MODE_SENDRECV) < 0)
+    goto out;
+  {
+    h248_local_control_t *lc = h248_stream_lc(m, s1);
+    if (!lc || !h248_prop_add_multi(m, &lc->props, H248_IQ_PROP_STRDEAGG, H248_VAL_LIST, dv, nch, 0))
+      goto out;
+  }
+  if (h248_stream_set_local(m, s1, local) < 0)
+    goto out;
+  for (size_t i = 0; i < nch; i++) {
+    snprintf(sid, sizeof sid, "%u", c->plan->chans[i].stream_id);
+    s2 = h248_add_stream(m, cmd, (uint16_t)c->plan->chans[i].h248_stream);
+    if (!s2 || h248_stream_set_mode(m, s2, H248_MODE_SENDRECV) < 0 ||
+        !h248_stream_add_prop(m, s2, H248_IQ_PROP_SCTPID, sid))
+      goto out;
+  }
+  ser = cref(c);
+  if (!ser)
+    goto out;
+  rc = alg_mgc_send(c->alg, c->agw, m, mirror_add_t1_reply, ser, &c->wait_tid);
+  if (rc < 0)
+    free(ser);
+  else {
+    c->waiting = 1;
+    call_log(c, WG_LOG_INFO, 11, "Add T1 (mirror: Local only, %zu channel%s, AGW DTLS role "
+             "decided by the WIC's answer), tlsfail armed", nch, nch > 1 ? "s" : "");
+  }
+out:
+  h248_msg_free(m);
+  return rc;
+}
+
+static void mirror_add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = reply_call(arg, status, reply, 13, "Add T1");
+  const h248_cmd_t *cmd;
+  const h248_stream_t *s;
+  const sdpdc_session_t *t1l[1];
+  sdpdc_origin_t o = { "-", NULL, "1", "-" };
+  sdpdc_error_t e;
+  char *offer = NULL;
+  int rc;
+  (void)msg;
+  if (!c)
+    return;
+  cmd = reply_cmd(reply);
+  if (cmd && cmd->ntid)
+    c->t1 = su_strdup(c->home, cmd->tid[0]);
+  s = cmd ? h248_cmd_stream(cmd, 1) : NULL;
+  if (!c->t1 || !s || !s->local ||
+      sdpdc_frag_parse(c->home, s->local, strlen(s->local), &c->t1_local, &e) < 0 ||
+      c->t1_local->n_media < 1) {
+    call_release(c, 500, "bad answer from the media gateway", "bad Add T1 reply");
+    return;
+  }
+  c->state = CS_T1_CREATED;
+  t1l[0] = c->t1_local;
+  o.sess_id = c->sess_id;
+  rc = sdpdc_mirror_offer(c->home, c->plan, t1l, 1, &o, &offer, NULL, &e);
+  if (rc < 0 || !c->ptx || !c->ptx->req) {
+    call_release(c, rc == -ENOMEM ? 500 : 488, rc < 0 ? e.reason : NULL, "mirror offer failed");
+    return;
+  }
+  if (alg_msg_set_sdp(c->ptx->req, offer) < 0 || alg_proxy_forward(c->ptx) < 0) {
+    call_release(c, 503, "cannot forward the INVITE", "forward failed");
+    return;
+  }
+  c->state = CS_IMS_OFFERED;
+  call_log(c, WG_LOG_INFO, -1, "DC offer (mirror) forwarded to the WIC: %s port %u",
+           c->t1_local->media[0].address, c->t1_local->media[0].port);
+}
+
+/* The WIC's DC answer: build the IMS answer, then Modify T1 with the WIC's
+ * DTLS/SCTP/ICE data (and Est_DTLS when the WIC answered passive). */
+static void mirror_answer(alg_call_t *c, msg_t *msg, sip_t const *sip)
+{
+  const char *body = "";
+  size_t len = 0;
+  sdpdc_error_t e;
+  sdpdc_origin_t o = { "-", NULL, "1", "-" };
+  const sdpdc_session_t *t2l[MAXCH];
+  const sdpdc_media_t *dc;
+  char *answer = NULL, *remote = NULL;
+  int rc, agw_client = 0;
+  h248_msg_t *m;
+  h248_trans_t *t;
+  h248_action_t *a;
+  h248_cmd_t *cmd;
+  h248_stream_t *s1;
+  struct call_ref *ser;
+
+  sdp_body(sip, &body, &len);
+  for (size_t i = 0; i < c->n_t2; i++)
+    t2l[i] = c->t2_local[i];
+  o.sess_id = c->sess_id;
+  rc = sdpdc_parse(c->home, body, len, &c->ims_answer, &e);
+  if (rc == 0)
+    rc = sdpdc_mirror_answer(c->home, c->plan, c->ims_answer, t2l, c->n_t2, &o, &agw_client,
+                             &answer, NULL, &e);
+  dc = rc == 0 ? sdpdc_media_nth(c->ims_answer, SDPDC_KIND_DC, 0) : NULL;
+  if (rc == 0 && (!dc || sdpdc_h248_t1_remote(c->home, dc, 1, &remote, &e) < 0))
+    rc = -EPROTO;
+  if (rc < 0) {
+    call_log(c, WG_LOG_WARN, -1, "the WIC's answer refused: %s", e.reason);
+    if (sip->sip_status->st_status >= 200)
+      record_dialog(c, sip);
+    msg_destroy(msg);
+    call_release(c, 488, e.reason, "bad DC answer from the WIC");
+    return;
+  }
+  c->wic_answer = answer;
+  c->held = msg;
+  c->state = CS_IMS_ANSWERED;
+  m = alg_mgc_msg(c->alg);
+  t = m ? h248_add_request(m, 0) : NULL;
+  a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+  cmd = a ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t1) : NULL;
+  s1 = cmd ? h248_add_stream(m, cmd, 1) : NULL;
+  ser = NULL;
+  if (s1 && h248_stream_set_remote(m, s1, remote) == 0 &&
+      (!agw_client || h248_cmd_add_signal(m, cmd, H248_IQ_SIG_TLS_EST, 1)) && (ser = cref(c)) &&
+      alg_mgc_send(c->alg, c->agw, m, mirror_mod_t1_reply, ser, &c->wait_tid) == 0) {
+    c->waiting = 1;
+    call_log(c, WG_LOG_INFO, -1, "Modify T1 %s: the WIC's DTLS/SCTP/ICE data%s", c->t1,
+             agw_client ? ", Est_DTLS (the WIC answered passive)" : "");
+    h248_msg_free(m);
+    return;
+  }
+  free(ser);
+  h248_msg_free(m);
+  call_release(c, 500, "cannot configure the media gateway", "Modify T1 not sent");
+}
+
+static void mirror_mod_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = reply_call(arg, status, reply, -1, "Modify T1");
+  msg_t *held;
+  uint64_t serial;
+  (void)msg;
+  if (!c)
+    return;
+  c->state = CS_T1_CREATED;
+  held = c->held;
+  c->held = NULL;
+  serial = c->serial;
+  process_response(c, held);
+  if (call_find_serial(c->alg, serial))
+    drain_queue(c);
+}
+
 /* One downstream response of the call's INVITE, in order. */
 static void process_response(alg_call_t *c, msg_t *msg)
 {
@@ -977,7 +1214,10 @@ static void process_response(alg_call_t *c, msg_t *msg)
     c->to = sip_to_dup(c->home, sip->sip_to);
   }
   if (has_sdp && c->state == CS_IMS_OFFERED) {
-    start_answer(c, msg, sip);
+    if (c->mirror)
+      mirror_answer(c, msg, sip);
+    else
+      start_answer(c, msg, sip);
     return;
   }
   if (status >= 200 && c->state == CS_IMS_OFFERED) {
@@ -1102,8 +1342,9 @@ void alg_call_in_dialog(alg_t *alg, sip_t const *sip)
   case sip_method_bye: {
     int from_caller = sip->sip_from && sip->sip_from->a_tag && c->from && c->from->a_tag &&
                       !strcmp(sip->sip_from->a_tag, c->from->a_tag);
-    call_log(c, WG_LOG_INFO, -1, "BYE from the %s", from_caller ? "WIC" : "IMS side");
-    call_release(c, 0, NULL, from_caller ? "BYE from the WIC" : "BYE from the IMS side");
+    int from_wic = c->mirror ? !from_caller : from_caller;
+    call_log(c, WG_LOG_INFO, -1, "BYE from the %s", from_wic ? "WIC" : "IMS side");
+    call_release(c, 0, NULL, from_wic ? "BYE from the WIC" : "BYE from the IMS side");
     break;
   }
   default:

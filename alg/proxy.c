@@ -34,6 +34,7 @@
 #define LINGER_MS 32000
 
 static void ptx_destroy(alg_ptx_t *t);
+static int from_next_hop(alg_t *alg, alg_ptx_t *t);
 
 /* ----------------------------------------------------------- capture */
 
@@ -459,6 +460,7 @@ static int leg_request(alg_t *alg, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
     if (ai && ai->ai_addr && ai->ai_addrlen <= sizeof t->src)
       memcpy(&t->src, ai->ai_addr, ai->ai_addrlen);
   }
+  t->from_ims = from_next_hop(alg, t);
   t->req = msg_dup(orig);
   msg_destroy(orig);
   if (!t->req) {

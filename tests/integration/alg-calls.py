@@ -145,6 +145,53 @@ ueb.recv_status(200, "BYE")
 ueb.dialog = None
 L.note("1c ok: a call from the next hop goes by its Request-URI (not back to the next hop)")
 
+# ---------------------------------------------------------- 1d. WIC-terminated (mirror, digest 7.1)
+ims_offer = ("v=0\no=- 77 1 IN IP4 127.0.0.1\ns=-\nt=0 0\nm=message %d TCP/MSRP *\n"
+             "c=IN IP4 127.0.0.1\na=setup:actpass\na=msrp-cema\na=accept-types:message/cpim text/plain\n"
+             "a=path:msrp://127.0.0.1:%d/ims77;tcp\n") % (ueb.port + 3, ueb.port + 3)
+ueb.invite("sip:wic-a@127.0.0.1:%d" % wic.port, ims_offer, to="<sip:wic-a@example.invalid>")
+t2m = agw.serve(is_add_t2, what="mirror Add T2")
+L.check("m=message %d TCP" % (ueb.port + 3) in t2m and re.search(r"Mode\s*=\s*SendReceive", t2m),
+        "mirror Add T2 has the IMS Remote: %s" % t2m)
+t1m = agw.serve(is_add_t1, what="mirror Add T1")
+L.check("tlsbsc/tlsfail" in t1m and "tlsest" not in t1m and "Remote" not in t1m,
+        "mirror Add T1: tlsfail armed, no Est_DTLS, no Remote: %s" % t1m)
+inv = wic.recv_request("INVITE")
+sess, media = L.sdp_media(inv.body)
+L.check(len(media) == 1 and "UDP/DTLS/SCTP webrtc-datachannel" in media[0]["m"], "mirror offer m=: %s" % inv.body)
+L.check(L.attr(media[0], "setup") == "actpass" and L.attr(media[0], "fingerprint"), "mirror offer setup/fingerprint")
+dcid = L.attr(media[0], "dcmap").split()[0]
+L.check("subprotocol=\"MSRP\"" in L.attr(media[0], "dcmap"), "mirror dcmap")
+L.check("%s path:msrp://127.0.0.1:%d/ims77;tcp" % (dcid, ueb.port + 3) in L.attrs(media[0], "dcsa"), "mirror dcsa path")
+wic_ans = ("v=0\no=- 5 1 IN IP4 127.0.0.1\ns=-\nt=0 0\n"
+           "m=application %d UDP/DTLS/SCTP webrtc-datachannel\nc=IN IP4 127.0.0.1\n"
+           "a=ice-ufrag:wAns\na=ice-pwd:0123456789abcdef01234567\n"
+           "a=fingerprint:%s\na=setup:active\na=sctp-port:5000\na=max-message-size:262144\n"
+           "a=dcmap:%s label=\"msrp\";subprotocol=\"MSRP\";ordered=true\na=dcsa:%s setup:passive\n"
+           "a=dcsa:%s accept-types:message/cpim text/plain\n"
+           "a=dcsa:%s path:msrp://wic-a.example.invalid:9/wicans;dc\n") % (
+    wic.port + 1, L.FP_WIC, dcid, dcid, dcid, dcid)
+wic.reply(inv, 200, "OK", wic_ans)
+mt1 = agw.serve(is_modify, what="mirror Modify T1")
+L.check("ip/1/access/" in mt1 and re.escape(L.FP_WIC)[:20] and L.FP_WIC in mt1 and "tlsest" not in mt1,
+        "mirror Modify T1 with the WIC's Remote (WIC active: AGW is DTLS server): %s" % mt1)
+ok = ueb.recv_status(200)
+sess, media = L.sdp_media(ok.body)
+L.check(len(media) == 1 and media[0]["m"].endswith("TCP/MSRP *"), "mirror answer to IMS m=: %s" % ok.body)
+L.check(L.attr(media[0], "setup") == "passive" and L.attr(media[0], "msrp-cema") == "", "mirror answer setup/cema")
+L.check(L.attr(media[0], "path") == "msrp://wic-a.example.invalid:9/wicans;dc", "mirror answer path")
+ueb.ack_2xx(ok)
+wic.recv_request("ACK")
+ueb.bye()
+bye = wic.recv_request("BYE")
+wic.reply(bye, 200, "OK")
+ueb.recv_status(200, "BYE")
+ueb.dialog = None
+t = expect_released()
+L.check("ip/1/access/" in t and "ip/2/core/" in t, "mirror Subtract: %s" % t)
+L.note("1d ok: WIC-terminated call (mirror): T2 reserved+configured, T1, DC offer to the WIC, "
+       "Modify T1, TCP/MSRP answer to IMS, Subtract")
+
 # ---------------------------------------------------------- 2. figure + BYE from the WIC
 inv, ok = established()
 sess, media = L.sdp_media(inv.body)

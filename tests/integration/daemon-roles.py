@@ -7,7 +7,8 @@
 #      makes the ALG release the call (BYE to both sides);
 #   4. DTLS failure: the WIC never answers the AGW's DTLS; the AGW's
 #      tlsbsc/tlsfail Notify makes the ALG send BYE both ways;
-#   5. SIGTERM to the ALG with a call up: BYE both ways, exit status 0.
+#   5. SIGTERM to the ALG with a call up: BYE both ways, exit status 0;
+#   and a WIC-terminated call (mirror, digest 7.1) through the real AGW.
 import importlib.util, os, re, signal, socket, sys, time
 
 spec = importlib.util.spec_from_file_location(
@@ -79,6 +80,38 @@ inv, ok = call_up()
 sess, media = L.sdp_media(ok.body)
 L.check(media[0]["m"].startswith("application ") and "UDP/DTLS/SCTP" in media[0]["m"], "step 15 m=")
 L.note("2 ok: AGW registered, call up: " + media[0]["m"])
+
+# ---------------------------------------------------------- 2b. WIC-terminated call (mirror)
+msrp = L.free_port("tcp")
+ims_offer = ("v=0\no=- 77 1 IN IP4 127.0.0.1\ns=-\nt=0 0\nm=message %d TCP/MSRP *\n"
+             "c=IN IP4 127.0.0.1\na=setup:actpass\na=msrp-cema\n"
+             "a=accept-types:message/cpim text/plain\na=path:msrp://127.0.0.1:%d/ims77;tcp\n") % (msrp, msrp)
+ueb.invite("sip:wic-a@127.0.0.1:%d" % wic.port, ims_offer, to="<sip:wic-a@example.invalid>")
+minv = wic.recv_request("INVITE")
+sess, media = L.sdp_media(minv.body)
+L.check(len(media) == 1 and "UDP/DTLS/SCTP webrtc-datachannel" in media[0]["m"], "mirror: DC offer to the WIC")
+dcid = L.attr(media[0], "dcmap").split()[0]
+wic_ans = ("v=0\no=- 5 1 IN IP4 127.0.0.1\ns=-\nt=0 0\n"
+           "m=application %d UDP/DTLS/SCTP webrtc-datachannel\nc=IN IP4 127.0.0.1\n"
+           "a=ice-ufrag:wAns\na=ice-pwd:0123456789abcdef01234567\n"
+           "a=fingerprint:%s\na=setup:active\na=sctp-port:5000\na=max-message-size:262144\n"
+           "a=dcmap:%s label=\"msrp\";subprotocol=\"MSRP\";ordered=true\n"
+           "a=dcsa:%s accept-types:message/cpim text/plain\n"
+           "a=dcsa:%s path:msrp://wic-a.example.invalid:9/wicans;dc\n") % (dcport, L.FP_WIC, dcid, dcid, dcid)
+wic.reply(minv, 200, "OK", wic_ans)
+mok = ueb.recv_status(200)
+sess, media = L.sdp_media(mok.body)
+L.check(len(media) == 1 and media[0]["m"].endswith("TCP/MSRP *") and L.attr(media[0], "msrp-cema") == ""
+        and L.attr(media[0], "path") == "msrp://wic-a.example.invalid:9/wicans;dc", "mirror: answer to IMS")
+ueb.ack_2xx(mok)
+wic.recv_request("ACK")
+ueb.bye()
+b = wic.recv_request("BYE")
+wic.reply(b, 200, "OK")
+ueb.recv_status(200, "BYE")
+ueb.dialog = None
+wic.dialog = None
+L.note("2b ok: WIC-terminated call through the real AGW: " + media[0]["m"])
 
 # ---------------------------------------------------------- 3. AGW restart mid-call
 agw.kill()
