@@ -472,11 +472,11 @@ static void dc_channel_closed(wgm_dc_t *dc, uint16_t sid)
     }
   if (!m->t)
     return;
+  /* not a Notify of its own: a channel closed with the association is
+   * reported once by sctp_lost, one closed alone was removed by SDP
+   * (re-INVITE), which the MGC already knows */
   logt(WG_LOG_INFO, m->t, -1, "data channel %u closed", sid);
   ctx_update_relays(m->agw, m->t->ctx);
-  for (unsigned i = 0; i < AGW_MAX_STREAMS; i++)
-    if (m->t->streams[i].used && m->t->streams[i].sctpid == sid)
-      notify_released(m->agw, m->t, m->t->streams[i].id, "channel-closed");
 }
 
 /* A message on a channel whose relay is not (yet) there: hold it. */
