@@ -570,6 +570,47 @@ int h248_tpkt_header(uint8_t hdr[H248_TPKT_HDR], size_t len);
  *   -EBADMSG  not a TPKT header (version != 3 or length < 4): close the stream. */
 int h248_tpkt_read(const uint8_t *buf, size_t len, size_t *payload_len);
 
+/* Stream reader: buffers the bytes of one TCP connection across reads and
+ * hands out whole TPKT payloads, whatever the read boundaries (a frame split
+ * over many reads, several frames in one read). One reader per connection.
+ * Use (the payloads go to h248_tl_input() of a layer with cfg.reliable = 1):
+ *
+ *   n = read(fd, buf, sizeof buf);         // n == 0: peer closed
+ *   rc = h248_tpkt_reader_feed(r, buf, n);
+ *   while (rc == 0 && (rc = h248_tpkt_reader_next(r, &p, &plen)) > 0)
+ *     h248_tl_input(tl, peer, peerlen, p, plen);
+ *   if (rc < 0) close the connection (-EBADMSG, -EMSGSIZE or -ENOMEM);
+ *
+ * Errors are sticky: after a bad header the stream cannot be resynchronised,
+ * so every later feed/next returns the same error until reset or free. */
+typedef struct h248_tpkt_reader h248_tpkt_reader_t;
+/* Create a reader that accepts frames (header included) of at most max_frame
+ * bytes; 0 -> H248_TPKT_MAX. Returns 0 and *out, -EINVAL (out NULL, or
+ * max_frame < H248_TPKT_HDR or > H248_TPKT_MAX), -ENOMEM. */
+int h248_tpkt_reader_new(h248_tpkt_reader_t **out, size_t max_frame);
+/* Free the reader and its buffer. NULL accepted. */
+void h248_tpkt_reader_free(h248_tpkt_reader_t *r);
+/* Append len received bytes (copied; len 0 is fine). Returns 0, -EINVAL (r
+ * NULL, or data NULL with len > 0), -ENOMEM, or the sticky error of an
+ * earlier bad header. Payloads returned by next() become invalid. */
+int h248_tpkt_reader_feed(h248_tpkt_reader_t *r, const void *data, size_t len);
+/* Take the next whole frame. Returns:
+ *   1  *payload / *payload_len are its payload (the bytes after the 4-byte
+ *      header, may be empty), valid until the next feed/reset/free;
+ *   0  need more bytes (nothing or only part of a frame is buffered);
+ *   -EBADMSG   not a TPKT header (version != 3, or length < 4): close;
+ *   -EMSGSIZE  the header announces a frame longer than max_frame: close;
+ *   -EINVAL    r, payload or payload_len NULL.
+ * A bad header is reported as soon as its bytes arrive (the version byte
+ * alone is enough), before any later byte of the stream. */
+int h248_tpkt_reader_next(h248_tpkt_reader_t *r, const uint8_t **payload, size_t *payload_len);
+/* Bytes buffered and not yet returned (a partial frame, or frames not yet
+ * taken); non-zero when the peer closes means a truncated frame. 0 for NULL. */
+size_t h248_tpkt_reader_buffered(const h248_tpkt_reader_t *r);
+/* Forget buffered bytes and the sticky error (e.g. to reuse it for a new
+ * connection). NULL accepted. */
+void h248_tpkt_reader_reset(h248_tpkt_reader_t *r);
+
 /* ================================================= transaction layer (D.1)
  *
  * One h248_tl_t per local H.248 endpoint (one socket). It is used by both
