@@ -588,6 +588,14 @@ void wgm__sctp_process(wgm_dc_t *dc) {
   read_loop(dc);
   if (dc->closing || !dc->sock)
     return;
+  if (dc->read_paused && dc->sctp_up && !dc->sctp_lost &&
+      (usrsctp_get_events(dc->sock) & SCTP_EVENT_ERROR)) {
+    /* the notification waits behind unread data: report the loss now */
+    all_closed(dc);
+    wgm__dc_lost(dc, -ECONNRESET);
+    if (dc->closing)
+      return;
+  }
   if (dc->want_writable && (usrsctp_get_events(dc->sock) & SCTP_EVENT_WRITE)) {
     dc->want_writable = 0;
     for (wgm_chan_t *c = dc->chans; c && !dc->closing; c = c->next)

@@ -24,6 +24,8 @@ typedef struct side {
   enum wgm_dtls_fail why;
   struct side *other;
   int silence_other_on_sctp_up;
+  int close_other_on_sctp_up;
+  int lost;
 } side_t;
 
 static uv_loop_t loop;
@@ -59,6 +61,12 @@ static void cb_sctp_up(wgm_dc_t *dc) {
   side_t *s = wgm_dc_get_data(dc);
   s->sctp_ok = 1;
   if (s->other && s->other->sctp_ok &&
+      (s->close_other_on_sctp_up || s->other->close_other_on_sctp_up)) {
+    side_t *victim = s->close_other_on_sctp_up ? s->other : s;
+    wgm_dc_close(victim->dc, on_closed); /* SCTP ABORT + close_notify */
+    return;
+  }
+  if (s->other && s->other->sctp_ok &&
       (s->silence_other_on_sctp_up || s->other->silence_other_on_sctp_up)) {
     /* both up: short consent timeouts from now on, and the controlling
      * side goes silent (drops all it sends) */
@@ -68,12 +76,25 @@ static void cb_sctp_up(wgm_dc_t *dc) {
     wgm_dc_set_loss(ctl->dc, 1000, 1);
   }
 }
+static void cb_lost(wgm_dc_t *dc, int err) {
+  side_t *s = wgm_dc_get_data(dc);
+  printf("# %s: sctp lost (%d)\n", s->name, err);
+  ASSERT(err < 0);
+  s->lost = 1;
+  wgm_dc_close(dc, on_closed);
+}
+
 static void cb_consent(wgm_dc_t *dc) {
   side_t *s = wgm_dc_get_data(dc);
   printf("# %s: consent lost\n", s->name);
   s->consent_lost = 1;
   ASSERT_EQ(wgm_dc_send(dc, 1, 0, "x", 1), -EPIPE);
-  wgm_dc_close(dc, on_closed);
+  /* close once both noticed (a close sends an SCTP ABORT the other side
+   * would hear before its own consent timeout) */
+  if (s->other && s->other->consent_lost) {
+    wgm_dc_close(dc, on_closed);
+    wgm_dc_close(s->other->dc, on_closed);
+  }
 }
 
 static const wgm_dc_callbacks_t cbs = {
@@ -81,6 +102,7 @@ static const wgm_dc_callbacks_t cbs = {
     .dtls_connected = cb_dtls,
     .dtls_failed = cb_failed,
     .sctp_up = cb_sctp_up,
+    .sctp_lost = cb_lost,
     .consent_lost = cb_consent,
 };
 
@@ -168,6 +190,19 @@ static void consent_timeout(void) {
   ASSERT(L.closed && C.closed);
 }
 
+/* the peer closes its endpoint: we hear it at once (ABORT / close_notify),
+ * not only after the consent timeout */
+static void peer_closes(void) {
+  side_t L = {.name = "lite"}, C = {.name = "controlling"};
+  make_pair(&L, &C, WGM_DTLS_CLIENT, 0, 0);
+  L.close_other_on_sctp_up = 1;
+  uv_run(&loop, UV_RUN_DEFAULT);
+  ASSERT(L.sctp_ok && C.sctp_ok);
+  ASSERT(L.lost);
+  ASSERT_EQ(L.consent_lost, 0);
+  ASSERT(L.closed && C.closed);
+}
+
 static void dtls_timeout(void) {
   /* a UDP socket that never answers */
   uv_udp_t mute;
@@ -243,6 +278,7 @@ int main(void) {
   TEST_RUN(fp_lite_server_bad_on_lite);
   TEST_RUN(fp_lite_server_bad_on_ctl);
   TEST_RUN(consent_timeout);
+  TEST_RUN(peer_closes);
   TEST_RUN(dtls_timeout);
   TEST_RUN(ports);
   ASSERT_EQ(wgm_ctx_free(ctx), 0);
