@@ -2766,6 +2766,54 @@ static void on_sip_conn(uv_stream_t *server, int status)
   uv_read_start((uv_stream_t *)&k->h, conn_alloc, conn_read);
 }
 
+/* A port on ip where both UDP and TCP can bind: `fixed` when not 0, else a
+ * random one in 10000-19999 (below the kernel's ephemeral range, where
+ * port-0 binds of other programs land). With keep, the two bound sockets
+ * are returned (the TCP one with SO_REUSEADDR), else closed. Returns the
+ * port or -errno. */
+int sim_pick_port(const char *ip, int fixed, int keep, int *ufd, int *tfd)
+{
+  static int seeded;
+  if (!seeded) {
+    srand((unsigned)(getpid() ^ (wg_time_us() & 0xffffff)));
+    seeded = 1;
+  }
+  for (int attempt = 0; attempt < 200; attempt++) {
+    int port = fixed ? fixed : 10000 + rand() % 10000;
+    char hp[96];
+    struct sockaddr_storage ss;
+    snprintf(hp, sizeof hp, strchr(ip, ':') ? "[%s]:%d" : "%s:%d", ip, port);
+    if (wg_parse_hostport(hp, 1, &ss))
+      return -EINVAL;
+    socklen_t sl =
+        ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    int u = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int t = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (t >= 0)
+      setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (u >= 0 && t >= 0 && bind(u, (struct sockaddr *)&ss, sl) == 0 &&
+        bind(t, (struct sockaddr *)&ss, sl) == 0) {
+      if (keep) {
+        *ufd = u;
+        *tfd = t;
+      } else {
+        close(u);
+        close(t);
+      }
+      return port;
+    }
+    int e = errno;
+    if (u >= 0)
+      close(u);
+    if (t >= 0)
+      close(t);
+    if (fixed)
+      return -e;
+  }
+  return -EADDRINUSE;
+}
+
 static int udp_bind(struct sim *s, uv_udp_t *h, const char *ip, int port,
                     struct sockaddr_storage *out)
 {
@@ -2797,19 +2845,30 @@ int sim_init(struct sim *s, uv_loop_t *loop, struct sim_opts *o, struct scn *scn
     return r;
   }
   s->mctx = m;
-  if ((r = udp_bind(s, &s->wic_sip, s->ip, 0, &s->wic_sip_addr)) ||
-      (r = udp_bind(s, &s->ueb_sip, s->ip, o->ueb_sip_port, &s->ueb_sip_addr))) {
-    snprintf(err, errlen, "cannot bind the SIP sockets on %s: %s", s->ip, uv_strerror(r));
+  if ((r = udp_bind(s, &s->wic_sip, s->ip, 0, &s->wic_sip_addr))) {
+    snprintf(err, errlen, "cannot bind the WIC's SIP socket on %s: %s", s->ip, uv_strerror(r));
     return r;
   }
-  /* UE-B's SIP over TCP on the same port */
+  /* UE-B: SIP over UDP and TCP on one port */
+  int ufd = -1, tfd = -1;
+  int port = sim_pick_port(s->ip, o->ueb_sip_port, 1, &ufd, &tfd);
+  if (port < 0) {
+    snprintf(err, errlen, "cannot bind UE-B's SIP port%s on %s: %s",
+             o->ueb_sip_port ? "" : " (none free in 10000-19999)", s->ip, strerror(-port));
+    return port;
+  }
+  char hp[96];
+  snprintf(hp, sizeof hp, strchr(s->ip, ':') ? "[%s]:%d" : "%s:%d", s->ip, port);
+  wg_parse_hostport(hp, 1, &s->ueb_sip_addr);
+  uv_udp_init(loop, &s->ueb_sip);
+  s->ueb_sip.data = s;
   uv_tcp_init(loop, &s->ueb_tcp);
   s->ueb_tcp.data = s;
   s->ueb_tcp_live = 1;
-  if ((r = uv_tcp_bind(&s->ueb_tcp, (const struct sockaddr *)&s->ueb_sip_addr, 0)) ||
+  if ((r = uv_udp_open(&s->ueb_sip, ufd)) || (r = uv_udp_recv_start(&s->ueb_sip, alloc_cb, sip_recv)) ||
+      (r = uv_tcp_open(&s->ueb_tcp, tfd)) ||
       (r = uv_listen((uv_stream_t *)&s->ueb_tcp, 16, on_sip_conn))) {
-    snprintf(err, errlen, "cannot listen for SIP over TCP on UE-B's port %d: %s",
-             sa_port(&s->ueb_sip_addr), uv_strerror(r));
+    snprintf(err, errlen, "cannot use UE-B's SIP port %d: %s", port, uv_strerror(r));
     return r;
   }
   return 0;

@@ -47,26 +47,6 @@ static void usage(FILE *fp)
 
 /* ------------------------------------------------------------ daemon */
 
-static int free_port(const char *ip, int type)
-{
-  struct sockaddr_storage ss;
-  char hp[96];
-  snprintf(hp, sizeof hp, strchr(ip, ':') ? "[%s]:0" : "%s:0", ip);
-  if (wg_parse_hostport(hp, 1, &ss))
-    return -1;
-  int fd = socket(ss.ss_family, type, 0);
-  if (fd < 0)
-    return -1;
-  socklen_t sl = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-  int port = -1;
-  if (bind(fd, (struct sockaddr *)&ss, sl) == 0 &&
-      getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-    port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-                                         : ((struct sockaddr_in6 *)&ss)->sin6_port);
-  close(fd);
-  return port;
-}
-
 static void proc_exit(uv_process_t *p, int64_t status, int sig)
 {
   struct sim *s = p->data;
@@ -165,11 +145,14 @@ int daemon_start(struct sim *s, char *err, size_t errlen)
     snprintf(err, errlen, "mkdtemp %s: %s", s->daemon_dir, strerror(errno));
     return -errno;
   }
-  int sip = free_port(s->ip, SOCK_DGRAM);
-  s->h248_port_agw = free_port(s->ip, SOCK_DGRAM);
-  s->h248_port_alg = free_port(s->ip, SOCK_DGRAM);
-  while (s->h248_port_alg == s->h248_port_agw)
-    s->h248_port_alg = free_port(s->ip, SOCK_DGRAM);
+  /* ports free for UDP and TCP (the ALG listens on both for SIP) */
+  int sip = sim_pick_port(s->ip, 0, 0, NULL, NULL);
+  s->h248_port_agw = sim_pick_port(s->ip, 0, 0, NULL, NULL);
+  s->h248_port_alg = sim_pick_port(s->ip, 0, 0, NULL, NULL);
+  while (s->h248_port_alg == s->h248_port_agw || s->h248_port_alg == sip)
+    s->h248_port_alg = sim_pick_port(s->ip, 0, 0, NULL, NULL);
+  while (s->h248_port_agw == sip)
+    s->h248_port_agw = sim_pick_port(s->ip, 0, 0, NULL, NULL);
   if (sip < 0 || s->h248_port_agw < 0 || s->h248_port_alg < 0) {
     snprintf(err, errlen, "no free ports on %s", s->ip);
     return -EADDRNOTAVAIL;
@@ -368,6 +351,27 @@ static void rm_dir(const char *dir)
   rmdir(dir);
 }
 
+/* Start the daemon; when a port picked for it was taken in the meantime
+ * (another test on this host), start it again on other ports (3 tries). */
+static int daemon_start_retry(struct sim *s, char *err, size_t errlen)
+{
+  for (int attempt = 0;; attempt++) {
+    int r = daemon_start(s, err, errlen);
+    if (r == 0 || attempt == 2 || s->daemon_running || !strstr(s->errbuf, "in use"))
+      return r;
+    if (!uv_is_closing((uv_handle_t *)&s->proc_err))
+      uv_close((uv_handle_t *)&s->proc_err, NULL);
+    for (int i = 0; i < 20; i++)
+      uv_run(s->loop, UV_RUN_NOWAIT);
+    rm_dir(s->daemon_dir);
+    s->errbuf[0] = 0;
+    s->errlen = 0;
+    s->daemon_ready = 0;
+    s->h248_off = 0;
+    s->probe_ok = 0;
+  }
+}
+
 /* ------------------------------------------------------------ running */
 
 static void tick(uv_timer_t *t) { (void)t; }
@@ -409,7 +413,7 @@ static int setup(struct sim *s, struct sim_opts *o, uv_loop_t *loop, char *err, 
   if (r)
     return r;
   if (o->with_daemon) {
-    if ((r = daemon_start(s, err, errlen)))
+    if ((r = daemon_start_retry(s, err, errlen)))
       return r;
   } else {
     if (!o->target) {

@@ -210,6 +210,7 @@ void call_free(struct call *c);
 void sim_free_dead(struct sim *s);
 void call_add_h248_rows(struct call *c);
 int sim_probe(struct sim *s);
+int sim_pick_port(const char *ip, int fixed, int keep, int *ufd, int *tfd);
 char *sim_expand(struct sim *s, const char *t, char *err, size_t errlen);
 int sim_free_media(struct sim *s);
 const char *fig_list(uint32_t fig, char *buf, size_t len);
