@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/integration/fault-lib.sh"
 ALG_EXTRA=(--set alg.audit-interval=2 --set alg.h248-timeout=1000 --set alg.h248-long-timer=1500)
 start_split
-wicsim_target "$S/tests/integration/fault-agw-kill.scn" >"$T/kill.out" 2>&1 &
+wicsim_target "$S/tests/integration/fault-mid-call.scn" >"$T/kill.out" 2>&1 &
 W=$!
 wait_log "$T/agw.log" "TCP accepted from" || { kill $W; cat "$T/kill.out"; show_logs; fail "the call never came up"; }
 kill -KILL $AGW_PID

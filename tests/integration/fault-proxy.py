@@ -16,6 +16,7 @@
 # probability --media-loss or held back and sent after the next one
 # (reordered) with probability --media-reorder.
 #
+# SIGUSR1 makes the relay drop every datagram from then on (the WIC vanishes).
 # --log FILE gets one line per H.248 datagram:
 #   <dir> <deliver|drop> <kind> <id> <first command>
 # dir: a2g (ALG to AGW) or g2a; kind: T (request), R (reply), K (ack), ?.
@@ -123,6 +124,15 @@ def rewrite(data):
     return data
 
 
+def vanish(*_):
+    o.media_loss = 100.0
+    if log:
+        log.write("media blackhole\n")
+
+
+import signal
+signal.signal(signal.SIGUSR1, vanish)
+
 with open(o.ports_file + ".tmp", "w") as f:
     f.write("%d %d\n" % (A.getsockname()[1], B.getsockname()[1]))
 import os
@@ -130,7 +140,10 @@ os.rename(o.ports_file + ".tmp", o.ports_file)
 
 while True:
     socks = [A, B] + list(by_sock)
-    r, _, _ = select.select(socks, [], [], 0.02)
+    try:
+        r, _, _ = select.select(socks, [], [], 0.02)
+    except InterruptedError:
+        continue
     now = time.monotonic()
     # a held datagram is sent anyway after 30 ms (reordered, not lost)
     for rel in relays.values():
