@@ -506,6 +506,7 @@ static void add_t1(uint32_t tid, uint32_t ctx, uint32_t rid, uint16_t wic_port, 
 /* ------------------------------------------------------------ phases */
 
 static uint16_t acc_lo, core_lo;
+static uint16_t fig_p2a, fig_p2o; /* the figure's T1 and T2 ports, for the capture check */
 
 static void start_agw(void)
 {
@@ -517,8 +518,9 @@ static void start_agw(void)
   fprintf(f,
           "[agw]\nh248-listen = 127.0.0.1:0\nmgc = 127.0.0.1:%u\naccess-address = 127.0.0.1\n"
           "access-ports = %u-%u\ncore-address = 127.0.0.1\ncore-ports = %u-%u\n"
-          "dtls-timeout = 5\nregister-retry = 100\n[log]\nlevel = debug\n",
-          mgc_port, acc_lo, acc_lo + 3, core_lo, core_lo + 3);
+          "dtls-timeout = 5\nregister-retry = 100\n[log]\nlevel = debug\n"
+          "[test]\npcap = %s/agw.pcap\nkeylog = %s/agw.keys\n",
+          mgc_port, acc_lo, acc_lo + 3, core_lo, core_lo + 3, tmpdir, tmpdir);
   fclose(f);
   const char *b = getenv("top_builddir");
   char exe[700];
@@ -662,6 +664,8 @@ static void phase_figure(void)
   ASSERT_NOT_NULL(sdp_line(sdp, "a=ice-ufrag:", ufrag, sizeof ufrag));
   ASSERT_NOT_NULL(sdp_line(sdp, "a=ice-pwd:", pwd, sizeof pwd));
   printf("# step 13: %s, Local 127.0.0.1:%u\n", t1id, p2a);
+  fig_p2a = p2a;
+  fig_p2o = p2o;
 
   /* steps 15-18: the WIC runs ICE, DTLS (server) and SCTP with the AGW */
   struct sockaddr_in pa;
@@ -1214,6 +1218,35 @@ static void phase_t2_roles(void)
   ASSERT_EQ(count_notifies(H248_IQ_EVT_RELEASED), before + 1);
 }
 
+/* Count packets in the gateway's pcap (LINKTYPE_RAW, IPv4) by protocol and
+ * port: what agw_set_capture was asked to write. */
+static int pcap_count(int proto, uint16_t port)
+{
+  char path[700];
+  snprintf(path, sizeof path, "%s/agw.pcap", tmpdir);
+  FILE *f = fopen(path, "rb");
+  ASSERT_NOT_NULL(f);
+  uint8_t gh[24], rh[16], pkt[65600];
+  ASSERT_EQ(fread(gh, 1, 24, f), 24);
+  int n = 0;
+  while (fread(rh, 1, 16, f) == 16) {
+    uint32_t incl = (uint32_t)rh[8] | (uint32_t)rh[9] << 8 | (uint32_t)rh[10] << 16 |
+                    (uint32_t)rh[11] << 24;
+    if (incl > sizeof pkt || fread(pkt, 1, incl, f) != incl)
+      break;
+    if (incl < 24 || (pkt[0] >> 4) != 4)
+      continue;
+    size_t ihl = (size_t)(pkt[0] & 15) * 4;
+    uint16_t sp = (uint16_t)(pkt[ihl] << 8 | pkt[ihl + 1]);
+    uint16_t dp = (uint16_t)(pkt[ihl + 2] << 8 | pkt[ihl + 3]);
+    if (pkt[9] == proto && (sp == port || dp == port))
+      n++;
+  }
+  fclose(f);
+  return n;
+}
+
+
 static void phase_stop(void)
 {
   int before = nreqs;
@@ -1226,6 +1259,20 @@ static void phase_stop(void)
   ASSERT(WIFEXITED(st));
   ASSERT_EQ(WEXITSTATUS(st), 0);
   printf("# SIGTERM: ServiceChange Graceful, clean exit\n");
+  /* the capture has the H.248, the figure's T1 datagrams and T2 segments */
+  ASSERT_GT(pcap_count(17, ntohs(agw_addr.sin_port)), 10);
+  ASSERT_GT(pcap_count(17, fig_p2a), 10);
+  ASSERT_GT(pcap_count(6, fig_p2o), 2);
+  char kp[700], line[512];
+  snprintf(kp, sizeof kp, "%s/agw.keys", tmpdir);
+  FILE *f = fopen(kp, "r");
+  ASSERT_NOT_NULL(f);
+  int keys = 0;
+  while (fgets(line, sizeof line, f))
+    keys += strncmp(line, "CLIENT_RANDOM ", 14) == 0 || strstr(line, "_SECRET ") != NULL;
+  fclose(f);
+  ASSERT_GT(keys, 0);
+  printf("# capture: H.248, T1 and T2 packets in the pcap, %d DTLS key-log lines\n", keys);
 }
 
 int main(void)

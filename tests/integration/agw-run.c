@@ -6,7 +6,9 @@
  * Loads the config, creates the gateway, prints "H248 <addr>" and
  * "FINGERPRINT <fp>" on stdout once it is bound, and runs until SIGTERM
  * (graceful stop: ServiceChange Graceful) or SIGINT (forced). Exit 0 after a
- * clean stop, 2 on a config/bind error (the reason on stderr). */
+ * clean stop, 2 on a config/bind error (the reason on stderr).
+ * Optional keys of the driver itself: test.pcap = FILE, test.keylog = FILE
+ * (agw_set_capture). */
 #include "config.h"
 
 #include <signal.h>
@@ -38,6 +40,15 @@ int main(int argc, char **argv)
     fprintf(stderr, "agw-run: %s\n", err);
     return 2;
   }
+  wg_pcap_t *pcap = NULL;
+  wg_keylog_t *keylog = NULL;
+  const char *pp = wg_config_get(cfg, "test.pcap", NULL);
+  const char *kp = wg_config_get(cfg, "test.keylog", NULL);
+  if ((pp && !(pcap = wg_pcap_open(pp, err, sizeof err))) ||
+      (kp && !(keylog = wg_keylog_open(kp, err, sizeof err)))) {
+    fprintf(stderr, "agw-run: %s\n", err);
+    return 2;
+  }
   const char *lvl = wg_config_get(cfg, "log.level", NULL);
   if (lvl && wg_log_level_parse(lvl) >= 0)
     wg_log_set_level((enum wg_log_level)wg_log_level_parse(lvl));
@@ -47,6 +58,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "agw-run: %s\n", err);
     return 2;
   }
+  agw_set_capture(g_agw, pcap, keylog);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
@@ -60,6 +72,10 @@ int main(int argc, char **argv)
   fflush(stdout);
   rc = agw_run(g_agw);
   agw_destroy(g_agw);
+  if (pcap)
+    wg_pcap_close(pcap);
+  if (keylog)
+    wg_keylog_close(keylog);
   wg_log_close();
   return rc < 0 ? 1 : 0;
 }
