@@ -210,7 +210,13 @@ static struct tcp_flow *flow_get(wg_pcap_t *pc, const struct sockaddr *src,
   memcpy(&f->dst, dst, sa_len(dst));
   f->used = 1;
   f->seq = 1000;
-  tcp_seg(pc, src, dst, f->seq++, 0x02 /* SYN */, NULL, 0);
+  /* The second direction of a connection opens with SYN|ACK, so Wireshark
+   * sees one handshake rather than a reused port pair. */
+  int reverse = 0;
+  for (int i = 0; i < MAX_FLOWS && !reverse; i++)
+    reverse = pc->flows[i].used && &pc->flows[i] != f && same(&pc->flows[i].src, dst) &&
+              same(&pc->flows[i].dst, src);
+  tcp_seg(pc, src, dst, f->seq++, reverse ? 0x12 /* SYN|ACK */ : 0x02 /* SYN */, NULL, 0);
   return f;
 }
 
