@@ -122,6 +122,17 @@ static void test_pcap(void)
   ASSERT_EQ(s[24 + 16], 0x45);             /* IPv4 */
   ASSERT_EQ(s[24 + 16 + 9], IPPROTO_UDP);
   ASSERT_MEM_EQ(s + 24 + 16 + 28, "hello", 5);
+  /* the reverse direction of the same connection opens with SYN|ACK, not SYN */
+  pc = wg_pcap_open(path, err, sizeof err);
+  ASSERT_NOT_NULL(pc);
+  wg_pcap_tcp(pc, (struct sockaddr *)&a, (struct sockaddr *)&b, "x", 1);
+  wg_pcap_tcp(pc, (struct sockaddr *)&b, (struct sockaddr *)&a, "y", 1);
+  wg_pcap_close(pc);
+  s = (unsigned char *)slurp(path, &n);
+  /* records: SYN (56), data (57), reverse SYN|ACK (56), data (57) */
+  ASSERT_EQ(n, 24 + 56 + 57 + 56 + 57);
+  ASSERT_EQ(s[24 + 16 + 20 + 13], 0x02);
+  ASSERT_EQ(s[24 + 56 + 57 + 16 + 20 + 13], 0x12);
   ASSERT_NULL(wg_pcap_open("/nonexistent/dir/x.pcap", err, sizeof err));
   ASSERT(strstr(err, "/nonexistent/dir/x.pcap") != NULL);
 }
