@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -126,6 +127,18 @@ static int conf_read(agw_conf_t *c, const wg_config_t *cfg, char *err, size_t er
   if (parse_ip(v, &c->core) < 0) {
     seterr(err, errlen, "agw.core-address: '%s' is not an IP address", v);
     return -EINVAL;
+  }
+  for (int i = 0; i < 2; i++) {
+    /* the address goes into the SDP the peers use: it must be a real one */
+    const struct sockaddr *sa = (const struct sockaddr *)(i ? &c->core : &c->access);
+    int any = sa->sa_family == AF_INET
+                  ? ((const struct sockaddr_in *)sa)->sin_addr.s_addr == htonl(INADDR_ANY)
+                  : IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+    if (any) {
+      seterr(err, errlen, "%s: the unspecified address cannot be written into SDP; give the "
+                          "address the peers reach", i ? "agw.core-address" : "agw.access-address");
+      return -EINVAL;
+    }
   }
   v = wg_config_get(cfg, "agw.access-ports", "41000-41999");
   if (agw_parse_range(v, &c->access_lo, &c->access_hi) < 0) {

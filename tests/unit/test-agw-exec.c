@@ -355,6 +355,10 @@ int main(void)
   ASSERT_NULL(bad);
   ASSERT_NOT_NULL(strstr(err, "agw.core-ports"));
   ASSERT_EQ(wg_config_set(cfg, "agw.core-ports", "48000-48001"), 0);
+  ASSERT_EQ(wg_config_set(cfg, "agw.access-address", "0.0.0.0"), 0);
+  ASSERT_EQ(agw_create(&bad, cfg, err, sizeof err), -EINVAL);
+  ASSERT_NOT_NULL(strstr(err, "agw.access-address"));
+  ASSERT_EQ(wg_config_set(cfg, "agw.access-address", "127.0.0.1"), 0);
   ASSERT_EQ(wg_config_set(cfg, "agw.no-such-key", "1"), 0);
   ASSERT_EQ(agw_create(&bad, cfg, err, sizeof err), -EINVAL);
   ASSERT_NOT_NULL(strstr(err, "agw.no-such-key"));
