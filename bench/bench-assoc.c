@@ -4,7 +4,9 @@
  * ends, then both endpoints closed), with up to CONCURRENCY set-ups in flight
  * at a time. Both ends of every association run in this process on one libuv
  * loop (one core), as the AGW's media plane does.
- * usage: bench-assoc [SETUPS] [CONCURRENCY]   (defaults 200 20)
+ * usage: bench-assoc [SETUPS] [CONCURRENCY] [STREAMS]   (defaults 200 20 0)
+ * STREAMS: SCTP streams each way offered in INIT (wgm_dc_config_t.sctp_streams;
+ * 0: the library's default, 65535).
  * prints: set-ups, seconds, set-ups/s, mean and max time of one set-up (ms). */
 #include "config.h"
 
@@ -19,7 +21,7 @@
 static uv_loop_t *loop;
 static wgm_ctx_t *ctx;
 static struct sockaddr_in lo;
-static int total, conc, started, done;
+static int total, conc, started, done, streams;
 static double sum_ms, max_ms;
 
 struct pair {
@@ -82,6 +84,7 @@ static void start_one(void) {
   cfg.remote_fingerprints = &fp;
   cfg.n_remote_fingerprints = 1;
   cfg.dtls_autostart = 1;
+  cfg.sctp_streams = (uint16_t)streams;
   cfg.cb = &cbs;
   cfg.data = p;
   int rc = wgm_dc_new(ctx, &cfg, &p->a);
@@ -109,8 +112,9 @@ static void start_one(void) {
 int main(int argc, char **argv) {
   total = argc > 1 ? atoi(argv[1]) : 200;
   conc = argc > 2 ? atoi(argv[2]) : 20;
-  if (total < 1 || conc < 1) {
-    fprintf(stderr, "usage: bench-assoc [SETUPS] [CONCURRENCY]\n");
+  streams = argc > 3 ? atoi(argv[3]) : 0;
+  if (total < 1 || conc < 1 || streams < 0 || streams > 65535) {
+    fprintf(stderr, "usage: bench-assoc [SETUPS] [CONCURRENCY] [STREAMS]\n");
     return 2;
   }
   loop = uv_default_loop();
@@ -125,9 +129,9 @@ int main(int argc, char **argv) {
     start_one();
   uv_run(loop, UV_RUN_DEFAULT);
   double s = now_s() - t0;
-  printf("bench-assoc: %d set-ups, %d at a time, %.2f s: %.1f set-ups/s, "
+  printf("bench-assoc: %d set-ups, %d at a time, %d streams, %.2f s: %.1f set-ups/s, "
          "mean %.1f ms, max %.1f ms\n",
-         done, conc, s, done / s, done ? sum_ms / done : 0.0, max_ms);
+         done, conc, streams ? streams : 65535, s, done / s, done ? sum_ms / done : 0.0, max_ms);
   wgm_ctx_free(ctx);
   uv_run(loop, UV_RUN_DEFAULT);
   return done == total ? 0 : 1;
