@@ -2,6 +2,12 @@
  * TS 23.334 figure 6.2.10.x.2.1. A stateful SIP proxy (Sofia-SIP nta) that
  * is also the H.248 MGC of one or more eIMS-AGWs.
  *
+ * Calls: an INVITE with a WebRTC data-channel offer (UDP/DTLS/SCTP
+ * webrtc-datachannel, MSRP channels by dcmap/dcsa) walks the figure's steps
+ * 1-15; an INVITE from alg.next-hop with a TCP/MSRP offer (a=msrp-cema) is a
+ * WIC-terminated call (digest 7.1, the mirror); anything else is proxied
+ * untouched.
+ *
  * Threading: alg_create() may run on any thread; alg_run() creates Sofia's
  * su_root in the CALLING thread and runs it there until the ALG stops, so
  * every SIP and H.248 event of the ALG happens on that one thread.
