@@ -73,6 +73,20 @@ def wait_until(pred, timeout=WAIT, what="condition"):
 
 # --------------------------------------------------------------- daemon
 
+_started = []
+
+
+def _kill_started():
+    # tests/run-test kills the session anyway; this also covers manual runs
+    for p in _started:
+        if p.poll() is None:
+            p.kill()
+
+
+import atexit
+atexit.register(_kill_started)
+
+
 class Daemon:
     def __init__(self, name, args, wait_ready=True, ready_pattern="wicgated: ready"):
         self.name = name
@@ -85,6 +99,7 @@ class Daemon:
         note("start: " + " ".join(self.args))
         self.err = open(self.errf, "w")
         self.p = subprocess.Popen(self.args, stdout=self.err, stderr=self.err)
+        _started.append(self.p)
         if wait_ready:
             self.wait_log(ready_pattern, what=name + " ready")
 
