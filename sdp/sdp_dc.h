@@ -376,6 +376,12 @@ typedef struct sdpdc_dcline {
   sdpdc_setup_t answer_setup;       /* our media-level a=setup towards the WIC */
   int agw_dtls_client;       /* 1: include Est_DTLS (Signals) in the T1 Add (or Modify in the mirror) */
   size_t first_chan, n_chans;       /* its channels: plan->chans[first_chan .. +n_chans) */
+  /* Re-offer plans only (sdpdc_reoffer_diff / sdpdc_mirror_rediff; 0 in a
+   * first plan): 1 = the DTLS/SCTP association of the previous negotiation is
+   * kept (no new T1 stream 1, no Est_DTLS even if agw_dtls_client; the answer
+   * role answer_setup is the previous one, and the mirror re-offer prints
+   * a=setup:<answer_setup> a=connection:existing instead of actpass/new). */
+  int existing;
 } sdpdc_dcline_t;
 
 /* The rewrite plan: what was anchored and where, so that the answer can be
@@ -392,6 +398,12 @@ typedef struct sdpdc_plan {
   /* WIC-originated only: the m-lines of the offer the answer rejects (port 0):
    * OTHER lines, DC lines with no anchorable channel, port-0 lines. */
   size_t n_rejected;
+  /* Number of m-lines of the IMS-side offer made from this plan: 0 in a
+   * first plan (then it is n_chans: one m=message per channel, in order);
+   * in a re-offer plan it counts the kept positions, the port-0 ones of
+   * removed channels and the appended ones (chans[i].msrp_media is then the
+   * position, not i). sdpdc_step14_answer honours it. */
+  size_t n_ims_media;
 } sdpdc_plan_t;
 
 /* Step 1 -> plan (WIC-originated). Validates the offer beyond parsing:
@@ -522,6 +534,195 @@ int sdpdc_mirror_answer(su_home_t *home, const sdpdc_plan_t *plan,
                         const sdpdc_session_t *const *t2_local, size_t n_t2,
                         const sdpdc_origin_t *origin, int *agw_is_client, char **out,
                         sdpdc_session_t **out_session, sdpdc_error_t *err);
+
+/* ================================================================ re-offers (digest 7.4, PROPOSED) */
+
+/* Effective direction of a line or channel (RFC 3264 sec 5.1, 8.4:
+ * a=sendrecv|sendonly|recvonly|inactive; absent = sendrecv). */
+typedef enum sdpdc_dir {
+  SDPDC_DIR_SENDRECV = 0,
+  SDPDC_DIR_SENDONLY,
+  SDPDC_DIR_RECVONLY,
+  SDPDC_DIR_INACTIVE,
+} sdpdc_dir_t;
+
+/* "sendrecv" "sendonly" "recvonly" "inactive". Never NULL. */
+const char *sdpdc_dir_name(sdpdc_dir_t d);
+
+/* Direction of media line m of session s: its media-level attribute, else
+ * the session-level one, else sendrecv. */
+sdpdc_dir_t sdpdc_media_dir(const sdpdc_session_t *s, const sdpdc_media_t *m);
+
+/* What happened to one DC m-line (one SCTP association, one T1). */
+typedef enum sdpdc_line_change {
+  SDPDC_LINE_KEEP = 0,  /* same DTLS/SCTP association (maybe with channel changes) */
+  SDPDC_LINE_RESTART,   /* new DTLS association on the same m-line: see `restart` bits */
+  SDPDC_LINE_ADDED,     /* a DC line anchored now that was not before (new m-line, or
+                           a port-0/unanchored one brought back): a new T1 */
+  SDPDC_LINE_REMOVED,   /* port 0 now, or no anchorable channel left: Subtract T1 */
+} sdpdc_line_change_t;
+
+/* Why a line restarts (bits; several may be set). */
+enum sdpdc_restart {
+  SDPDC_RESTART_FINGERPRINT = 1u << 0, /* fingerprint set changed (with or without connection:new) */
+  SDPDC_RESTART_TLS_ID = 1u << 1,      /* tls-id changed, appeared or disappeared */
+  SDPDC_RESTART_ROLE = 1u << 2,        /* the WIC asks for the other DTLS role (active<->passive) */
+  SDPDC_RESTART_TRANSPORT = 1u << 3,   /* c= address or m= port changed and there is no tls-id
+                                          on both offers (RFC 5763 legacy rule; UNVERIFIED) */
+  SDPDC_RESTART_SCTP_PORT = 1u << 4,   /* a=sctp-port changed: new SCTP association (RFC 8841) */
+};
+
+/* Changes on a kept line that need a T1 Modify (Remote) but no new association. */
+enum sdpdc_line_modify {
+  SDPDC_MODIFY_ICE = 1u << 0,       /* ice-ufrag/ice-pwd changed: ICE restart */
+  SDPDC_MODIFY_MMS = 1u << 1,       /* a=max-message-size changed */
+  SDPDC_MODIFY_TRANSPORT = 1u << 2, /* address/port changed, same tls-id on both (RFC 8842) */
+};
+
+/* What happened to one channel (stream id) of a line. */
+typedef enum sdpdc_chan_change {
+  SDPDC_CHAN_KEEP = 0,
+  SDPDC_CHAN_ADDED,     /* new stream id (or a line ADDED): new H.248 stream on T1 and T2 */
+  SDPDC_CHAN_REMOVED,   /* dcmap gone / no longer anchorable / line REMOVED: stream reset
+                           (RFC 8831), H.248 stream subtracted, IMS m=message port 0 */
+  SDPDC_CHAN_CHANGED,   /* same stream id, some attribute in `what` changed */
+} sdpdc_chan_change_t;
+
+/* What changed on a CHANGED channel (bits). */
+enum sdpdc_chan_what {
+  SDPDC_WHAT_PATH = 1u << 0,         /* dcsa path (MSRP a=path) */
+  SDPDC_WHAT_ACCEPT_TYPES = 1u << 1, /* dcsa accept-types / accept-wrapped-types */
+  SDPDC_WHAT_SETUP = 1u << 2,        /* dcsa setup (MSRP TCP role) */
+  SDPDC_WHAT_OTHER = 1u << 3,        /* any other dcsa (or MSRP line) attribute */
+  SDPDC_WHAT_DCMAP = 1u << 4,        /* dcmap label/priority changed (subprotocol, ordered,
+                                        reliability changes make it REMOVED or not anchorable) */
+  SDPDC_WHAT_DIR = 1u << 5,          /* effective direction changed: hold or resume */
+};
+
+typedef struct sdpdc_chan_diff {
+  sdpdc_chan_change_t change;
+  unsigned what;               /* SDPDC_WHAT_* (CHANGED only; 0 otherwise) */
+  unsigned stream_id;          /* dcmap id (mirror: allocated for ADDED) */
+  sdpdc_dir_t prev_dir, dir;   /* effective direction before / now (line dir, a dcsa
+                                  direction overrides it; mirror: the m=message line's) */
+  int hold;                    /* dir went from sendrecv to something else */
+  int resume;                  /* dir went back to sendrecv */
+  const sdpdc_dcmap_t *prev, *now;      /* WIC-originated: previous / new dcmap (NULL if none) */
+  const sdpdc_media_t *msrp_prev, *msrp_now; /* mirror: previous / new IMS m=message line */
+  size_t prev_chan;            /* index in the previous plan's chans, SIZE_MAX for ADDED */
+  size_t new_chan;             /* index in the new plan's chans, SIZE_MAX for REMOVED */
+} sdpdc_chan_diff_t;
+
+typedef struct sdpdc_line_diff {
+  size_t media;                /* m-line index in the DC offer (the same before and now) */
+  sdpdc_line_change_t change;
+  unsigned restart;            /* SDPDC_RESTART_* (RESTART only) */
+  unsigned modify;             /* SDPDC_MODIFY_* (KEEP only) */
+  sdpdc_dir_t prev_dir, dir;   /* the line's direction before / now */
+  int connection_new;          /* the new offer says a=connection:new (reported even on KEEP) */
+  const sdpdc_media_t *prev, *now;  /* previous / new DC m-line (NULL when absent;
+                                       mirror: NULL) */
+  size_t prev_slot;            /* index in the previous plan's dclines, SIZE_MAX if none */
+  size_t new_slot;             /* index in the new plan's dclines, SIZE_MAX if REMOVED */
+  sdpdc_chan_diff_t *chans;    /* every channel anchored before or now, previous order
+                                  first, then the added ones */
+  size_t n_chans;
+} sdpdc_line_diff_t;
+
+typedef struct sdpdc_diff {
+  int unchanged;               /* 1: a session refresh: no line or channel changed, no
+                                  direction change, nothing to Modify -- the ALG can skip
+                                  the AGW entirely (and re-send the previous SDP) */
+  sdpdc_line_diff_t *lines;    /* WIC-originated: one per DC m-line anchored before or now;
+                                  mirror: exactly one (the DC line towards the WIC) */
+  size_t n_lines;
+  size_t n_added, n_removed, n_changed; /* channel counts over all lines */
+  size_t n_restarted;          /* lines RESTART */
+} sdpdc_diff_t;
+
+/* WIC-originated call, a re-offer from the WIC (re-INVITE/UPDATE): compare
+ * the new DC offer `now` with the previous negotiation: `prev_plan` (the
+ * plan of the previous offer, first or re-offer plan; its offer must still
+ * be alive) and `prev_answer` (the answer sent to the WIC for it, parsed or
+ * the out_session of sdpdc_step14_answer; NULL = every planned channel was
+ * accepted). Rules (doc/sdp.md "Re-offers"):
+ *  - m-lines are matched by position (RFC 3264 sec 8); fewer m-lines than
+ *    before -> -EPROTO SDPDC_E_MISMATCH.
+ *  - a DC line: same association unless a restart trigger is met; tls-id on
+ *    both: tls-id decides (same = keep, even with a new address/port or
+ *    a=connection:new), a changed fingerprint or role still restarts; tls-id
+ *    on neither: a changed fingerprint, role, address/port or sctp-port
+ *    restarts; a=connection:new alone (same fingerprint, address, port) does
+ *    NOT (UNVERIFIED, see doc) but is reported in connection_new.
+ *  - channels are matched by stream id on the same line; anchorable as in
+ *    sdpdc_plan_offer.
+ * On success *diff and *new_plan (a plan of `now`, usable by
+ * sdpdc_reoffer_ims and sdpdc_reanswer_wic; kept channels keep their
+ * h248_stream and IMS position msrp_media, added ones get the next free
+ * h248 stream of their line and a position appended after the previous IMS
+ * m-lines) are allocated in home; both point into `now` and the previous
+ * plan/answer. new_plan has n_chans == 0 when every channel is removed.
+ * Errors: -EPROTO SDPDC_E_MISMATCH, -ENOTSUP SDPDC_E_SETUP (holdconn),
+ * -EINVAL SDPDC_E_FINGERPRINT/ADDRESS/SETUP, SDPDC_E_ARG (NULL, a mirror
+ * plan), -ENOMEM. */
+int sdpdc_reoffer_diff(su_home_t *home, const sdpdc_plan_t *prev_plan,
+                       const sdpdc_session_t *prev_answer, const sdpdc_session_t *now,
+                       sdpdc_diff_t **diff, sdpdc_plan_t **new_plan, sdpdc_error_t *err);
+
+/* The IMS-side re-offer for a WIC re-offer (reuses the step-5 line
+ * builder). prev_ims is the previous IMS-side offer (step 5's or the
+ * previous re-offer's out_session, or parsed); new_plan from
+ * sdpdc_reoffer_diff. t2_local[i] per new_plan->chans[i] as in step 5, but
+ * NULL allowed for a channel that existed before (its address and port are
+ * taken from its prev_ims line). Output: position p < prev_ims->n_media:
+ * kept channel -> its line rebuilt from the new dcsa (changed attributes
+ * go to IMS), removed or unused -> port 0 with the previous media/proto/fmt;
+ * then one appended m=message per added channel. The DC line direction
+ * (sendonly/recvonly/inactive) is put on each of its channels' lines unless
+ * the channel's dcsa carries its own.
+ * Errors: as sdpdc_step5_offer, -EPROTO SDPDC_E_MISMATCH (prev_ims does not
+ * fit the plan), -EINVAL SDPDC_E_ARG (NULL t2_local for an added channel). */
+int sdpdc_reoffer_ims(su_home_t *home, const sdpdc_plan_t *new_plan,
+                      const sdpdc_session_t *prev_ims,
+                      const sdpdc_session_t *const *t2_local, size_t n_t2,
+                      const sdpdc_origin_t *origin, char **out,
+                      sdpdc_session_t **out_session, sdpdc_error_t *err);
+
+/* The re-answer to the WIC: sdpdc_step14_answer on the re-offer plan (the
+ * IMS answer has new_plan->n_ims_media lines; removed dcmap lines are
+ * dropped, added ones present), plus the answer direction on each DC line
+ * whose offer had one (sendonly -> recvonly, recvonly -> sendonly,
+ * inactive -> inactive). t1_local[j] per new_plan->dclines[j]: for a kept
+ * line give the previous T1 Local. Errors: as sdpdc_step14_answer. */
+int sdpdc_reanswer_wic(su_home_t *home, const sdpdc_plan_t *new_plan,
+                       const sdpdc_session_t *ims_answer,
+                       const sdpdc_session_t *const *t1_local, size_t n_t1,
+                       const sdpdc_origin_t *origin, char **out,
+                       sdpdc_session_t **out_session, sdpdc_error_t *err);
+
+/* WIC-terminated call, a re-offer from IMS: compare the new IMS offer `now`
+ * with `prev_plan` (a mirror plan, first or re-offer; its offer alive) and
+ * `prev_wic_answer` (the WIC's answer to our DC offer; NULL = every channel
+ * was accepted). Per m=message position: anchorable before and now -> KEEP
+ * or CHANGED (same stream id); anchorable now only (added line, or a port-0
+ * one reused) -> ADDED with a new stream id; before only (port 0, line no
+ * longer anchorable) -> REMOVED. New ids follow the parity of the AGW's
+ * DTLS role (agw_dtls_client: even from 0, else odd from 1 -- RFC 8832
+ * sec 6 rule as used by sdpdc_mirror_plan) and never equal an id of the
+ * previous plan nor one of used_ids[0..n_used) (e.g. the WIC's DCEP ids).
+ * The one line diff is KEEP (the IMS side cannot restart DTLS) or REMOVED
+ * when nothing is left. *new_plan is a mirror plan of `now` with
+ * dclines[0].existing = 1 and answer_setup = the AGW's current role
+ * (active if agw_dtls_client, else passive): sdpdc_mirror_offer prints the
+ * WIC-side re-offer from it (a=setup:<that role>, a=connection:existing,
+ * removed dcmaps absent, added ones present) and sdpdc_mirror_answer the
+ * IMS re-answer (removed and unused positions port 0).
+ * Errors: -EPROTO SDPDC_E_MISMATCH (fewer m-lines), -ENOTSUP SDPDC_E_SETUP
+ * (holdconn), -ENOTSUP SDPDC_E_DCMAP_ID (no free id), SDPDC_E_ARG, -ENOMEM. */
+int sdpdc_mirror_rediff(su_home_t *home, const sdpdc_plan_t *prev_plan,
+                        const sdpdc_session_t *prev_wic_answer, const sdpdc_session_t *now,
+                        int agw_dtls_client, const unsigned *used_ids, size_t n_used,
+                        sdpdc_diff_t **diff, sdpdc_plan_t **new_plan, sdpdc_error_t *err);
 
 /* ================================================================ H.248 fragments */
 
