@@ -577,7 +577,7 @@ int h248_tpkt_read(const uint8_t *buf, size_t len, size_t *payload_len);
  *
  *   n = read(fd, buf, sizeof buf);         // n == 0: peer closed
  *   rc = h248_tpkt_reader_feed(r, buf, n);
- *   while (rc == 0 && (rc = h248_tpkt_reader_next(r, &p, &plen)) > 0)
+ *   while (rc >= 0 && (rc = h248_tpkt_reader_next(r, &p, &plen)) == 1)
  *     h248_tl_input(tl, peer, peerlen, p, plen);
  *   if (rc < 0) close the connection (-EBADMSG, -EMSGSIZE or -ENOMEM);
  *
