@@ -34,6 +34,7 @@
 static void call_advance(struct call *c);
 static void step_fail(struct call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void call_finish(struct call *c);
+static int wic_start_media(struct call *c);
 
 static int64_t now_us(void) { return wg_time_us(); }
 
@@ -149,6 +150,27 @@ static const char *lookup(void *ctx, const char *name)
   }
   if (!strcmp(name, "target"))
     return wg_format_addr((const struct sockaddr *)&s->target, nb, 160);
+  if (!strncmp(name, "agw.", 4) || !strcmp(name, "dc.id")) {
+    /* the WIC as callee: values of the data-channel offer it received
+     * (empty before the INVITE came) */
+    static const struct { const char *var, *prefix; } m[] = {
+      { "agw.port", "m=application " }, { "agw.ufrag", "a=ice-ufrag:" },
+      { "agw.pwd", "a=ice-pwd:" },       { "agw.fingerprint", "a=fingerprint:" },
+      { "agw.sctp-port", "a=sctp-port:" }, { "agw.max-message-size", "a=max-message-size:" },
+      { "dc.id", "a=dcmap:" },
+    };
+    nb[0] = 0;
+    const char *o = c->callee ? c->wic_answer : NULL;
+    if (o && !strcmp(name, "agw.ip")) {
+      if (scn_sdp_get(o, "c=IN IP4 ", nb, 160) != 0)
+        scn_sdp_get(o, "c=IN IP6 ", nb, 160);
+    }
+    for (size_t i = 0; o && i < sizeof m / sizeof m[0]; i++)
+      if (!strcmp(name, m[i].var) && scn_sdp_get(o, m[i].prefix, nb, 160) == 0 &&
+          (!strcmp(name, "agw.port") || !strcmp(name, "dc.id")))
+        nb[strcspn(nb, " ")] = 0; /* the first word: port / stream id */
+    return nb;
+  }
   for (size_t i = 0; i < s->scn->nvars; i++)
     if (!strcmp(s->scn->vars[i].name, name))
       return s->scn->vars[i].value;
@@ -737,7 +759,9 @@ static char *build_response(struct call *c, const char *req, int code, const cha
     sb_printf(&b, "To: %s\r\n", to);
   copy_hdrs(&b, req, "Call-ID");
   copy_hdrs(&b, req, "CSeq");
-  if (with_contact)
+  if (with_contact == 2)
+    sb_printf(&b, "Contact: <sip:wic-a@%s:%d>\r\n", s->ip, sa_port(&s->wic_sip_addr));
+  else if (with_contact)
     sb_printf(&b, "Contact: <sip:ue-b@%s:%d>\r\n", s->ip, sa_port(&s->ueb_sip_addr));
   sb_printf(&b, "Server: wicsim/" PACKAGE_VERSION "\r\n");
   if (st && !extra_headers(c, st, &b)) {
@@ -857,13 +881,20 @@ static int ueb_send_response(struct call *c, const struct scn_step *st)
 static int ueb_send_bye(struct call *c, const struct scn_step *st)
 {
   struct sim *s = c->sim;
-  if (!c->ueb_invite) {
-    step_fail(c, "UE-B send BYE: there is no dialog (no INVITE received)");
+  if (!c->ueb_invite && !c->ueb_2xx_resp) {
+    step_fail(c, "UE-B send BYE: there is no dialog (no INVITE received, no 2xx to its own)");
     return -ENOENT;
   }
   char from[512], to[512], branch[40];
-  hdr_get(c->ueb_invite, "From", from, sizeof from);
-  hdr_get(c->ueb_invite, "To", to, sizeof to);
+  if (c->ueb_2xx_resp) {
+    /* UE-B called: its From is the dialog's local side; the BYE's From is
+     * taken from the INVITE's "To" below, so swap */
+    hdr_get(c->ueb_2xx_resp, "To", from, sizeof from);
+    hdr_get(c->ueb_2xx_resp, "From", to, sizeof to);
+  } else {
+    hdr_get(c->ueb_invite, "From", from, sizeof from);
+    hdr_get(c->ueb_invite, "To", to, sizeof to);
+  }
   rnd_hex(branch, 8);
   struct sb b = { 0 };
   sb_printf(&b, "BYE %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n",
@@ -891,6 +922,168 @@ static int ueb_send_bye(struct call *c, const struct scn_step *st)
     return 0;
   }
   free(b.p);
+  return r;
+}
+
+/* UE-B as the caller (the mirror flow, digest 7.1): its INVITE goes to the
+ * eP-CSCF with the WIC's address as Request-URI (the ALG routes requests
+ * from its next hop by Request-URI). */
+static void ueb_inv_rtx_cb(uv_timer_t *t)
+{
+  struct call *c = t->data;
+  if (!c->ueb_inv_req || c->ueb_rtx_n >= 6)
+    return;
+  c->ueb_rtx_n++;
+  ueb_send_raw(c, c->ueb_inv_req);
+  uint64_t next = (uint64_t)T1_MS << c->ueb_rtx_n;
+  uv_timer_start(&c->ueb_rtx, ueb_inv_rtx_cb, next > 4000 ? 4000 : next, 0);
+}
+
+static int ueb_send_invite(struct call *c, const struct scn_step *st)
+{
+  struct sim *s = c->sim;
+  if (c->ueb_invite || c->ueb_branch[0]) {
+    step_fail(c, "UE-B send INVITE: UE-B already has a call (re-INVITE is not supported)");
+    return -EINVAL;
+  }
+  char *body = NULL;
+  if (st->sdp) {
+    body = expand(c, scn_find_tmpl(s->scn, st->sdp)->text);
+    if (!body)
+      return -EINVAL;
+  }
+  char branch[40];
+  rnd_hex(branch, 8);
+  snprintf(c->ueb_branch, sizeof c->ueb_branch, "z9hG4bK%s", branch);
+  c->ueb_invite_cseq = ++c->ueb_cseq;
+  int port = sa_port(&s->ueb_sip_addr);
+  struct sb b = { 0 };
+  sb_printf(&b,
+            "INVITE sip:wic-a@%s:%d SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=%s;rport\r\n"
+            "Max-Forwards: 70\r\nFrom: <sip:ue-b@%s:%d>;tag=%s\r\nTo: <sip:wic-a@%s>\r\n"
+            "Call-ID: %s\r\nCSeq: %u INVITE\r\nContact: <sip:ue-b@%s:%d>\r\n"
+            "User-Agent: wicsim/" PACKAGE_VERSION "\r\n",
+            s->ip, sa_port(&s->wic_sip_addr), s->ip, port, c->ueb_branch, s->ip, port, c->ueb_tag,
+            s->ip, c->call_id, c->ueb_invite_cseq, s->ip, port);
+  if (!extra_headers(c, st, &b)) {
+    free(b.p);
+    free(body);
+    return -EINVAL;
+  }
+  if (body)
+    sb_printf(&b, "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s", strlen(body),
+              body);
+  else
+    sb_printf(&b, "Content-Length: 0\r\n\r\n");
+  if (!b.p) {
+    free(body);
+    return -ENOMEM;
+  }
+  c->callee = 1;
+  c->ueb_conn = NULL;
+  memcpy(&c->ueb_peer, &s->target, sizeof c->ueb_peer);
+  char sum[96] = "";
+  sdp_summary(body, sum, sizeof sum);
+  int r = ueb_send_raw(c, b.p);
+  if (r == 0) {
+    call_add_row(c, s->last_send_us, L_UEB, L_ALG, st->fig, 0, 0, "INVITE%s", sum);
+    free(c->ueb_inv_req);
+    c->ueb_inv_req = b.p;
+    b.p = NULL;
+    c->ueb_rtx_n = 0;
+    uv_timer_start(&c->ueb_rtx, ueb_inv_rtx_cb, T1_MS, 0);
+    if (!c->marks.invite)
+      c->marks.invite = now_us();
+    /* UE-B's own SDP: its MSRP paths (ueb_path_of) come from here */
+    free(c->ueb_answer);
+    c->ueb_answer = body;
+    body = NULL;
+  }
+  free(b.p);
+  free(body);
+  return r;
+}
+
+/* UE-B's ACK: for a 2xx a new transaction to the remote target through the
+ * route set; for a non-2xx the INVITE's branch and the response's To. */
+static int ueb_send_ack(struct call *c, const struct scn_step *st, const char *non2xx)
+{
+  struct sim *s = c->sim;
+  if (!non2xx && !c->ueb_2xx_resp) {
+    step_fail(c, "UE-B send ACK: no 2xx answer to its INVITE to acknowledge");
+    return -ENOENT;
+  }
+  char from[512], to[512], branch[40];
+  const char *resp = non2xx ? non2xx : c->ueb_2xx_resp;
+  hdr_get(resp, "From", from, sizeof from);
+  hdr_get(resp, "To", to, sizeof to);
+  rnd_hex(branch, 8);
+  int port = sa_port(&s->ueb_sip_addr);
+  struct sb b = { 0 };
+  if (non2xx)
+    sb_printf(&b, "ACK sip:wic-a@%s:%d SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=%s;rport\r\n", s->ip,
+              sa_port(&s->wic_sip_addr), s->ip, port, c->ueb_branch);
+  else
+    sb_printf(&b, "ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport\r\n%s",
+              c->ueb_remote_target, s->ip, port, branch, c->ueb_routes ? c->ueb_routes : "");
+  sb_printf(&b,
+            "Max-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %u ACK\r\n",
+            from, to, c->call_id, c->ueb_invite_cseq);
+  if (st && !extra_headers(c, st, &b)) {
+    free(b.p);
+    return -EINVAL;
+  }
+  sb_printf(&b, "Content-Length: 0\r\n\r\n");
+  if (!b.p)
+    return -ENOMEM;
+  int r = ueb_send_raw(c, b.p);
+  if (r == 0) {
+    if (!c->ueb_ack || st)
+      call_add_row(c, s->last_send_us, L_UEB, L_ALG, st ? st->fig : 0, 0, st == NULL, "ACK");
+    free(c->ueb_ack);
+    c->ueb_ack = b.p;
+    return 0;
+  }
+  free(b.p);
+  return r;
+}
+
+/* The WIC as callee answers the INVITE it received. A final response is
+ * retransmitted until the ACK comes; its SDP is the WIC's own SDP from then
+ * on (paths, sctp-port, DTLS role). */
+static int wic_send_response(struct call *c, const struct scn_step *st)
+{
+  struct sim *s = c->sim;
+  if (!c->wic_inv_req) {
+    step_fail(c, "WIC send %d: the WIC received no INVITE to answer", st->code);
+    return -ENOENT;
+  }
+  char *body = NULL;
+  if (st->sdp) {
+    body = expand(c, scn_find_tmpl(s->scn, st->sdp)->text);
+    if (!body)
+      return -EINVAL;
+  }
+  char *resp = build_response(c, c->wic_inv_req, st->code, c->wic_tag, body, st, 2);
+  if (!resp) {
+    free(body);
+    return -ENOMEM;
+  }
+  char sum[96] = "";
+  sdp_summary(body, sum, sizeof sum);
+  int r = wic_send_raw(c, resp);
+  if (r == 0) {
+    call_add_row(c, s->last_send_us, L_WIC, L_ALG, st->fig, 0, 0, "%d %s%s", st->code,
+                 reason_of(st->code), sum);
+    wic_track(c, resp); /* until the ACK */
+    if (st->code < 300)
+      c->marks.answered = now_us();
+    if (body)
+      snprintf(c->wic_invite_body, sizeof c->wic_invite_body, "%s", body);
+  }
+  free(c->wic_inv_resp);
+  c->wic_inv_resp = resp;
+  free(body);
   return r;
 }
 
@@ -1000,12 +1193,49 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
     free(tmp);
   }
   if (p.is_request) {
-    /* the network releases the call (BYE), or something else */
-    int dup = !strcmp(p.method, "BYE") && c->wic_remote_tag[0] == 0 ? 0 : 0;
-    (void)dup;
+    int is_inv = !strcmp(p.method, "INVITE"), is_ack = !strcmp(p.method, "ACK");
+    if (is_inv && c->wic_inv_req) {
+      /* a retransmitted INVITE (the WIC as callee): the same answer again */
+      if (c->wic_inv_resp)
+        wic_send_raw(c, c->wic_inv_resp);
+      return;
+    }
+    if (is_ack && c->callee) {
+      if (!c->wic_last_req)
+        return; /* a retransmitted ACK */
+      free(c->wic_last_req);
+      c->wic_last_req = NULL;
+      rtx_stop(&c->wic_rtx, &c->wic_rtx_live);
+    }
     struct ev *e = sip_ev(data, len, &p);
     if (!e)
       return;
+    if (is_inv) {
+      /* the WIC is called (mirror flow): the dialog is the INVITE's */
+      c->wic_inv_req = strdup(e->text);
+      free(c->wic_answer); /* the peer's SDP: the data-channel offer */
+      c->wic_answer = p.body_len ? strndup(p.body, p.body_len) : NULL;
+      snprintf(c->wic_remote_tag, sizeof c->wic_remote_tag, "%s", p.from_tag);
+      snprintf(c->wic_remote_target, sizeof c->wic_remote_target, "%s", p.contact);
+      free(c->wic_routes);
+      c->wic_routes = route_set(e->text, 0);
+      char fromh[512] = "";
+      hdr_get(e->text, "From", fromh, sizeof fromh);
+      const char *lt = strchr(fromh, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+      if (lt && gt)
+        snprintf(c->wic_ruri, sizeof c->wic_ruri, "%.*s", (int)(gt - lt - 1), lt + 1);
+      c->wic_got_final = 1; /* no CANCEL of our own to send on a failure */
+      e->row = call_add_row(c, now_us(), L_ALG, L_WIC, 0, 0, 0, "INVITE%s", sum);
+      char *resp = build_response(c, e->text, 100, NULL, NULL, NULL, 0);
+      if (resp) {
+        wic_send_raw(c, resp);
+        call_add_row(c, now_us(), L_WIC, L_ALG, 0, 0, 1, "100 Trying");
+        free(c->wic_inv_resp);
+        c->wic_inv_resp = resp;
+      }
+      push_ev(c, SCN_ROLE_WIC, e);
+      return;
+    }
     e->row = call_add_row(c, now_us(), L_ALG, L_WIC, 0, 0, 0, "%s%s", p.method, sum);
     /* answer it at once: 200 to BYE (the WIC always accepts a release) */
     if (!strcmp(p.method, "BYE") || !strcmp(p.method, "OPTIONS") || !strcmp(p.method, "UPDATE")) {
@@ -1020,6 +1250,10 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
       }
     }
     push_ev(c, SCN_ROLE_WIC, e);
+    /* the callee's media starts with the ACK of its 2xx: ICE (controlling),
+     * DTLS in the role its answer took, SCTP */
+    if (is_ack && c->callee && !c->dc && c->wic_answer && c->wic_invite_body[0])
+      wic_start_media(c);
     return;
   }
   /* responses */
@@ -1079,6 +1313,38 @@ static void ueb_on_sip(struct sim *s, const char *data, size_t len, const struct
     char *tmp = strndup(p.body, p.body_len);
     sdp_summary(tmp, sum, sizeof sum);
     free(tmp);
+  }
+  if (!p.is_request && !strcmp(p.cseq_method, "INVITE") && c->ueb_inv_req) {
+    /* UE-B is the caller */
+    rtx_stop(&c->ueb_rtx, &c->ueb_rtx_live);
+    c->ueb_rtx_n = 99;
+    if (p.code >= 200 && c->ueb_got_final) {
+      if (c->ueb_ack) /* a retransmitted final response */
+        ueb_send_raw(c, c->ueb_ack);
+      return;
+    }
+    struct ev *e = sip_ev(data, len, &p);
+    if (!e)
+      return;
+    e->row = call_add_row(c, now_us(), L_ALG, L_UEB, 0, 0, 0, "%d %s%s", p.code,
+                          reason_of(p.code), sum);
+    if (p.code >= 200) {
+      c->ueb_got_final = 1;
+      if (p.code < 300) {
+        free(c->ueb_2xx_resp);
+        c->ueb_2xx_resp = strdup(e->text);
+        snprintf(c->ueb_remote_tag, sizeof c->ueb_remote_tag, "%s", p.to_tag);
+        snprintf(c->ueb_remote_target, sizeof c->ueb_remote_target, "%s", p.contact);
+        free(c->ueb_routes);
+        c->ueb_routes = route_set(e->text, 1);
+        free(c->ueb_offer); /* the peer's SDP: the TCP/MSRP answer */
+        c->ueb_offer = p.body_len ? strndup(p.body, p.body_len) : NULL;
+      } else {
+        ueb_send_ack(c, NULL, e->text);
+      }
+    }
+    push_ev(c, SCN_ROLE_UEB, e);
+    return;
   }
   if (!p.is_request) {
     if (!strcmp(p.cseq_method, "BYE") && p.code >= 200) {
@@ -1622,8 +1888,9 @@ static int wic_start_media(struct call *c)
   scn_sdp_get(a, "a=max-message-size:", mms, sizeof mms);
   int port = atoi(mline);
   if (!cline[0] || port <= 0 || !fp[0]) {
-    step_fail(c, "the answer lacks c=, m=application <port> or a=fingerprint: cannot reach the "
+    step_fail(c, "the %s lacks c=, m=application <port> or a=fingerprint: cannot reach the "
                  "AGW\n%s",
+              c->callee ? "offer" : "answer",
               a);
     return -EINVAL;
   }
@@ -1645,6 +1912,12 @@ static int wic_start_media(struct call *c)
   cfg.remote_pwd = pwd[0] ? pwd : NULL;
   cfg.remote_addr = (const struct sockaddr *)&peer;
   cfg.role = !strcmp(setup, "passive") ? WGM_DTLS_CLIENT : WGM_DTLS_SERVER;
+  if (c->callee) {
+    /* the WIC answered: its own a=setup decides (active = DTLS client) */
+    char own[32] = "";
+    scn_sdp_get(c->wic_invite_body, "a=setup:", own, sizeof own);
+    cfg.role = !strcmp(own, "active") ? WGM_DTLS_CLIENT : WGM_DTLS_SERVER;
+  }
   const char *fps[1] = { fp };
   cfg.remote_fingerprints = fps;
   cfg.n_remote_fingerprints = 1;
@@ -2188,8 +2461,15 @@ static int do_send(struct call *c, const struct scn_step *st)
         step_fail(c, "cannot send %s: %s", st->method, uv_strerror(r));
       return r ? -1 : 0;
     }
+    if (!strcmp(st->method, "INVITE"))
+      return ueb_send_invite(c, st) ? -1 : 0;
+    if (!strcmp(st->method, "ACK"))
+      return ueb_send_ack(c, st, NULL) ? -1 : 0;
     return ueb_send_bye(c, st) ? -1 : 0;
-  case SCN_W_RESPONSE: return ueb_send_response(c, st) ? -1 : 0;
+  case SCN_W_RESPONSE:
+    if (st->role == SCN_ROLE_WIC)
+      return wic_send_response(c, st) ? -1 : 0;
+    return ueb_send_response(c, st) ? -1 : 0;
   case SCN_W_MSRP: {
     long size = st->size < 0 ? 0 : st->size;
     for (long k = 0; k < st->count; k++) {
@@ -2315,23 +2595,35 @@ static void call_advance(struct call *c)
         }
       }
       wgm_channel_info_t ci = { 0 };
-      ci.sid = (uint16_t)st->channel;
+      int sid = st->channel;
+      if (sid == -2) {
+        /* "offered": the stream id of the data-channel offer's a=dcmap */
+        char v[64] = "";
+        if (!c->wic_answer || scn_sdp_get(c->wic_answer, "a=dcmap:", v, sizeof v) ||
+            !isdigit((unsigned char)v[0])) {
+          step_fail(c, "open channel offered: the offer the WIC got has no a=dcmap");
+          r = -1;
+          break;
+        }
+        sid = atoi(v);
+      }
+      ci.sid = (uint16_t)sid;
       ci.negotiated = !st->dcep;
       ci.channel_type = WGM_DC_RELIABLE;
       ci.label = st->label ? st->label : "msrp";
       ci.protocol = "MSRP";
       int e = wgm_dc_open_channel(c->dc, &ci);
       if (e) {
-        step_fail(c, "open channel %d: %s", st->channel, wgm_strerror(e));
+        step_fail(c, "open channel %d: %s", sid, wgm_strerror(e));
         r = -1;
       } else {
         for (int k = 0; k < 8; k++)
           if (c->chan[k] < 0) {
-            c->chan[k] = st->channel;
+            c->chan[k] = sid;
             break;
           }
         call_add_row(c, now_us(), L_WIC, L_WIC, st->fig, 1, 0, "open data channel %d (%s)",
-                     st->channel, st->dcep ? "DCEP" : "negotiated");
+                     sid, st->dcep ? "DCEP" : "negotiated");
         r = 1;
       }
       break;
@@ -2614,6 +2906,11 @@ void call_free(struct call *c)
   free(c->ueb_answer);
   free(c->ueb_2xx);
   free(c->ueb_bye);
+  free(c->wic_inv_req);
+  free(c->wic_inv_resp);
+  free(c->ueb_inv_req);
+  free(c->ueb_2xx_resp);
+  free(c->ueb_ack);
   c->next = s->dead;
   s->dead = c;
   /* rows and res stay with the caller until it frees them: the handles

@@ -62,7 +62,10 @@ static const char *const builtin_vars[] = {
   "wic.ip", "wic.port", "wic.sip-port", "wic.fingerprint", "wic.ufrag", "wic.pwd",
   "wic.path", "wic.path.2", "wic.uri", "wic.sess",
   "ueb.ip", "ueb.port", "ueb.port.2", "ueb.sip-port", "ueb.path", "ueb.path.2", "ueb.uri",
-  "ueb.sess", "target", "bad.fingerprint", "rand", "call-id", NULL,
+  "ueb.sess", "target", "bad.fingerprint", "rand", "call-id",
+  /* WIC as callee: taken from the data-channel offer the WIC received */
+  "agw.ip", "agw.port", "agw.ufrag", "agw.pwd", "agw.fingerprint", "agw.sctp-port",
+  "agw.max-message-size", "dc.id", NULL,
 };
 
 int scn_builtin_var(const char *name)
@@ -681,8 +684,13 @@ static int parse_step_fill(struct pstate *p, char **tok, int n, struct scn_step 
     {
       char *e;
       long id = strtol(tok[i + 1], &e, 10);
-      if (*e || id < 0 || id > 65534)
-        return perr(p, "open channel %s: the id is an SCTP stream id, 0 to 65534", tok[i + 1]);
+      if (strcasecmp(tok[i + 1], "offered") == 0) { /* the id of the offer's a=dcmap */
+        id = -2;
+        e = tok[i + 1] + strlen(tok[i + 1]);
+      }
+      if (*e || id < -2 || id == -1 || id > 65534)
+        return perr(p, "open channel %s: the id is an SCTP stream id, 0 to 65534, or \"offered\"",
+                    tok[i + 1]);
       st.channel = (int)id;
     }
     st.what = SCN_W_CHANNEL;
@@ -772,11 +780,15 @@ static int parse_step_fill(struct pstate *p, char **tok, int n, struct scn_step 
                     st.verb == SCN_EXPECT ? ", dtls, dtls-failure, sctp, channel, nothing" : "");
       }
       if (st.role == SCN_ROLE_UEB && st.what == SCN_W_REQUEST && st.verb == SCN_SEND &&
-          strcmp(st.method, "BYE") != 0)
-        return perr(p, "UE-B send %s: UE-B is the called party; it sends responses and BYE",
+          strcmp(st.method, "BYE") != 0 && strcmp(st.method, "INVITE") != 0 &&
+          strcmp(st.method, "ACK") != 0)
+        return perr(p, "UE-B send %s: UE-B sends INVITE (as the caller), ACK, BYE and responses",
                     st.method);
-      if (st.role == SCN_ROLE_WIC && st.what == SCN_W_RESPONSE && st.verb == SCN_SEND)
-        return perr(p, "WIC send %d: the WIC answers only in-dialog BYE (automatic)", st.code);
+      if (st.role == SCN_ROLE_WIC && st.what == SCN_W_RESPONSE && st.verb == SCN_SEND &&
+          st.code < 200)
+        return perr(p, "WIC send %d: the WIC (as the callee) sends only final responses to an "
+                       "INVITE (100 Trying is automatic)",
+                    st.code);
       if ((st.what == SCN_W_DTLS || st.what == SCN_W_SCTP || st.what == SCN_W_CHANNEL ||
            st.what == SCN_W_DTLS_FAIL) &&
           st.role != SCN_ROLE_WIC)

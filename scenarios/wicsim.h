@@ -199,6 +199,16 @@ struct call {
   int seen;                 /* ladder rows already shown (STUN, SCTP) */
   int wic_fd;               /* the WIC's media socket until the DC takes it */
   int wic_bye_sent;
+  /* the mirror flow (digest 7.1): UE-B calls, the WIC is the callee */
+  int callee;               /* 1 once UE-B sent an INVITE */
+  char *wic_inv_req;        /* the INVITE the WIC received */
+  char *wic_inv_resp;       /* the WIC's last response to it (resent on retransmits) */
+  char *ueb_inv_req;        /* UE-B's INVITE, retransmitted until a response */
+  char ueb_branch[64];
+  uint32_t ueb_invite_cseq;
+  int ueb_got_final;
+  char *ueb_2xx_resp;       /* the 2xx UE-B received (dialog From/To) */
+  char *ueb_ack;            /* UE-B's ACK (resent on 2xx retransmits) */
 };
 
 /* engine.c */

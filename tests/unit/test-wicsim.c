@@ -176,14 +176,15 @@ static void test_errors(void)
   parse_bad("WIC expect 200 timeout=soon\n", 1, "timeout=soon");
   parse_bad("WIC send MSRP size=-1\n", 1, "size=-1");
   parse_bad("WIC expect 2000\n", 1, "expected a SIP method");
-  parse_bad("UE-B send INVITE\n", 1, "UE-B is the called party");
+  parse_bad("UE-B send CANCEL\n", 1, "UE-B sends INVITE (as the caller), ACK, BYE");
   parse_bad("UE-B expect dtls\n", 1, "only the WIC");
   parse_bad("H248 send request Add\n", 1, "only expect");
   parse_bad("WIC send INVITE \"unterminated\n", 1, "unterminated quoted");
   parse_bad("# only a comment\n", 1, "no steps");
   parse_bad("set wic.ip 1.2.3.4\nWIC wait 1s\n", 1, "provided by wicsim");
   parse_bad("WIC expect 200 foo=bar\n", 1, "unexpected \"foo=bar\"");
-  parse_bad("WIC send 200\n", 1, "the WIC answers only");
+  parse_bad("WIC send 180\n", 1, "only final responses");
+  parse_bad("WIC open channel odd\n", 1, "or \"offered\"");
   parse_bad("WIC expect 200\n  sdp\n", 2, "expected a line pattern");
   parse_bad("WIC wait\n", 1, "wait: expected a duration");
   parse_bad("WIC send INVITE\x01\n", 1, "control character");
