@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# wicsim-all-one-daemon.sh -- issue 9 "Done when", second bullet: ONE wicgated
+# (role both, free loopback ports) takes every shipped scenario in turn
+# (wicsim --target); afterwards the daemon holds no call state:
+#   - its open file descriptors are back to the count taken after start-up;
+#   - the AGW holds no context: in the daemon's H.248 capture every
+#     termination an Add reply created was removed by a Subtract reply
+#     (wicgated has no stats interface and its AGW answers only its own MGC,
+#     so the capture is the one reliable view of the AGW's contexts).
+# Scenarios that need a daemon set up otherwise are skipped, with the reason.
+. "$top_srcdir/tests/lib.sh"
+[ -x "$B/wicsim" ] || fail "wicsim is not built"
+[ -x "$B/wicgated" ] || fail "wicgated is not built"
+
+declare -A special=(
+  [gateway-unreachable]="needs an ALG with no AGW (daemon --role alg)"
+  [ueb-tcp]="needs the next hop over TCP (daemon --next-hop ...;transport=tcp)"
+)
+
+sip=$(free_port udp)
+ueb=$(free_port udp)
+agw=$(free_port udp)
+alg=$(free_port udp)
+base=$((20000 + ($$ % 60) * 200))
+D=$WG_TEST_TMP/daemon
+mkdir -p "$D"
+"$B/wicgated" --role both --sip-listen "127.0.0.1:$sip" --next-hop "sip:127.0.0.1:$ueb" \
+  --set "agw.h248-listen=127.0.0.1:$agw" --set "alg.h248-listen=127.0.0.1:$alg" \
+  --set "alg.agw=127.0.0.1:$agw" --set "agw.mgc=127.0.0.1:$alg" \
+  --set agw.access-address=127.0.0.1 --set agw.core-address=127.0.0.1 \
+  --set "agw.access-ports=$base-$((base + 99))" --set "agw.core-ports=$((base + 100))-$((base + 199))" \
+  --log-level debug --log-file "$D/wicgated.log" --pcap "$D/wicgated.pcap" \
+  2>"$D/stderr" &
+pid=$!
+wait_log "$D/stderr" "ready" || { cat "$D/stderr"; fail "wicgated did not get ready"; }
+fd_count() { ls "/proc/$pid/fd" | wc -l; }
+fds0=$(fd_count)
+note "wicgated pid $pid ready: SIP 127.0.0.1:$sip, next hop UE-B 127.0.0.1:$ueb, $fds0 open fds"
+
+ran=0
+for f in "$S"/scenarios/*.scn; do
+  name=$(basename "$f" .scn)
+  if [ -n "${special[$name]:-}" ]; then
+    note "skip $name: ${special[$name]}"
+    continue
+  fi
+  out=$WG_TEST_TMP/$name.out
+  "$B/wicsim" run "$f" --target "127.0.0.1:$sip" --ueb-port "$ueb" --no-color >"$out" 2>&1
+  rc=$?
+  cat "$out"
+  kill -0 "$pid" 2>/dev/null || fail "wicgated died during $name"
+  [ $rc -eq 0 ] || fail "wicsim run $name.scn --target exited $rc"
+  grep -q -- "-- PASS\$" "$out" || fail "no PASS summary for $name"
+  ran=$((ran + 1))
+done
+[ $ran -ge 9 ] || fail "only $ran scenarios ran"
+
+# Call state is released asynchronously (BYE, Subtract, sockets closed):
+# wait until the fd count is back (15 s at most), then compare.
+wait_for test "$(fd_count)" -le "$fds0" || true
+fds1=$(fd_count)
+note "after $ran scenarios: $fds1 open fds (start-up: $fds0)"
+if [ "$fds1" -ne "$fds0" ]; then
+  ls -l "/proc/$pid/fd" >&2
+  fail "wicgated holds $fds1 fds after the scenarios, $fds0 after start-up"
+fi
+
+# Every termination created by an Add reply is removed by a Subtract reply.
+python3 - "$D/wicgated.pcap" "$agw" <<'PY' || fail "the AGW still holds call state (see above)"
+import re, struct, sys
+data = open(sys.argv[1], "rb").read()
+agw_port = int(sys.argv[2])
+magic = data[:4]
+end = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+link = struct.unpack(end + "I", data[20:24])[0]
+off, replies = 24, []
+while off + 16 <= len(data):
+    _, _, caplen, _ = struct.unpack(end + "IIII", data[off:off + 16])
+    pkt = data[off + 16:off + 16 + caplen]
+    off += 16 + caplen
+    if link == 101:            # raw IP
+        ip = pkt
+    elif link == 228:          # IPv4
+        ip = pkt
+    else:
+        continue
+    if not ip or ip[0] >> 4 != 4 or ip[9] != 17:
+        continue
+    ihl = (ip[0] & 15) * 4
+    sport = struct.unpack(">H", ip[ihl:ihl + 2])[0]
+    if sport != agw_port:      # only what the AGW answered
+        continue
+    replies.append(ip[ihl + 8:].decode("latin-1"))
+created, removed = set(), set()
+for msg in replies:
+    if not re.search(r"\bReply\s*=", msg):
+        continue
+    # "Context = N { Add = T ..., Subtract = T ... }" (one context per block)
+    for ctx, body in re.findall(r"Context\s*=\s*(\d+)\s*\{(.*?)\n   \}", msg, re.S):
+        for cmd, term in re.findall(r"\b(Add|Subtract)\s*=\s*([\w/$*]+)", body):
+            (created if cmd == "Add" else removed).add((ctx, term))
+        for _ in re.findall(r"\bSubtract\s*=\s*\*", body):
+            removed |= {(c, t) for (c, t) in created if c == ctx}
+left = sorted(created - removed)
+ctxs = sorted({c for c, _ in created}, key=int)
+print("# AGW: %d contexts, %d terminations created; %d not subtracted" %
+      (len(ctxs), len(created), len(left)))
+if not created:
+    print("FAIL: no Add reply seen in the capture: nothing was checked"); sys.exit(1)
+for c, t in left:
+    print("FAIL: context %s termination %s was never subtracted" % (c, t))
+sys.exit(1 if left else 0)
+PY
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+[ $rc -eq 0 ] || fail "wicgated exited $rc after SIGTERM"
+note "ok: $ran scenarios on one wicgated; fds back to $fds0; every AGW termination subtracted"
