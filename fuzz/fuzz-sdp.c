@@ -1,7 +1,10 @@
 /* fuzz-sdp.c -- libFuzzer target for libwgsdp: the input is parsed as a
  * complete SDP and as an H.248 fragment; whatever parses goes through the
  * plan + step 5 + step 14 rewrites (the input playing the WIC offer, then
- * the IMS answer) and the mirror pair, and is printed again. */
+ * the IMS answer) and the mirror pair, and is printed again. Then the
+ * re-offer analysis runs on (input, input) -- which must say "unchanged" --
+ * and on (input, mutated input) pairs (one line dropped, one line with a
+ * digit bumped, a direction line added), with the re-offer builders. */
 #include "config.h"
 
 #include <stddef.h>
@@ -75,6 +78,150 @@ static void run(su_home_t *home, const sdpdc_session_t *s)
   }
 }
 
+/* The previous negotiation is `s` (with every channel accepted); `re` the re-offer. */
+static void rediff(su_home_t *home, const sdpdc_session_t *s, const sdpdc_session_t *re,
+                   int must_be_unchanged)
+{
+  sdpdc_error_t err;
+  char *text = NULL;
+  sdpdc_session_t *x;
+  const sdpdc_session_t *l1 = NULL, *l2 = NULL;
+  if (sdpdc_frag_parse(home, t1, sizeof t1 - 1, &x, &err) == 0)
+    l1 = x;
+  if (sdpdc_frag_parse(home, t2, sizeof t2 - 1, &x, &err) == 0)
+    l2 = x;
+  if (!l1 || !l2)
+    __builtin_trap();
+  sdpdc_plan_t *plan, *np;
+  sdpdc_diff_t *d;
+  if (sdpdc_plan_offer(home, s, &plan, &err) == 0) {
+    const sdpdc_session_t **t2s = su_zalloc(home, (plan->n_chans + 1) * sizeof *t2s);
+    for (size_t i = 0; i < plan->n_chans; i++)
+      t2s[i] = l2;
+    sdpdc_session_t *ims;
+    if (sdpdc_step5_offer(home, plan, t2s, plan->n_chans, NULL, &text, &ims, &err) == 0 &&
+        sdpdc_reoffer_diff(home, plan, NULL, re, &d, &np, &err) == 0) {
+      if (must_be_unchanged && !d->unchanged)
+        __builtin_trap();
+      if (d->n_lines > re->n_media || np->n_chans > 65535)
+        __builtin_trap();
+      for (size_t i = 0; i < d->n_lines; i++)
+        for (size_t k = 0; k < d->lines[i].n_chans; k++) {
+          const sdpdc_chan_diff_t *c = &d->lines[i].chans[k];
+          if ((c->change == SDPDC_CHAN_REMOVED) != (c->new_chan == SIZE_MAX) ||
+              (c->change == SDPDC_CHAN_ADDED) != (c->prev_chan == SIZE_MAX))
+            __builtin_trap();
+        }
+      /* T2 Local only for the added channels, as the ALG does */
+      const sdpdc_session_t **nt2 = su_zalloc(home, (np->n_chans + 1) * sizeof *nt2);
+      const sdpdc_session_t **nt1 = su_zalloc(home, (np->n_dclines + 1) * sizeof *nt1);
+      for (size_t i = 0; i < d->n_lines; i++)
+        for (size_t k = 0; k < d->lines[i].n_chans; k++)
+          if (d->lines[i].chans[k].change == SDPDC_CHAN_ADDED)
+            nt2[d->lines[i].chans[k].new_chan] = l2;
+      for (size_t j = 0; j < np->n_dclines; j++)
+        nt1[j] = l1;
+      sdpdc_session_t *reims;
+      if (sdpdc_reoffer_ims(home, np, ims, nt2, np->n_chans, NULL, &text, &reims, &err) == 0) {
+        sdpdc_session_t *echo;
+        if (sdpdc_parse(home, text, strlen(text), &echo, &err) != 0)
+          __builtin_trap();
+        sdpdc_reanswer_wic(home, np, echo, nt1, np->n_dclines, NULL, &text, NULL, &err);
+        sdpdc_reanswer_wic(home, np, re, nt1, np->n_dclines, NULL, &text, NULL, &err);
+      }
+    }
+  }
+  for (int client = 0; client < 2; client++) {
+    static const unsigned used[] = {0, 1, 2, 3};
+    if (sdpdc_mirror_plan(home, s, NULL, 0, &plan, &err) != 0 ||
+        sdpdc_mirror_rediff(home, plan, NULL, re, client, used, client ? 4 : 0, &d, &np, &err) != 0)
+      continue;
+    if (must_be_unchanged && !d->unchanged)
+      __builtin_trap();
+    for (size_t a = 0; a < np->n_chans; a++)
+      for (size_t b = a + 1; b < np->n_chans; b++)
+        if (np->chans[a].stream_id == np->chans[b].stream_id)
+          __builtin_trap(); /* ids must never clash */
+    if (np->n_dclines == 1) {
+      const sdpdc_session_t *t1s[1] = {l1};
+      const sdpdc_session_t **t2s = su_zalloc(home, (np->n_chans + 1) * sizeof *t2s);
+      for (size_t i = 0; i < np->n_chans; i++)
+        t2s[i] = l2;
+      if (sdpdc_mirror_offer(home, np, t1s, 1, NULL, &text, NULL, &err) == 0) {
+        sdpdc_session_t *wic;
+        if (sdpdc_parse(home, text, strlen(text), &wic, &err) != 0)
+          __builtin_trap();
+        sdpdc_mirror_answer(home, np, re, t2s, np->n_chans, NULL, NULL, &text, NULL, &err);
+      }
+    }
+  }
+}
+
+/* Mutations of the input text: drop line k, bump the first digit of line
+ * k, add "a=sendonly" after line k. */
+static char *mutate(su_home_t *home, const char *in, size_t len, unsigned how, size_t *out_len)
+{
+  size_t nl = 0;
+  for (size_t i = 0; i < len; i++)
+    nl += in[i] == '\n';
+  if (!nl)
+    return NULL;
+  size_t k = (how / 3) % nl, line = 0, start = 0;
+  for (size_t i = 0; i < len && line < k; i++)
+    if (in[i] == '\n')
+      line++, start = i + 1;
+  size_t end = start;
+  while (end < len && in[end] != '\n')
+    end++;
+  if (end < len)
+    end++;
+  char *o = su_alloc(home, len + 16);
+  if (!o)
+    return NULL;
+  size_t n = 0;
+  memcpy(o, in, start);
+  n = start;
+  switch (how % 3) {
+  case 0: /* drop */
+    break;
+  case 1: /* bump a digit */
+    memcpy(o + n, in + start, end - start);
+    for (size_t i = n; i < n + (end - start); i++)
+      if (o[i] >= '0' && o[i] <= '9') {
+        o[i] = o[i] == '9' ? '0' : o[i] + 1;
+        break;
+      }
+    n += end - start;
+    break;
+  default: /* direction line */
+    memcpy(o + n, in + start, end - start);
+    n += end - start;
+    memcpy(o + n, "a=sendonly\r\n", 12);
+    n += 12;
+  }
+  memcpy(o + n, in + end, len - end);
+  n += len - end;
+  *out_len = n;
+  return o;
+}
+
+static void pairs(su_home_t *home, const sdpdc_session_t *s, const uint8_t *data, size_t size)
+{
+  sdpdc_error_t err;
+  sdpdc_session_t *same, *re;
+  if (sdpdc_parse(home, (const char *)data, size, &same, &err) == 0)
+    rediff(home, s, same, 1);
+  unsigned seed = 0;
+  for (size_t i = 0; i < size; i++)
+    seed = seed * 31 + data[i];
+  for (unsigned m = 0; m < 3; m++) {
+    size_t n;
+    char *t = mutate(home, (const char *)data, size, seed + m, &n);
+    if (t && sdpdc_parse(home, t, n, &re, &err) == 0)
+      rediff(home, s, re, 0);
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   su_home_t *home = su_home_new(sizeof(su_home_t));
@@ -82,8 +229,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
   sdpdc_error_t err;
   sdpdc_session_t *s;
-  if (sdpdc_parse(home, (const char *)data, size, &s, &err) == 0)
+  if (sdpdc_parse(home, (const char *)data, size, &s, &err) == 0) {
     run(home, s);
+    pairs(home, s, data, size);
+  }
   if (sdpdc_frag_parse(home, (const char *)data, size, &s, &err) == 0)
     run(home, s);
   su_home_unref(home);
