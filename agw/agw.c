@@ -699,7 +699,10 @@ int agw_create(agw_t **out, const wg_config_t *cfg, char *err, size_t errlen)
   tc.mid_name = agw->mid_name;
   tc.mid_port = agw->mid_port;
   tc.long_timer_ms = (unsigned)agw->conf.long_timer_ms;
-  tc.first_tid = 1;
+  /* Time-derived first id: a restarted AGW must not reuse the ids of its
+   * previous life, or the MGC's reply cache (LONG-TIMER) would take its new
+   * ServiceChange for a retransmission and never execute it. */
+  tc.first_tid = 1 + (uint32_t)((wg_time_us() / 1000) % 1000000000u);
   if ((rc = h248_tl_new(&agw->tl, &tr, &tc, on_request, agw)) < 0) {
     seterr(err, errlen, "H.248 transaction layer: %s", strerror(-rc));
     goto fail;
