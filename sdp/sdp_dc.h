@@ -471,7 +471,10 @@ int sdpdc_step5_offer(su_home_t *home, const sdpdc_plan_t *plan,
  *   Session level: a=ice-lite if T1's Local says so; a=group:BUNDLE <mid>
  *   if the offer had a BUNDLE group and exactly one DC line is accepted.
  * An IMS m=message line with port 0 removes its channel; a DC line left
- * without channels gets port 0.
+ * without channels gets port 0. With a re-offer plan (n_ims_media != 0) the
+ * IMS answer has n_ims_media lines, channel i's is at chans[i].msrp_media,
+ * and a position without a channel must be answered with port 0 (-EPROTO
+ * SDPDC_E_MISMATCH otherwise).
  * Errors: -EPROTO SDPDC_E_MISMATCH (IMS answer m-line count/kind differs
  * from the step-5 offer), -EPROTO SDPDC_E_CEMA (accepted line without
  * a=msrp-cema), -EINVAL SDPDC_E_MSRP (accepted line without path),
@@ -504,7 +507,9 @@ int sdpdc_mirror_plan(su_home_t *home, const sdpdc_session_t *ims_offer,
 /* The DC offer to the WIC from the mirror plan and T1's Local reply (one
  * T1: n_t1 == plan->n_dclines == 1): session a=ice-lite (if T1 says so),
  * m=application <P> UDP/DTLS/SCTP webrtc-datachannel / c= / a=mid:0 / ICE /
- * a=fingerprint / a=setup:actpass / a=connection:new / a=sctp-port /
+ * a=fingerprint / a=setup:actpass / a=connection:new (a re-offer plan of
+ * sdpdc_mirror_rediff: a=setup:<dclines[0].answer_setup> /
+ * a=connection:existing) / a=sctp-port /
  * a=max-message-size / per channel: a=dcmap:<id> label="msrp";
  * subprotocol="MSRP";ordered=true, a=dcsa:<id> setup:<the IMS endpoint's
  * role once answered: passive if it offered passive, else active (we answer
