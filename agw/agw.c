@@ -60,7 +60,7 @@ static const char *const known_keys[] = {
     "agw.max-contexts",     "agw.max-terminations", "agw.consent-timeout",
     "agw.dtls-timeout",     "agw.cert",          "agw.key",
     "agw.notify-released-bearer", "agw.register-retry", "agw.max-message-size",
-    "agw.sctp-port",        "agw.long-timer",    NULL};
+    "agw.sctp-port",        "agw.long-timer",    "agw.sctp-streams", NULL};
 
 /* A bare IP (v4 or v6, brackets allowed) into out (port 0). */
 static int parse_ip(const char *text, struct sockaddr_storage *out)
@@ -186,6 +186,8 @@ static int conf_read(agw_conf_t *c, const wg_config_t *cfg, char *err, size_t er
       (rc = wg_config_get_int(cfg, "agw.max-message-size", 65536, 1024, 1 << 30,
                               &c->max_message_size, err, errlen)) < 0 ||
       (rc = wg_config_get_int(cfg, "agw.sctp-port", 5000, 1, 65535, &c->sctp_port, err,
+                              errlen)) < 0 ||
+      (rc = wg_config_get_int(cfg, "agw.sctp-streams", 1024, 16, 65535, &c->sctp_streams, err,
                               errlen)) < 0 ||
       (rc = wg_config_get_int(cfg, "agw.long-timer", 30000, 100, 600000, &c->long_timer_ms, err,
                               errlen)) < 0 ||

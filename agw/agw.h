@@ -35,6 +35,7 @@
  *   agw.register-retry     first ServiceChange retry, ms (1000, doubling to 8 s)
  *   agw.max-message-size   a=max-message-size we offer  (65536)
  *   agw.sctp-port          a=sctp-port we offer         (5000)
+ *   agw.sctp-streams       SCTP streams per association (1024; raised to the highest sctpid + 1)
  */
 #ifndef WG_AGW_H
 #define WG_AGW_H

@@ -29,6 +29,7 @@ typedef struct agw_conf {
   int notify_released;
   long register_retry_ms;
   long max_message_size, sctp_port;
+  long sctp_streams; /* agw.sctp-streams: SCTP streams offered per association */
   long long_timer_ms;
 } agw_conf_t;
 

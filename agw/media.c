@@ -577,6 +577,13 @@ static int t1_open_dc(agw_t *agw, agw_term_t *t, agw_stream_t *s, t1_media_t *m,
   dc.local_max_message_size = (size_t)agw->conf.max_message_size;
   dc.remote_max_message_size = s->remote.has_mms ? (s->remote.mms ? s->remote.mms : (1u << 30))
                                                  : 65536;
+  /* SCTP streams offered: agw.sctp-streams (usrsctp's per-association cost
+   * grows with it), raised to cover every sctpid the MGC gave this T1. */
+  long streams = agw->conf.sctp_streams;
+  for (unsigned i = 0; i < AGW_MAX_STREAMS; i++)
+    if (t->streams[i].used && t->streams[i].sctpid >= streams)
+      streams = t->streams[i].sctpid + 1;
+  dc.sctp_streams = (uint16_t)(streams > 65535 ? 65535 : streams);
   dc.cb = &dc_cb;
   dc.data = m;
   /* the port came from our pool; if another process holds it, try more */
