@@ -177,6 +177,11 @@ void alg_set_capture(alg_t *alg, wg_pcap_t *pcap)
   alg->pcap = pcap;
 }
 
+void alg_set_capture_h248(alg_t *alg, int record)
+{
+  alg->pcap_no_h248 = !record;
+}
+
 void alg_set_bound_cb(alg_t *alg, alg_bound_cb cb, void *arg)
 {
   alg->bound_cb = cb;

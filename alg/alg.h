@@ -65,6 +65,10 @@ int alg_create(alg_t **out, const wg_config_t *cfg, char *err, size_t errlen);
 /* Record every SIP message and H.248 datagram the ALG sends or receives.
  * NULL turns it off. Call before alg_run(). */
 void alg_set_capture(alg_t *alg, wg_pcap_t *pcap);
+/* Whether that capture includes the H.248 datagrams (default yes). wicgated
+ * --role both turns it off: the AGW records the same datagrams on its side,
+ * and each should appear in the pcap once. Call before alg_run(). */
+void alg_set_capture_h248(alg_t *alg, int record);
 
 /* Readiness callback (see alg_ready_cb). Call before alg_run(). */
 void alg_set_ready_cb(alg_t *alg, alg_ready_cb cb, void *arg);

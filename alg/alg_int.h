@@ -41,6 +41,7 @@ struct alg {
   nta_agent_t *agent;
   nta_leg_t *defleg;
   wg_pcap_t *pcap;
+  int pcap_no_h248; /* alg_set_capture_h248(alg, 0) */
   alg_ready_cb ready_cb;
   void *ready_arg;
   int ready_sent;

@@ -28,7 +28,7 @@ static int tp_send(void *ctx, const struct sockaddr *to, socklen_t tolen, const 
 {
   alg_t *alg = ctx;
   ssize_t n = sendto(alg->h248_fd, data, len, 0, to, tolen);
-  if (alg->pcap)
+  if (alg->pcap && !alg->pcap_no_h248)
     wg_pcap_udp(alg->pcap, (const struct sockaddr *)&alg->h248_addr, to, data, len);
   if (WG_LOG_ENABLED(WG_LOG_DEBUG)) {
     char a[64];
@@ -364,7 +364,7 @@ static int h248_readable(su_root_magic_t *m, su_wait_t *w, void *arg)
     ssize_t n = recvfrom(alg->h248_fd, buf, sizeof buf - 1, 0, (struct sockaddr *)&from, &fl);
     if (n < 0)
       break;
-    if (alg->pcap)
+    if (alg->pcap && !alg->pcap_no_h248)
       wg_pcap_udp(alg->pcap, (const struct sockaddr *)&from,
                   (const struct sockaddr *)&alg->h248_addr, buf, (size_t)n);
     if (WG_LOG_ENABLED(WG_LOG_DEBUG)) {

@@ -310,6 +310,8 @@ int main(int argc, char **argv)
   }
   if (c.alg) {
     alg_set_capture(c.alg, pcap);
+    /* role both: the AGW records the Iq datagrams, so each is in the pcap once */
+    alg_set_capture_h248(c.alg, c.agw == NULL);
     alg_set_ready_cb(c.alg, on_ready, &c);
     alg_set_bound_cb(c.alg, on_bound, &c);
   }
