@@ -8,6 +8,15 @@
  * k a number unique among the MG's live terminations. Ids are compared
  * case-insensitively. Contexts are numbered from 1001 upwards, wrapping and
  * skipping numbers in use.
+ *
+ * Cost: contexts are indexed by id and terminations by their case-folded id
+ * in chained hash tables owned by the model (grown by doubling, freed by
+ * agw_model_clear), so agw_ctx_find / agw_ctx_new / agw_ctx_delete /
+ * agw_term_find / agw_term_new / agw_term_delete are O(1) on average. Only
+ * wildcard matching (agw_tid_match over the lists) scans. The lists
+ * (m->ctxs via c->next, c->terms via t->next) stay valid for iteration;
+ * the prev/hnext/tail/tab fields are the model's own bookkeeping: read-only
+ * for everybody else.
  */
 #ifndef WG_AGW_MODEL_H
 #define WG_AGW_MODEL_H
@@ -118,6 +127,9 @@ typedef struct agw_term {
   uint32_t num;
   struct agw_ctx *ctx;
   struct agw_term *next; /* in ctx */
+  struct agw_term *prev; /* in ctx (model bookkeeping) */
+  struct agw_term *hnext; /* hash chain (model bookkeeping) */
+  uint32_t hash;          /* of the case-folded id (model bookkeeping) */
   agw_stream_t streams[AGW_MAX_STREAMS];
   /* Events descriptor */
   int events_set;
@@ -141,6 +153,9 @@ typedef struct agw_ctx {
   struct agw_ctx *next;
   agw_term_t *terms;
   unsigned n_terms;
+  struct agw_ctx *prev;   /* in m->ctxs (model bookkeeping) */
+  struct agw_ctx *hnext;  /* hash chain (model bookkeeping) */
+  agw_term_t *terms_tail; /* last of terms (model bookkeeping) */
 } agw_ctx_t;
 
 typedef struct agw_model {
@@ -149,18 +164,28 @@ typedef struct agw_model {
   unsigned n_terms;
   uint32_t next_ctx;
   uint32_t next_term;
+  /* hash tables (power-of-two sizes, NULL until first use) */
+  agw_ctx_t **ctx_tab;
+  size_t ctx_cap;
+  agw_term_t **term_tab;
+  size_t term_cap;
 } agw_model_t;
 
 void agw_model_init(agw_model_t *m, unsigned max_ctxs, unsigned max_terms_per_ctx);
-/* Frees every context and termination; the media glue must have released
- * their media first (see agw_model_each_term). */
+/* Frees every context and termination and the hash tables; the media glue
+ * must have released their media first. Idempotent; the model stays usable
+ * (ids keep counting from where they were). */
 void agw_model_clear(agw_model_t *m);
 
-/* New context with a fresh id. -510 (e: "Insufficient resources: ...") when
- * max-contexts are in use. */
+/* New context with a fresh id (the next number after the last one given,
+ * from 1001, skipping live ids, wrapping to 1 before 0xFFFFFFF0). -510
+ * (e: "Insufficient resources: ...") when max-contexts are in use or memory
+ * is short. */
 int agw_ctx_new(agw_model_t *m, agw_ctx_t **out, agw_err_t *e);
 agw_ctx_t *agw_ctx_find(const agw_model_t *m, uint32_t id);
-/* Unlinks and frees an (empty) context. */
+/* Unlinks and frees an (empty) context. A context that is not (or no longer)
+ * in m is left alone. Terminations still in it are unlinked and freed too
+ * (their media must have been released). */
 void agw_ctx_delete(agw_model_t *m, agw_ctx_t *c);
 
 /* New termination of `kind` in c with a fresh id. -510 when the context is
@@ -168,7 +193,9 @@ void agw_ctx_delete(agw_model_t *m, agw_ctx_t *c);
  * context gives -434). */
 int agw_term_new(agw_model_t *m, agw_ctx_t *c, enum agw_kind kind, agw_term_t **out,
                  agw_err_t *e);
-/* Case-insensitive id lookup among live terminations. */
+/* Case-insensitive id lookup among live terminations (exact id: a "*" in id
+ * is a plain character here, use agw_tid_match for wildcards). NULL when
+ * id is NULL or unknown. */
 agw_term_t *agw_term_find(const agw_model_t *m, const char *id);
 /* Unlinks from its context and frees; deletes the context when it becomes
  * empty (returns 1 then, else 0). */

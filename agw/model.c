@@ -144,21 +144,115 @@ void agw_model_init(agw_model_t *m, unsigned max_ctxs, unsigned max_terms_per_ct
   m->next_term = 1;
 }
 
+/* ---- hash tables: chained through c->hnext / t->hnext, power-of-two
+ * sizes, grown by doubling when the load reaches 1. A failed grow keeps the
+ * old (still correct, only longer-chained) table. */
+
+#define HASH_MIN_CAP 64
+
+static size_t ctx_slot(uint32_t id, size_t cap)
+{
+  uint32_t h = id * 0x9E3779B1u; /* Fibonacci hashing: spreads runs of ids */
+  h ^= h >> 15;
+  return h & (cap - 1);
+}
+
+/* FNV-1a over the ASCII-lower-cased id, matching strcasecmp equality */
+static uint32_t tid_hash(const char *id)
+{
+  uint32_t h = 2166136261u;
+  for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+    h ^= (uint32_t)tolower(*p);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+static int ctx_tab_grow(agw_model_t *m)
+{
+  size_t cap = m->ctx_cap ? m->ctx_cap * 2 : HASH_MIN_CAP;
+  agw_ctx_t **tab = calloc(cap, sizeof *tab);
+  if (!tab)
+    return m->ctx_tab ? 0 : -ENOMEM;
+  for (size_t i = 0; i < m->ctx_cap; i++)
+    for (agw_ctx_t *c = m->ctx_tab[i], *nx; c; c = nx) {
+      nx = c->hnext;
+      size_t k = ctx_slot(c->id, cap);
+      c->hnext = tab[k];
+      tab[k] = c;
+    }
+  free(m->ctx_tab);
+  m->ctx_tab = tab;
+  m->ctx_cap = cap;
+  return 0;
+}
+
+static int term_tab_grow(agw_model_t *m)
+{
+  size_t cap = m->term_cap ? m->term_cap * 2 : HASH_MIN_CAP;
+  agw_term_t **tab = calloc(cap, sizeof *tab);
+  if (!tab)
+    return m->term_tab ? 0 : -ENOMEM;
+  for (size_t i = 0; i < m->term_cap; i++)
+    for (agw_term_t *t = m->term_tab[i], *nx; t; t = nx) {
+      nx = t->hnext;
+      size_t k = t->hash & (cap - 1);
+      t->hnext = tab[k];
+      tab[k] = t;
+    }
+  free(m->term_tab);
+  m->term_tab = tab;
+  m->term_cap = cap;
+  return 0;
+}
+
+static void term_unhash(agw_model_t *m, agw_term_t *t)
+{
+  if (!m->term_cap)
+    return;
+  for (agw_term_t **pp = &m->term_tab[t->hash & (m->term_cap - 1)]; *pp; pp = &(*pp)->hnext)
+    if (*pp == t) {
+      *pp = t->hnext;
+      t->hnext = NULL;
+      return;
+    }
+}
+
+/* Frees t after taking it out of the table and of its context's list;
+ * does not touch the context itself. */
+static void term_drop(agw_model_t *m, agw_term_t *t)
+{
+  agw_ctx_t *c = t->ctx;
+  term_unhash(m, t);
+  if (t->prev)
+    t->prev->next = t->next;
+  else
+    c->terms = t->next;
+  if (t->next)
+    t->next->prev = t->prev;
+  else
+    c->terms_tail = t->prev;
+  c->n_terms--;
+  m->n_terms--;
+  free(t);
+}
+
 void agw_model_clear(agw_model_t *m)
 {
-  while (m->ctxs) {
-    agw_ctx_t *c = m->ctxs;
-    while (c->terms)
-      if (agw_term_delete(m, c->terms))
-        break; /* c was freed with its last termination */
-    if (m->ctxs == c)
-      agw_ctx_delete(m, c);
-  }
+  while (m->ctxs)
+    agw_ctx_delete(m, m->ctxs); /* frees its terminations too */
+  free(m->ctx_tab);
+  free(m->term_tab);
+  m->ctx_tab = NULL;
+  m->term_tab = NULL;
+  m->ctx_cap = m->term_cap = 0;
 }
 
 agw_ctx_t *agw_ctx_find(const agw_model_t *m, uint32_t id)
 {
-  for (agw_ctx_t *c = m->ctxs; c; c = c->next)
+  if (!m->ctx_cap)
+    return NULL;
+  for (agw_ctx_t *c = m->ctx_tab[ctx_slot(id, m->ctx_cap)]; c; c = c->hnext)
     if (c->id == id)
       return c;
   return NULL;
@@ -169,9 +263,12 @@ int agw_ctx_new(agw_model_t *m, agw_ctx_t **out, agw_err_t *e)
   *out = NULL;
   if (m->n_ctxs >= m->max_ctxs)
     return agw_fail(e, 510, "Insufficient resources: all %u contexts in use", m->max_ctxs);
+  if (m->n_ctxs + 1 > m->ctx_cap && ctx_tab_grow(m) < 0)
+    return agw_fail(e, 510, "Insufficient resources: out of memory");
   uint32_t id = m->next_ctx;
   /* ids 0, 0xFFFFFFFE ($) and 0xFFFFFFFF (*) are reserved in the binary
-   * encoding; stay below them. With at most max_ctxs live this terminates. */
+   * encoding; stay below them. With at most max_ctxs live this terminates;
+   * the ids only run into live ones after a wrap, so each probe is O(1). */
   for (;;) {
     if (id == 0 || id >= 0xFFFFFFF0u)
       id = 1;
@@ -185,7 +282,12 @@ int agw_ctx_new(agw_model_t *m, agw_ctx_t **out, agw_err_t *e)
   c->id = id;
   m->next_ctx = id + 1;
   c->next = m->ctxs;
+  if (m->ctxs)
+    m->ctxs->prev = c;
   m->ctxs = c;
+  size_t k = ctx_slot(id, m->ctx_cap);
+  c->hnext = m->ctx_tab[k];
+  m->ctx_tab[k] = c;
   m->n_ctxs++;
   *out = c;
   return 0;
@@ -193,22 +295,41 @@ int agw_ctx_new(agw_model_t *m, agw_ctx_t **out, agw_err_t *e)
 
 void agw_ctx_delete(agw_model_t *m, agw_ctx_t *c)
 {
-  for (agw_ctx_t **pp = &m->ctxs; *pp; pp = &(*pp)->next)
-    if (*pp == c) {
-      *pp = c->next;
-      m->n_ctxs--;
-      free(c);
-      return;
-    }
+  if (!c || !m->ctx_cap)
+    return;
+  agw_ctx_t **pp = &m->ctx_tab[ctx_slot(c->id, m->ctx_cap)];
+  while (*pp && *pp != c)
+    pp = &(*pp)->hnext;
+  if (!*pp)
+    return; /* not ours (or already gone) */
+  *pp = c->hnext;
+  while (c->terms)
+    term_drop(m, c->terms);
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    m->ctxs = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  m->n_ctxs--;
+  free(c);
+}
+
+static agw_term_t *term_lookup(const agw_model_t *m, const char *id, uint32_t h)
+{
+  if (!m->term_cap)
+    return NULL;
+  for (agw_term_t *t = m->term_tab[h & (m->term_cap - 1)]; t; t = t->hnext)
+    if (t->hash == h && strcasecmp(t->id, id) == 0)
+      return t;
+  return NULL;
 }
 
 agw_term_t *agw_term_find(const agw_model_t *m, const char *id)
 {
-  for (agw_ctx_t *c = m->ctxs; c; c = c->next)
-    for (agw_term_t *t = c->terms; t; t = t->next)
-      if (strcasecmp(t->id, id) == 0)
-        return t;
-  return NULL;
+  if (!id)
+    return NULL;
+  return term_lookup(m, id, tid_hash(id));
 }
 
 int agw_term_new(agw_model_t *m, agw_ctx_t *c, enum agw_kind kind, agw_term_t **out,
@@ -218,6 +339,8 @@ int agw_term_new(agw_model_t *m, agw_ctx_t *c, enum agw_kind kind, agw_term_t **
   if (c->n_terms >= m->max_terms_per_ctx)
     return agw_fail(e, 434, "Max number of terminations in a context exceeded (%u)",
                     m->max_terms_per_ctx);
+  if (m->n_terms + 1 > m->term_cap && term_tab_grow(m) < 0)
+    return agw_fail(e, 510, "Insufficient resources: out of memory");
   agw_term_t *t = calloc(1, sizeof *t);
   if (!t)
     return agw_fail(e, 510, "Insufficient resources: out of memory");
@@ -228,7 +351,8 @@ int agw_term_new(agw_model_t *m, agw_ctx_t *c, enum agw_kind kind, agw_term_t **
       m->next_term = 1;
     snprintf(t->id, sizeof t->id, "ip/%d/%s/%u", kind == AGW_KIND_ACCESS ? 1 : 2,
              kind == AGW_KIND_ACCESS ? "access" : "core", k);
-    if (!agw_term_find(m, t->id)) {
+    t->hash = tid_hash(t->id);
+    if (!term_lookup(m, t->id, t->hash)) {
       t->num = k;
       break;
     }
@@ -237,10 +361,15 @@ int agw_term_new(agw_model_t *m, agw_ctx_t *c, enum agw_kind kind, agw_term_t **
     t->streams[i].sctpid = -1;
   t->ctx = c;
   /* append, so that replies list terminations in the order they were added */
-  agw_term_t **pp = &c->terms;
-  while (*pp)
-    pp = &(*pp)->next;
-  *pp = t;
+  t->prev = c->terms_tail;
+  if (c->terms_tail)
+    c->terms_tail->next = t;
+  else
+    c->terms = t;
+  c->terms_tail = t;
+  size_t slot = t->hash & (m->term_cap - 1);
+  t->hnext = m->term_tab[slot];
+  m->term_tab[slot] = t;
   c->n_terms++;
   m->n_terms++;
   *out = t;
@@ -250,14 +379,7 @@ int agw_term_new(agw_model_t *m, agw_ctx_t *c, enum agw_kind kind, agw_term_t **
 int agw_term_delete(agw_model_t *m, agw_term_t *t)
 {
   agw_ctx_t *c = t->ctx;
-  for (agw_term_t **pp = &c->terms; *pp; pp = &(*pp)->next)
-    if (*pp == t) {
-      *pp = t->next;
-      break;
-    }
-  c->n_terms--;
-  m->n_terms--;
-  free(t);
+  term_drop(m, t);
   if (c->n_terms == 0) {
     agw_ctx_delete(m, c);
     return 1;
