@@ -3,7 +3,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agw/agw_model.h"
 #include "tests/task.h"
@@ -102,6 +105,251 @@ static void test_contexts(void)
   ASSERT_EQ(m.n_ctxs, 0);
   ASSERT_EQ(m.n_terms, 0);
   ASSERT_NULL(m.ctxs);
+}
+
+/* ---- many contexts and terminations: the hash tables (agw_model.h) */
+
+#define MANY 20000u
+
+static uint32_t rng_state = 0x2545F491u;
+static uint32_t rng(void) /* xorshift32: a fixed, reproducible "random" order */
+{
+  uint32_t x = rng_state;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return rng_state = x;
+}
+
+static void shuffle(agw_term_t **v, size_t n)
+{
+  for (size_t i = n - 1; i > 0; i--) {
+    size_t j = rng() % (i + 1);
+    agw_term_t *x = v[i];
+    v[i] = v[j];
+    v[j] = x;
+  }
+}
+
+static void case_mix(char *out, const char *in, unsigned seed)
+{
+  size_t i = 0;
+  for (; in[i]; i++) {
+    char ch = in[i];
+    if (ch >= 'a' && ch <= 'z' && ((seed >> (i % 16)) & 1))
+      ch = (char)(ch - 32);
+    out[i] = ch;
+  }
+  out[i] = '\0';
+}
+
+/* walks the lists: every context reachable from m->ctxs and findable by id,
+ * every termination in its context's list and findable by id; the counts
+ * match n_ctxs / n_terms */
+static void check_consistent(const agw_model_t *m)
+{
+  unsigned nc = 0, nt = 0;
+  for (const agw_ctx_t *c = m->ctxs; c; c = c->next) {
+    nc++;
+    ASSERT_EQ(agw_ctx_find(m, c->id), c);
+    unsigned k = 0;
+    for (agw_term_t *t = c->terms; t; t = t->next) {
+      k++;
+      ASSERT_EQ(t->ctx, c);
+      ASSERT_EQ(agw_term_find(m, t->id), t);
+    }
+    ASSERT_EQ(k, c->n_terms);
+    ASSERT(k > 0);
+    nt += k;
+  }
+  ASSERT_EQ(nc, m->n_ctxs);
+  ASSERT_EQ(nt, m->n_terms);
+}
+
+static void test_many(void)
+{
+  agw_model_t m;
+  agw_err_t e;
+  agw_ctx_t *c;
+  agw_term_t **terms = calloc(2 * MANY, sizeof *terms);
+  uint32_t *ctx_ids = calloc(MANY, sizeof *ctx_ids);
+  ASSERT_NOT_NULL(terms);
+  ASSERT_NOT_NULL(ctx_ids);
+  agw_model_init(&m, MANY, 2);
+
+  /* contexts are numbered from 1001 upwards (doc/agw.md); each gets T2 then T1 */
+  for (uint32_t i = 0; i < MANY; i++) {
+    ASSERT_EQ(agw_ctx_new(&m, &c, &e), 0);
+    ASSERT_EQ(c->id, 1001 + i);
+    ctx_ids[i] = c->id;
+    ASSERT_EQ(agw_term_new(&m, c, AGW_KIND_CORE, &terms[2 * i], &e), 0);
+    ASSERT_EQ(agw_term_new(&m, c, AGW_KIND_ACCESS, &terms[2 * i + 1], &e), 0);
+    ASSERT_EQ(c->terms, terms[2 * i]);
+    ASSERT_EQ(c->terms->next, terms[2 * i + 1]);
+  }
+  ASSERT_EQ(m.n_ctxs, MANY);
+  ASSERT_EQ(m.n_terms, 2 * MANY);
+  /* max-contexts reached: 510, nothing created */
+  ASSERT_EQ(agw_ctx_new(&m, &c, &e), -510);
+  ASSERT_EQ(e.code, 510);
+  ASSERT_NULL(c);
+  ASSERT_EQ(m.n_ctxs, MANY);
+
+  /* every id is found, in any letter case; ids are unique */
+  char buf[AGW_TID_MAX];
+  for (uint32_t i = 0; i < 2 * MANY; i++) {
+    case_mix(buf, terms[i]->id, i * 2654435761u);
+    ASSERT_EQ(agw_term_find(&m, buf), terms[i]);
+    ASSERT_EQ(agw_term_find(&m, terms[i]->id), terms[i]);
+  }
+  for (uint32_t i = 0; i < MANY; i++)
+    ASSERT_EQ(agw_ctx_find(&m, ctx_ids[i]), terms[2 * i]->ctx);
+  ASSERT_NULL(agw_ctx_find(&m, 1000));
+  ASSERT_NULL(agw_ctx_find(&m, 1001 + MANY));
+  ASSERT_NULL(agw_ctx_find(&m, 0));
+  ASSERT_NULL(agw_term_find(&m, NULL));
+  ASSERT_NULL(agw_term_find(&m, "ip/1/access/0"));
+  ASSERT_NULL(agw_term_find(&m, "ip/1/*")); /* exact lookup: a star is no wildcard */
+  check_consistent(&m);
+
+  /* wildcards still match by scanning */
+  unsigned n_acc = 0, n_core = 0, n_all = 0;
+  for (agw_ctx_t *x = m.ctxs; x; x = x->next)
+    for (agw_term_t *t = x->terms; t; t = t->next) {
+      n_acc += agw_tid_match("ip/1/*", t->id);
+      n_core += agw_tid_match("IP/2/CORE/*", t->id);
+      n_all += agw_tid_match("*", t->id);
+    }
+  ASSERT_EQ(n_acc, MANY);
+  ASSERT_EQ(n_core, MANY);
+  ASSERT_EQ(n_all, 2 * MANY);
+
+  /* delete the first half of a random order: a context goes with its last
+   * termination; what was deleted is no longer found, the rest still is */
+  agw_term_t **order = malloc(2 * MANY * sizeof *order);
+  ASSERT_NOT_NULL(order);
+  memcpy(order, terms, 2 * MANY * sizeof *order);
+  shuffle(order, 2 * MANY);
+  char (*gone)[AGW_TID_MAX] = calloc(MANY, sizeof *gone);
+  ASSERT_NOT_NULL(gone);
+  for (uint32_t i = 0; i < MANY; i++) {
+    agw_term_t *t = order[i];
+    agw_ctx_t *tc = t->ctx;
+    uint32_t cid = tc->id;
+    int last = tc->n_terms == 1;
+    snprintf(gone[i], sizeof gone[i], "%s", t->id);
+    ASSERT_EQ(agw_term_delete(&m, t), last);
+    ASSERT_NULL(agw_term_find(&m, gone[i]));
+    if (last)
+      ASSERT_NULL(agw_ctx_find(&m, cid));
+    else
+      ASSERT_EQ(agw_ctx_find(&m, cid), tc);
+  }
+  ASSERT_EQ(m.n_terms, MANY);
+  check_consistent(&m);
+  for (uint32_t i = 0; i < MANY; i++) {
+    ASSERT_NULL(agw_term_find(&m, gone[i]));
+    case_mix(buf, gone[i], ~i);
+    ASSERT_NULL(agw_term_find(&m, buf));
+    ASSERT_EQ(agw_term_find(&m, order[MANY + i]->id), order[MANY + i]);
+  }
+  unsigned live = m.n_ctxs;
+  ASSERT(live < MANY && live >= MANY / 2);
+
+  /* new contexts continue after the last id given, not in a freed one */
+  ASSERT_EQ(agw_ctx_new(&m, &c, &e), 0);
+  ASSERT_EQ(c->id, 1001 + MANY);
+  agw_term_t *nt;
+  ASSERT_EQ(agw_term_new(&m, c, AGW_KIND_CORE, &nt, &e), 0);
+  for (uint32_t i = 0; i < MANY; i++) /* termination numbers are not reused at once */
+    ASSERT(strcasecmp(nt->id, gone[i]) != 0);
+
+  /* after a wrap, numbering goes on at 1 and skips live ids */
+  m.next_ctx = 0xFFFFFFEFu;
+  agw_ctx_t *w1, *w2, *w3;
+  ASSERT_EQ(agw_ctx_new(&m, &w1, &e), 0);
+  ASSERT_EQ(w1->id, 0xFFFFFFEFu);
+  ASSERT_EQ(agw_ctx_new(&m, &w2, &e), 0);
+  ASSERT_EQ(w2->id, 1); /* 0xFFFFFFF0 and up are reserved */
+  uint32_t first_live = 0;
+  for (uint32_t id = 1001; id < 1001 + MANY && !first_live; id++)
+    if (agw_ctx_find(&m, id) && !agw_ctx_find(&m, id + 1))
+      first_live = id;
+  ASSERT(first_live != 0);
+  m.next_ctx = first_live; /* pretend we wrapped onto a live id */
+  ASSERT_EQ(agw_ctx_new(&m, &w3, &e), 0);
+  ASSERT_EQ(w3->id, first_live + 1);
+  ASSERT_EQ(agw_ctx_find(&m, first_live + 1), w3);
+  /* a freed id is taken again once the counter reaches it */
+  uint32_t freed = 0;
+  for (uint32_t id = 1001; id < 1001 + MANY && !freed; id++)
+    if (!agw_ctx_find(&m, id))
+      freed = id;
+  ASSERT(freed != 0);
+  m.next_ctx = freed;
+  agw_ctx_t *w4;
+  ASSERT_EQ(agw_ctx_new(&m, &w4, &e), 0);
+  ASSERT_EQ(w4->id, freed);
+  ASSERT_EQ(agw_ctx_find(&m, freed), w4);
+
+  /* termination numbers skip live ones and wrap after 99999999 */
+  agw_term_t *a1, *a2;
+  m.next_term = nt->num;
+  ASSERT_EQ(agw_term_new(&m, w1, AGW_KIND_CORE, &a1, &e), 0);
+  ASSERT(a1->num != nt->num);
+  ASSERT_EQ(agw_term_find(&m, nt->id), nt);
+  m.next_term = 99999999u;
+  ASSERT_EQ(agw_term_new(&m, w2, AGW_KIND_ACCESS, &a2, &e), 0);
+  ASSERT_STR_EQ(a2->id, "ip/1/access/99999999");
+  ASSERT_EQ(m.next_term, 1);
+  ASSERT_EQ(agw_term_find(&m, "IP/1/ACCESS/99999999"), a2);
+
+  /* deleting an empty context (the 510 path of Add) and a non-empty one:
+   * its terminations are gone with it */
+  ASSERT_EQ(agw_term_new(&m, w3, AGW_KIND_CORE, &a1, &e), 0);
+  snprintf(buf, sizeof buf, "%s", a1->id);
+  uint32_t w3id = w3->id, w4id = w4->id;
+  agw_ctx_delete(&m, w3);
+  ASSERT_NULL(agw_ctx_find(&m, w3id));
+  ASSERT_NULL(agw_term_find(&m, buf));
+  agw_ctx_delete(&m, w4);
+  ASSERT_NULL(agw_ctx_find(&m, w4id));
+  check_consistent(&m);
+
+  /* the rest in random order, until nothing is left */
+  unsigned n = 0;
+  for (agw_ctx_t *x = m.ctxs; x; x = x->next)
+    for (agw_term_t *t = x->terms; t; t = t->next)
+      order[n++] = t;
+  ASSERT_EQ(n, m.n_terms);
+  shuffle(order, n);
+  for (unsigned i = 0; i < n; i++) {
+    snprintf(buf, sizeof buf, "%s", order[i]->id);
+    agw_term_delete(&m, order[i]);
+    ASSERT_NULL(agw_term_find(&m, buf));
+  }
+  ASSERT_EQ(m.n_ctxs, 0);
+  ASSERT_EQ(m.n_terms, 0);
+  ASSERT_NULL(m.ctxs);
+  for (uint32_t i = 0; i < MANY; i++)
+    ASSERT_NULL(agw_ctx_find(&m, ctx_ids[i]));
+
+  /* clear is idempotent and the model stays usable */
+  agw_model_clear(&m);
+  agw_model_clear(&m);
+  ASSERT_EQ(agw_ctx_new(&m, &c, &e), 0);
+  ASSERT_EQ(agw_term_new(&m, c, AGW_KIND_ACCESS, &nt, &e), 0);
+  ASSERT_EQ(agw_term_find(&m, nt->id), nt);
+  uint32_t cid = c->id;
+  snprintf(buf, sizeof buf, "%s", nt->id);
+  agw_model_clear(&m);
+  ASSERT_EQ(m.n_ctxs, 0);
+  ASSERT_NULL(agw_term_find(&m, buf));
+  ASSERT_NULL(agw_ctx_find(&m, cid));
+  free(gone);
+  free(order);
+  free(ctx_ids);
+  free(terms);
 }
 
 static void test_tids(void)
@@ -213,6 +461,7 @@ int main(void)
   TEST_RUN(test_pool);
   TEST_RUN(test_range);
   TEST_RUN(test_contexts);
+  TEST_RUN(test_many);
   TEST_RUN(test_tids);
   TEST_RUN(test_streams);
   TEST_RUN(test_sdp);
