@@ -81,11 +81,21 @@ bench_start_wicgated() {
   bench_wait_ready "$BENCH_TMP/wicgated-$name.log" $WG_PID
 }
 
-bench_stop() {        # bench_stop PID: TERM, wait up to 5 s, then KILL
-  local i
+bench_stop() {        # bench_stop PID: TERM, wait up to BENCH_STOP_GRACE (10) s, then KILL
+  # wicgated's graceful stop sends ServiceChange Graceful and waits ~6 s for
+  # the MGC's reply when the MGC is gone (P4's scripted MGC has exited), so
+  # 5 s was too short. A child that exited stays a zombie until waited for
+  # (kill -0 still succeeds): check its state, and reap it quietly.
+  local i st grace=${BENCH_STOP_GRACE:-10}
   kill "$1" 2>/dev/null || return 0
-  for i in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null
+  for i in $(seq 1 $(( grace * 10 ))); do
+    st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
+    [ -z "$st" ] || [ "$st" = Z ] && break
+    sleep 0.1
+  done
+  [ -n "$st" ] && [ "$st" != Z ] && { echo "bench: pid $1 still running after ${grace} s: KILL" >&2; kill -9 "$1" 2>/dev/null; }
+  { wait "$1"; } 2>/dev/null
+  return 0
 }
 
 bench_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
