@@ -792,7 +792,13 @@ static int add_groupse(h248_msg_t *m, h248_cmd_t *cmd, const char *const *gv)
   return 0;
 }
 
-static int send_add_t1(alg_call_t *c)
+/* Sends the Add T1 request (step 11, and the mirror flow's T1): Events
+ * tlsfail armed on stream 1, Signals tlsest when est_dtls, TerminationState
+ * groupse = ["SCTP 2 3 ..."] and stream 1 strdeagg = [2, 3, ...] over every
+ * channel, stream 1 Local (and Remote when given), one stream per channel
+ * with its sctp/sctpid. Returns alg_mgc_send's status (or -ENOMEM). */
+static int send_t1_add(alg_call_t *c, const char *local, const char *remote, int est_dtls,
+                       h248_tl_reply_cb cb)
 {
   h248_msg_t *m = alg_mgc_msg(c->alg);
   h248_trans_t *t;
@@ -800,25 +806,15 @@ static int send_add_t1(alg_call_t *c)
   h248_cmd_t *cmd;
   h248_stream_t *s1, *s2;
   h248_events_t *ev;
-  char *local = NULL, *remote = NULL, grp[16 + 8 * MAXCH], deagg[MAXCH][8], sid[16];
+  char grp[16 + 8 * MAXCH], deagg[MAXCH][8], sid[16];
   const char *gv[1] = { grp };
   const char *dv[MAXCH];
-  sdpdc_error_t e;
   int rc = -ENOMEM;
   struct call_ref *ser;
-  const sdpdc_dcline_t *dl = &c->plan->dclines[0];
   size_t nch = c->n_t2;
-  int fam = dl->offer && dl->offer->family == 6 ? 6 : 4;
 
   if (!m)
     return -ENOMEM;
-  if (sdpdc_h248_t1_local_request(c->home, fam, dl->offer->proto, c->ice, &local, &e) < 0 ||
-      sdpdc_h248_t1_remote(c->home, dl->offer, c->ice, &remote, &e) < 0) {
-    call_log(c, WG_LOG_WARN, 11, "cannot build T1 SDP: %s", e.reason);
-    rc = -EPROTO;
-    goto out;
-  }
-  /* groupse = ["SCTP 2 3 ..."], strdeagg = [2, 3, ...]: every channel */
   snprintf(grp, sizeof grp, "SCTP");
   for (size_t i = 0; i < nch; i++) {
     size_t l = strlen(grp);
@@ -829,12 +825,10 @@ static int send_add_t1(alg_call_t *c)
   t = h248_add_request(m, 0);
   a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
   cmd = a ? h248_add_cmd(m, a, H248_CMD_ADD, "$") : NULL;
-  if (!cmd)
+  if (!cmd || !(ev = h248_cmd_set_events(m, cmd, 2)) ||
+      !h248_events_add(m, ev, H248_IQ_EVT_TLS_FAIL, 1))
     goto out;
-  ev = h248_cmd_set_events(m, cmd, 2);
-  if (!ev || !h248_events_add(m, ev, H248_IQ_EVT_TLS_FAIL, 1))
-    goto out;
-  if (dl->agw_dtls_client && !h248_cmd_add_signal(m, cmd, H248_IQ_SIG_TLS_EST, 1))
+  if (est_dtls && !h248_cmd_add_signal(m, cmd, H248_IQ_SIG_TLS_EST, 1))
     goto out;
   if (add_groupse(m, cmd, gv) < 0)
     goto out;
@@ -846,7 +840,8 @@ static int send_add_t1(alg_call_t *c)
     if (!lc || !h248_prop_add_multi(m, &lc->props, H248_IQ_PROP_STRDEAGG, H248_VAL_LIST, dv, nch, 0))
       goto out;
   }
-  if (h248_stream_set_local(m, s1, local) < 0 || h248_stream_set_remote(m, s1, remote) < 0)
+  if (h248_stream_set_local(m, s1, local) < 0 ||
+      (remote && h248_stream_set_remote(m, s1, remote) < 0))
     goto out;
   for (size_t i = 0; i < nch; i++) {
     snprintf(sid, sizeof sid, "%u", c->plan->chans[i].stream_id);
@@ -858,18 +853,35 @@ static int send_add_t1(alg_call_t *c)
   ser = cref(c);
   if (!ser)
     goto out;
-  rc = alg_mgc_send(c->alg, c->agw, m, add_t1_reply, ser, &c->wait_tid);
+  rc = alg_mgc_send(c->alg, c->agw, m, cb, ser, &c->wait_tid);
   if (rc < 0)
     free(ser);
-  else {
+  else
     c->waiting = 1;
+out:
+  h248_msg_free(m);
+  return rc;
+}
+
+static int send_add_t1(alg_call_t *c)
+{
+  char *local = NULL, *remote = NULL;
+  sdpdc_error_t e;
+  const sdpdc_dcline_t *dl = &c->plan->dclines[0];
+  size_t nch = c->n_t2;
+  int fam = dl->offer && dl->offer->family == 6 ? 6 : 4;
+
+  if (sdpdc_h248_t1_local_request(c->home, fam, dl->offer->proto, c->ice, &local, &e) < 0 ||
+      sdpdc_h248_t1_remote(c->home, dl->offer, c->ice, &remote, &e) < 0) {
+    call_log(c, WG_LOG_WARN, 11, "cannot build T1 SDP: %s", e.reason);
+    return -EPROTO;
+  }
+  int rc = send_t1_add(c, local, remote, dl->agw_dtls_client, add_t1_reply);
+  if (rc >= 0)
     call_log(c, WG_LOG_INFO, 11, "Add T1 (WIC side: %s:%u, sctp-port %u, %zu channel%s, sctpid %u%s), "
              "tlsfail armed", dl->offer->address, dl->offer->port, dl->offer->sctp_port, nch,
              nch > 1 ? "s" : "", c->plan->chans[0].stream_id,
-         dl->agw_dtls_client ? ", Est_DTLS: AGW is DTLS client" : ", AGW is DTLS server");
-  }
-out:
-  h248_msg_free(m);
+             dl->agw_dtls_client ? ", Est_DTLS: AGW is DTLS client" : ", AGW is DTLS server");
   return rc;
 }
 
@@ -998,67 +1010,17 @@ static void mirror_mod_t1_reply(void *arg, int status, h248_msg_t *msg, const h2
  * offers actpass, so the AGW must first accept a ClientHello). */
 static int mirror_add_t1(alg_call_t *c)
 {
-  h248_msg_t *m = alg_mgc_msg(c->alg);
-  h248_trans_t *t;
-  h248_action_t *a;
-  h248_cmd_t *cmd;
-  h248_stream_t *s1, *s2;
-  h248_events_t *ev;
-  char *local = NULL, grp[16 + 8 * MAXCH], deagg[MAXCH][8], sid[16];
-  const char *gv[1] = { grp };
-  const char *dv[MAXCH];
+  char *local = NULL;
   sdpdc_error_t e;
-  int rc = -ENOMEM;
-  struct call_ref *ser;
   size_t nch = c->n_t2;
 
-  if (!m)
-    return -ENOMEM;
   if (sdpdc_h248_t1_local_request(c->home, 4, SDPDC_PROTO_UDP_DTLS_SCTP, 1, &local, &e) < 0)
-    goto out;
-  snprintf(grp, sizeof grp, "SCTP");
-  for (size_t i = 0; i < nch; i++) {
-    size_t l = strlen(grp);
-    snprintf(grp + l, sizeof grp - l, " %u", c->plan->chans[i].h248_stream);
-    snprintf(deagg[i], sizeof deagg[i], "%u", c->plan->chans[i].h248_stream);
-    dv[i] = deagg[i];
-  }
-  t = h248_add_request(m, 0);
-  a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
-  cmd = a ? h248_add_cmd(m, a, H248_CMD_ADD, "$") : NULL;
-  if (!cmd || !(ev = h248_cmd_set_events(m, cmd, 2)) ||
-      !h248_events_add(m, ev, H248_IQ_EVT_TLS_FAIL, 1) || add_groupse(m, cmd, gv) < 0)
-    goto out;
-  s1 = h248_add_stream(m, cmd, 1);
-  if (!s1 || h248_stream_set_mode(m, s1, H248_MODE_SENDRECV) < 0)
-    goto out;
-  {
-    h248_local_control_t *lc = h248_stream_lc(m, s1);
-    if (!lc || !h248_prop_add_multi(m, &lc->props, H248_IQ_PROP_STRDEAGG, H248_VAL_LIST, dv, nch, 0))
-      goto out;
-  }
-  if (h248_stream_set_local(m, s1, local) < 0)
-    goto out;
-  for (size_t i = 0; i < nch; i++) {
-    snprintf(sid, sizeof sid, "%u", c->plan->chans[i].stream_id);
-    s2 = h248_add_stream(m, cmd, (uint16_t)c->plan->chans[i].h248_stream);
-    if (!s2 || h248_stream_set_mode(m, s2, H248_MODE_SENDRECV) < 0 ||
-        !h248_stream_add_prop(m, s2, H248_IQ_PROP_SCTPID, sid))
-      goto out;
-  }
-  ser = cref(c);
-  if (!ser)
-    goto out;
-  rc = alg_mgc_send(c->alg, c->agw, m, mirror_add_t1_reply, ser, &c->wait_tid);
-  if (rc < 0)
-    free(ser);
-  else {
-    c->waiting = 1;
+    return -ENOMEM;
+  /* no Remote and no Est_DTLS yet: the WIC's answer decides the role */
+  int rc = send_t1_add(c, local, NULL, 0, mirror_add_t1_reply);
+  if (rc >= 0)
     call_log(c, WG_LOG_INFO, 11, "Add T1 (mirror: Local only, %zu channel%s, AGW DTLS role "
              "decided by the WIC's answer), tlsfail armed", nch, nch > 1 ? "s" : "");
-  }
-out:
-  h248_msg_free(m);
   return rc;
 }
 
