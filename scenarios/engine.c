@@ -1931,6 +1931,11 @@ static int wic_start_media(struct call *c)
   scn_sdp_get(c->wic_invite_body, "a=max-message-size:", mine, sizeof mine);
   cfg.local_max_message_size = mine[0] ? (size_t)atol(mine) : 262144;
   cfg.remote_max_message_size = mms[0] ? (size_t)atol(mms) : 65536;
+  /* 1024 SCTP streams each way, as Chromium's WebRTC stack offers (usrsctp's
+   * per-association cost grows with the count; 65535 made the WIC side the
+   * bottleneck of `wicsim load`, bench/RESULTS.md P2). Stream ids of the
+   * scenarios' channels stay below it. */
+  cfg.sctp_streams = 1024;
   c->remote_max_msg = cfg.remote_max_message_size;
   cfg.cb = &dc_cb;
   cfg.data = c;
