@@ -634,6 +634,25 @@ static const char *extra_headers(struct call *c, const struct scn_step *st, stru
   return "";
 }
 
+/* Ends a SIP message in b: the step's extra headers (st may be NULL), then
+ * the SDP body with its Content-Type/Length, or Content-Length: 0. Returns 0;
+ * on failure frees b->p and returns -EINVAL (an extra header did not expand)
+ * or -ENOMEM. */
+static int sip_finish(struct call *c, const struct scn_step *st, struct sb *b, const char *body)
+{
+  if (!extra_headers(c, st, b)) {
+    free(b->p);
+    b->p = NULL;
+    return -EINVAL;
+  }
+  if (body)
+    sb_printf(b, "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s", strlen(body),
+              body);
+  else
+    sb_printf(b, "Content-Length: 0\r\n\r\n");
+  return b->p ? 0 : -ENOMEM;
+}
+
 static int wic_send_request(struct call *c, const struct scn_step *st, const char *method)
 {
   struct sim *s = c->sim;
@@ -677,19 +696,10 @@ static int wic_send_request(struct call *c, const struct scn_step *st, const cha
   if (is_invite)
     sb_printf(&b, "Contact: <sip:wic-a@%s:%d>\r\n", s->ip, sip_port);
   sb_printf(&b, "User-Agent: wicsim/" PACKAGE_VERSION "\r\n");
-  if (!extra_headers(c, st, &b)) {
-    free(b.p);
+  int fr = sip_finish(c, st, &b, body);
+  if (fr < 0) {
     free(body);
-    return -EINVAL;
-  }
-  if (body)
-    sb_printf(&b, "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s", strlen(body),
-              body);
-  else
-    sb_printf(&b, "Content-Length: 0\r\n\r\n");
-  if (!b.p) {
-    free(body);
-    return -ENOMEM;
+    return fr;
   }
   if (is_invite && body)
     snprintf(c->wic_invite_body, sizeof c->wic_invite_body, "%s", body);
@@ -764,15 +774,7 @@ static char *build_response(struct call *c, const char *req, int code, const cha
   else if (with_contact)
     sb_printf(&b, "Contact: <sip:ue-b@%s:%d>\r\n", s->ip, sa_port(&s->ueb_sip_addr));
   sb_printf(&b, "Server: wicsim/" PACKAGE_VERSION "\r\n");
-  if (st && !extra_headers(c, st, &b)) {
-    free(b.p);
-    return NULL;
-  }
-  if (body)
-    sb_printf(&b, "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s", strlen(body),
-              body);
-  else
-    sb_printf(&b, "Content-Length: 0\r\n\r\n");
+  sip_finish(c, st, &b, body);
   return b.p;
 }
 
@@ -907,11 +909,9 @@ static int ueb_send_bye(struct call *c, const struct scn_step *st)
             "User-Agent: wicsim/" PACKAGE_VERSION "\r\n",
             to, strstr(to, ";tag=") ? "" : ";tag=", strstr(to, ";tag=") ? "" : c->ueb_tag, from,
             c->call_id, ++c->ueb_cseq);
-  if (!extra_headers(c, st, &b)) {
-    free(b.p);
-    return -EINVAL;
-  }
-  sb_printf(&b, "Content-Length: 0\r\n\r\n");
+  int fr = sip_finish(c, st, &b, NULL);
+  if (fr < 0)
+    return fr;
   int r = ueb_send_raw(c, b.p);
   if (r == 0) {
     call_add_row(c, s->last_send_us, L_UEB, L_ALG, st->fig, 0, 0, "BYE");
@@ -965,19 +965,10 @@ static int ueb_send_invite(struct call *c, const struct scn_step *st)
             "User-Agent: wicsim/" PACKAGE_VERSION "\r\n",
             s->ip, sa_port(&s->wic_sip_addr), s->ip, port, c->ueb_branch, s->ip, port, c->ueb_tag,
             s->ip, c->call_id, c->ueb_invite_cseq, s->ip, port);
-  if (!extra_headers(c, st, &b)) {
-    free(b.p);
+  int fr = sip_finish(c, st, &b, body);
+  if (fr < 0) {
     free(body);
-    return -EINVAL;
-  }
-  if (body)
-    sb_printf(&b, "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s", strlen(body),
-              body);
-  else
-    sb_printf(&b, "Content-Length: 0\r\n\r\n");
-  if (!b.p) {
-    free(body);
-    return -ENOMEM;
+    return fr;
   }
   c->callee = 1;
   c->ueb_conn = NULL;
@@ -1029,13 +1020,9 @@ static int ueb_send_ack(struct call *c, const struct scn_step *st, const char *n
   sb_printf(&b,
             "Max-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %u ACK\r\n",
             from, to, c->call_id, c->ueb_invite_cseq);
-  if (st && !extra_headers(c, st, &b)) {
-    free(b.p);
-    return -EINVAL;
-  }
-  sb_printf(&b, "Content-Length: 0\r\n\r\n");
-  if (!b.p)
-    return -ENOMEM;
+  int fr = sip_finish(c, st, &b, NULL);
+  if (fr < 0)
+    return fr;
   int r = ueb_send_raw(c, b.p);
   if (r == 0) {
     if (!c->ueb_ack || st)
