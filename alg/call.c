@@ -106,6 +106,23 @@ static struct call_ref *cref(alg_call_t *c)
   return r;
 }
 
+/* Sends an H.248 request of the call to its AGW; the reply goes to cb with a
+ * call_ref (so a call released meanwhile is noticed). On success the call
+ * waits for that reply (c->waiting, c->wait_tid). Returns alg_mgc_send's
+ * status, or -ENOMEM. The caller still owns and frees m. */
+static int call_send(alg_call_t *c, h248_msg_t *m, h248_tl_reply_cb cb)
+{
+  struct call_ref *ser = cref(c);
+  if (!ser)
+    return -ENOMEM;
+  int rc = alg_mgc_send(c->alg, c->agw, m, cb, ser, &c->wait_tid);
+  if (rc < 0)
+    free(ser);
+  else
+    c->waiting = 1;
+  return rc;
+}
+
 /* ---------------------------------------------------------- logging */
 
 static void call_log(alg_call_t *c, enum wg_log_level lvl, int step, const char *fmt, ...)
@@ -381,7 +398,6 @@ static int send_add_t2(alg_call_t *c)
   char *local = NULL;
   sdpdc_error_t e;
   int rc = -ENOMEM;
-  struct call_ref *ser;
   const sdpdc_media_t *dc = c->plan->dclines[0].offer;
   int fam = dc && dc->family == 6 ? 6 : 4;
 
@@ -411,14 +427,8 @@ static int send_add_t2(alg_call_t *c)
       goto out;
     }
   }
-  ser = cref(c);
-  if (!ser)
-    goto out;
-  rc = alg_mgc_send(c->alg, c->agw, m, add_t2_reply, ser, &c->wait_tid);
-  if (rc < 0)
-    free(ser);
-  else {
-    c->waiting = 1;
+  rc = call_send(c, m, add_t2_reply);
+  if (rc >= 0) {
     call_log(c, WG_LOG_INFO, 2, "Add T2 (channel %u, stream %u) to AGW %s (reserve AGW "
              "connection point, IMS side)", c->plan->chans[c->n_t2].stream_id,
              c->plan->chans[c->n_t2].h248_stream, c->agw->name);
@@ -728,7 +738,6 @@ static int send_modify_t2(alg_call_t *c)
   h248_action_t *a;
   sdpdc_error_t e;
   int rc = -ENOMEM, n = 0;
-  struct call_ref *ser;
 
   if (!m)
     return -ENOMEM;
@@ -766,14 +775,7 @@ static int send_modify_t2(alg_call_t *c)
     rc = -EPROTO;   /* every channel refused */
     goto out;
   }
-  ser = cref(c);
-  if (!ser)
-    goto out;
-  rc = alg_mgc_send(c->alg, c->agw, m, modify_t2_reply, ser, &c->wait_tid);
-  if (rc < 0)
-    free(ser);
-  else
-    c->waiting = 1;
+  rc = call_send(c, m, modify_t2_reply);
 out:
   h248_msg_free(m);
   return rc;
@@ -810,7 +812,6 @@ static int send_t1_add(alg_call_t *c, const char *local, const char *remote, int
   const char *gv[1] = { grp };
   const char *dv[MAXCH];
   int rc = -ENOMEM;
-  struct call_ref *ser;
   size_t nch = c->n_t2;
 
   if (!m)
@@ -850,14 +851,7 @@ static int send_t1_add(alg_call_t *c, const char *local, const char *remote, int
         !h248_stream_add_prop(m, s2, H248_IQ_PROP_SCTPID, sid))
       goto out;
   }
-  ser = cref(c);
-  if (!ser)
-    goto out;
-  rc = alg_mgc_send(c->alg, c->agw, m, cb, ser, &c->wait_tid);
-  if (rc < 0)
-    free(ser);
-  else
-    c->waiting = 1;
+  rc = call_send(c, m, cb);
 out:
   h248_msg_free(m);
   return rc;
@@ -1081,7 +1075,6 @@ static void mirror_answer(alg_call_t *c, msg_t *msg, sip_t const *sip)
   h248_action_t *a;
   h248_cmd_t *cmd;
   h248_stream_t *s1;
-  struct call_ref *ser;
 
   sdp_body(sip, &body, &len);
   for (size_t i = 0; i < c->n_t2; i++)
@@ -1110,17 +1103,14 @@ static void mirror_answer(alg_call_t *c, msg_t *msg, sip_t const *sip)
   a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
   cmd = a ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t1) : NULL;
   s1 = cmd ? h248_add_stream(m, cmd, 1) : NULL;
-  ser = NULL;
   if (s1 && h248_stream_set_remote(m, s1, remote) == 0 &&
-      (!agw_client || h248_cmd_add_signal(m, cmd, H248_IQ_SIG_TLS_EST, 1)) && (ser = cref(c)) &&
-      alg_mgc_send(c->alg, c->agw, m, mirror_mod_t1_reply, ser, &c->wait_tid) == 0) {
-    c->waiting = 1;
+      (!agw_client || h248_cmd_add_signal(m, cmd, H248_IQ_SIG_TLS_EST, 1)) &&
+      call_send(c, m, mirror_mod_t1_reply) == 0) {
     call_log(c, WG_LOG_INFO, -1, "Modify T1 %s: the WIC's DTLS/SCTP/ICE data%s", c->t1,
              agw_client ? ", Est_DTLS (the WIC answered passive)" : "");
     h248_msg_free(m);
     return;
   }
-  free(ser);
   h248_msg_free(m);
   call_release(c, 500, "cannot configure the media gateway", "Modify T1 not sent");
 }
