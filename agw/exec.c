@@ -536,16 +536,39 @@ static int cmd_modify(exec_t *x, actx_t *ac, const h248_cmd_t *cmd, agw_err_t *e
   return 0;
 }
 
+/* Subtracts t: its reply command (unless a wildcard reply stands for it),
+ * with the audited Media/Statistics, then its media and the termination.
+ * Clears ac->ctx when that was the context's last termination. */
+static int subtract_term(exec_t *x, actx_t *ac, agw_term_t *t, int own_reply, int media,
+                         int stats, agw_err_t *e)
+{
+  uint32_t cid = ac->ctx->id;
+  if (own_reply) {
+    h248_cmd_t *rcmd = h248_add_cmd(x->rep, ac->ra, H248_CMD_SUBTRACT, t->id);
+    if (!rcmd)
+      return agw_fail(e, 500, "Internal failure: out of memory");
+    if (media)
+      add_audit_media(x, rcmd, t);
+    if (stats)
+      add_stats(x, rcmd, t);
+  }
+  logc(WG_LOG_INFO, cid, -1, "Subtract %s", t->id);
+  agw_media_release(x->agw, t);
+  if (agw_term_delete(&x->agw->model, t)) {
+    ac->ctx = NULL;
+    logc(WG_LOG_INFO, cid, -1, "context %u deleted with its last termination", cid);
+  }
+  return 0;
+}
+
 static int cmd_subtract(exec_t *x, actx_t *ac, const h248_cmd_t *cmd, agw_err_t *e)
 {
-  agw_t *agw = x->agw;
   const char *tid = cmd->tid[0];
   int rc;
   if (!ac->ctx)
     return agw_fail(e, 411, "Subtract needs an existing context");
   int stats = audit_has(cmd->audit, "Statistics");
   int media = audit_has(cmd->audit, "Media");
-  uint32_t cid = ac->ctx->id;
   if (agw_tid_is_wild(tid)) {
     if ((rc = agw_tid_check(tid, e)) < 0)
       return rc;
@@ -554,52 +577,22 @@ static int cmd_subtract(exec_t *x, actx_t *ac, const h248_cmd_t *cmd, agw_err_t 
       if (agw_tid_match(tid, t->id))
         n++;
     if (n == 0)
-      return agw_fail(e, 431, "No TerminationID matched %s in context %u", tid, cid);
-    h248_cmd_t *wr = NULL;
-    if (cmd->wildcard_reply && !(wr = h248_add_cmd(x->rep, ac->ra, H248_CMD_SUBTRACT, tid)))
+      return agw_fail(e, 431, "No TerminationID matched %s in context %u", tid, ac->ctx->id);
+    if (cmd->wildcard_reply && !h248_add_cmd(x->rep, ac->ra, H248_CMD_SUBTRACT, tid))
       return agw_fail(e, 500, "Internal failure: out of memory");
-    agw_ctx_t *c = ac->ctx;
-    for (agw_term_t *t = c->terms, *nx; t; t = nx) {
+    for (agw_term_t *t = ac->ctx->terms, *nx; t && ac->ctx; t = nx) {
       nx = t->next;
-      if (!agw_tid_match(tid, t->id))
-        continue;
-      if (!wr) {
-        h248_cmd_t *rcmd = h248_add_cmd(x->rep, ac->ra, H248_CMD_SUBTRACT, t->id);
-        if (!rcmd)
-          return agw_fail(e, 500, "Internal failure: out of memory");
-        if (media)
-          add_audit_media(x, rcmd, t);
-        if (stats)
-          add_stats(x, rcmd, t);
-      }
-      logc(WG_LOG_INFO, cid, -1, "Subtract %s", t->id);
-      agw_media_release(agw, t);
-      if (agw_term_delete(&agw->model, t)) {
-        ac->ctx = NULL;
-        break;
-      }
+      if (agw_tid_match(tid, t->id) &&
+          (rc = subtract_term(x, ac, t, !cmd->wildcard_reply, media, stats, e)) < 0)
+        return rc;
     }
     ac->n_done++;
-    if (!ac->ctx)
-      logc(WG_LOG_INFO, cid, -1, "context %u deleted with its last termination", cid);
     return 0;
   }
   agw_term_t *t;
-  if ((rc = find_term(x, ac, tid, &t, e)) < 0)
+  if ((rc = find_term(x, ac, tid, &t, e)) < 0 ||
+      (rc = subtract_term(x, ac, t, 1, media, stats, e)) < 0)
     return rc;
-  h248_cmd_t *rcmd = h248_add_cmd(x->rep, ac->ra, H248_CMD_SUBTRACT, t->id);
-  if (!rcmd)
-    return agw_fail(e, 500, "Internal failure: out of memory");
-  if (media)
-    add_audit_media(x, rcmd, t);
-  if (stats)
-    add_stats(x, rcmd, t);
-  logc(WG_LOG_INFO, cid, -1, "Subtract %s", t->id);
-  agw_media_release(agw, t);
-  if (agw_term_delete(&agw->model, t)) {
-    ac->ctx = NULL;
-    logc(WG_LOG_INFO, cid, -1, "context %u deleted with its last termination", cid);
-  }
   ac->n_done++;
   return 0;
 }
