@@ -1285,6 +1285,25 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
   push_ev(c, SCN_ROLE_WIC, e);
 }
 
+/* A scenario without WIC steps has wicsim play only UE-B, for a real WIC (a
+ * browser) that calls through the eP-CSCF: the oldest call that has had no
+ * INVITE yet takes the Call-ID of an INVITE no call knows. */
+static struct call *adopt_call(struct sim *s, const struct parsed *p)
+{
+  if (!p->is_request || strcmp(p->method, "INVITE") || strlen(p->call_id) >= sizeof s->calls->call_id)
+    return NULL;
+  for (size_t i = 0; i < s->scn->nsteps; i++)
+    if (s->scn->steps[i].role == SCN_ROLE_WIC)
+      return NULL;
+  struct call *oldest = NULL;
+  for (struct call *c = s->calls; c; c = c->next) /* newest first */
+    if (!c->finished && !c->ueb_invite)
+      oldest = c;
+  if (oldest)
+    snprintf(oldest->call_id, sizeof oldest->call_id, "%s", p->call_id);
+  return oldest;
+}
+
 static void ueb_on_sip(struct sim *s, const char *data, size_t len, const struct sockaddr *from,
                        struct sipconn *conn)
 {
@@ -1293,6 +1312,8 @@ static void ueb_on_sip(struct sim *s, const char *data, size_t len, const struct
   if (sip_parse(data, len, &p, err, sizeof err))
     return;
   struct call *c = find_call(s, p.call_id);
+  if (!c)
+    c = adopt_call(s, &p);
   if (!c || c->finished)
     return;
   char sum[96] = "";
