@@ -43,7 +43,9 @@ static const char *const keys[] = {
   "alg.sip-listen", "alg.sip-transports", "alg.next-hop", "alg.record-route",
   "alg.h248-listen", "alg.mid", "alg.agw", "alg.h248-timeout", "alg.audit-interval",
   "alg.max-calls", "alg.agw-max-calls", "alg.retry-after", "alg.timer-c",
-  "alg.release-timeout", "alg.h248-long-timer", NULL,
+  "alg.release-timeout", "alg.h248-long-timer",
+  "alg.ws-listen", "alg.wss-listen", "alg.tls-cert", "alg.tls-key", "alg.http-root",
+  "alg.registrar", "alg.ws-max-connections", "alg.ws-max-message", NULL,
 };
 
 const char *const *alg_config_keys(void)
@@ -164,9 +166,12 @@ int alg_create(alg_t **out, const wg_config_t *cfg, char *err, size_t errlen)
       get_int(cfg, "alg.release-timeout", 3000, 0, 600000, &alg->release_timeout_ms, err, errlen) < 0 ||
       get_int(cfg, "alg.h248-long-timer", 30000, 100, 600000, &alg->long_timer_ms, err, errlen) < 0)
     goto bad;
+  if (alg_ws_config(alg, cfg, err, errlen) < 0)
+    goto bad;
   *out = alg;
   return 0;
 bad:
+  alg_ws_free(alg);
   su_home_deinit(alg->home);
   free(alg);
   return -EINVAL;
@@ -288,6 +293,8 @@ int alg_run(alg_t *alg)
     goto out;
   if ((rc = alg_mgc_start(alg)) < 0)
     goto out;
+  if ((rc = alg_ws_start(alg)) < 0)
+    goto out;
   wg_log(WG_LOG_NOTICE, "alg", NULL, "SIP on %s (%s%s%s), next hop %s", alg->sip_listen,
          alg->sip_udp ? "udp" : "", alg->sip_udp && alg->sip_tcp ? "+" : "",
          alg->sip_tcp ? "tcp" : "", alg->next_hop ? alg->next_hop : "by Request-URI");
@@ -299,6 +306,7 @@ int alg_run(alg_t *alg)
   rc = 0;
 out:
   alg_call_free_all(alg);
+  alg_ws_stop(alg);
   alg_proxy_stop(alg);
   alg_mgc_stop(alg);
   if (alg->stop_timer)
@@ -320,6 +328,7 @@ void alg_destroy(alg_t *alg)
 {
   if (!alg)
     return;
+  alg_ws_free(alg);
   su_home_deinit(alg->home);
   free(alg);
 }

@@ -25,6 +25,7 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/msg_addr.h>
+#include <sofia-sip/tport.h>
 
 #include "alg/alg.h"
 
@@ -62,6 +63,16 @@ struct alg {
   char agw_list[512];
   long h248_timeout_ms, audit_interval_s, max_calls, agw_max_calls;
   long retry_after_s, timer_c_s, release_timeout_ms, long_timer_ms;
+
+  /* SIP over WebSocket (ws.c, wsreg.c) */
+  char ws_listen[128], wss_listen[128];  /* HOST:PORT or "" (off) */
+  char *http_root;            /* static files, or NULL */
+  void *tls_ctx;              /* SSL_CTX for wss-listen */
+  char *registrar;            /* NULL: built-in test registrar */
+  url_t *registrar_url;
+  long ws_max_conns, ws_max_msg;
+  void *ws;                   /* ws.c's private state */
+  void *reg;                  /* wsreg.c's private state */
 
   sip_record_route_t *rr;     /* our Record-Route entry */
   struct sockaddr_storage sip_addr;
@@ -113,6 +124,8 @@ struct alg_ptx {
   int dc;                    /* it was a data-channel call */
   struct sockaddr_storage src; /* where the request came from */
   int from_ims;              /* it came from alg.next-hop (the IMS side) */
+  uint64_t ws_conn;          /* it came over this WebSocket connection (0: not) */
+  url_t const *route;        /* forward there (REGISTER to alg.registrar) */
 };
 
 /* proxy.c */
@@ -123,6 +136,9 @@ int alg_proxy_forward(alg_ptx_t *t);
 /* Answer upstream with our own response (status + Warning text if any). */
 void alg_proxy_respond(alg_ptx_t *t, int status, const char *phrase, const char *warning,
                        int retry_after);
+/* The same with extra header lines ("Name: value", CRLF-separated). */
+void alg_proxy_respond_hdrs(alg_ptx_t *t, int status, const char *phrase, const char *warning,
+                            const char *hdrs);
 /* Relay a downstream response upstream (takes msg ownership). */
 void alg_proxy_relay(alg_ptx_t *t, msg_t *resp);
 /* CANCEL the downstream INVITE if pending. */
@@ -138,6 +154,71 @@ int alg_proxy_send_in_dialog(alg_t *alg, sip_method_t method, const char *name,
                              const url_t *ruri, sip_route_t const *route,
                              sip_from_t const *from, sip_to_t const *to,
                              sip_call_id_t const *cid, uint32_t cseq);
+
+/* ------------------------------------------ SIP over WebSocket (ws.c) */
+
+/* Each WebSocket connection (RFC 7118) is bridged to a TCP connection from
+ * the ALG to its own SIP TCP listen address: nta sees every WS client as a
+ * TCP client on that connection. */
+/* Reads the alg.ws-*, alg.wss-listen, alg.tls-*, alg.http-root and
+ * alg.registrar keys (loads the TLS certificate). 0 or -EINVAL (err). */
+int alg_ws_config(alg_t *alg, const wg_config_t *cfg, char *err, size_t errlen);
+void alg_ws_free(alg_t *alg);
+int alg_ws_start(alg_t *alg);
+void alg_ws_stop(alg_t *alg);
+/* The WebSocket connection whose bridge connection has the local address
+ * src (where nta saw a request come from), or 0. */
+uint64_t alg_ws_conn_by_src(alg_t *alg, const struct sockaddr_storage *src);
+/* A request came over WS connection id: remember its nta transport (for
+ * requests towards the client) and its Contact URIs. */
+void alg_ws_learn(alg_t *alg, uint64_t id, nta_incoming_t *irq, sip_t const *sip);
+/* The nta transport of the WS connection that sent a Contact matching uri
+ * (user, host, port), or NULL. */
+tport_t *alg_ws_tport_for(alg_t *alg, url_t const *uri, uint64_t *id);
+/* Whether the URI names a WebSocket client (transport=ws|wss). */
+int alg_ws_uri_is_ws(url_t const *uri);
+/* "ws://HOST:PORT/" of a connection (for logs), "" if gone. */
+const char *alg_ws_conn_name(alg_t *alg, uint64_t id);
+
+/* wsreg.c: REGISTER (built-in test registrar or forward with Path) and
+ * the bindings used to reach registered WebSocket clients. */
+int alg_reg_start(alg_t *alg);
+void alg_reg_stop(alg_t *alg);
+/* A REGISTER from WS connection t->ws_conn. Returns 1 when answered here
+ * (built-in), 0 when t->req was prepared to be forwarded (t->route). */
+int alg_reg_register(alg_t *alg, alg_ptx_t *t, sip_t const *sip);
+/* A response to a forwarded REGISTER: 2xx records the bindings. */
+void alg_reg_response(alg_t *alg, alg_ptx_t *t, sip_t const *sip);
+/* An initial request: Request-URI an AOR with a binding -> the R-URI of
+ * t->req becomes the binding's contact (1); an AOR whose bindings are all
+ * gone -> -1 (480); otherwise 0. */
+int alg_reg_retarget(alg_t *alg, alg_ptx_t *t);
+/* The WS connection closed: drop its bindings. */
+void alg_reg_conn_closed(alg_t *alg, uint64_t id);
+/* Housekeeping (expiry), every second. */
+void alg_reg_tick(alg_t *alg);
+
+/* wsutil.c: pure helpers (no I/O), unit-tested. */
+/* Length of the first complete SIP message in a TCP byte stream after
+ * *skip leading CR/LF bytes (keep-alives): >0, 0 = need more, -1 = bad or
+ * larger than max. */
+long alg_ws_sip_split(const char *buf, size_t len, size_t max, size_t *skip);
+/* One WebSocket message -> one stream message: top Via WS/WSS -> TCP,
+ * Content-Length added if absent. -EINVAL (*why) if the Content-Length
+ * does not match the message; *out is malloc'd. */
+int alg_ws_to_stream(const char *in, size_t len, char **out, size_t *outlen, const char **why);
+/* One stream message -> one WebSocket message: top Via TCP -> proto. */
+int alg_ws_from_stream(const char *in, size_t len, const char *proto, char **out,
+                       size_t *outlen);
+int alg_ws_utf8_valid(const unsigned char *s, size_t n);
+/* Sec-WebSocket-Accept for a Sec-WebSocket-Key; -EINVAL if the key is
+ * not 16 bytes in base64. */
+int alg_ws_accept_key(const char *key, char out[29]);
+/* request-target -> path relative to the root (decoded; "" = the root).
+ * 0, -400 (malformed / not origin-form), -403 (".", "..", "//", "\"),
+ * -414 (too long). */
+int alg_http_path(const char *target, char *out, size_t outlen);
+const char *alg_http_mime(const char *path);
 
 /* ------------------------------------------------------- calls (alg/call.c) */
 

@@ -190,8 +190,15 @@ static void ptx_finished(alg_ptx_t *t)
 void alg_proxy_respond(alg_ptx_t *t, int status, const char *phrase, const char *warning,
                        int retry_after)
 {
+  char ra[48];
+  snprintf(ra, sizeof ra, "Retry-After: %d", retry_after);
+  alg_proxy_respond_hdrs(t, status, phrase, warning, retry_after > 0 ? ra : NULL);
+}
+
+void alg_proxy_respond_hdrs(alg_ptx_t *t, int status, const char *phrase, const char *warning,
+                            const char *hdrs)
+{
   char warn[512];
-  char ra[32];
   msg_t *resp;
 
   if (!t->irq || t->status_sent >= 200)
@@ -211,10 +218,9 @@ void alg_proxy_respond(alg_ptx_t *t, int status, const char *phrase, const char 
     clean[j] = 0;
     snprintf(warn, sizeof warn, "399 %s \"%s\"", t->alg->sip_host, clean);
   }
-  snprintf(ra, sizeof ra, "%d", retry_after);
   nta_incoming_treply(t->irq, status, phrase,
                       TAG_IF(warn[0], SIPTAG_WARNING_STR(warn)),
-                      TAG_IF(retry_after > 0, SIPTAG_RETRY_AFTER_STR(ra)),
+                      TAG_IF(hdrs && *hdrs, SIPTAG_HEADER_STR(hdrs)),
                       TAG_END());
   resp = nta_incoming_getresponse(t->irq);
   if (resp) {
@@ -321,6 +327,8 @@ static int ptx_response(alg_ptx_t *t, nta_outgoing_t *orq, sip_t const *sip)
     msg_destroy(msg);
     return 0;
   }
+  if (t->method == sip_method_register && t->ws_conn)
+    alg_reg_response(t->alg, t, sip);
   if (t->call) {
     alg_call_response(t->call, t, msg, sip);
     return 0;
@@ -364,7 +372,19 @@ int alg_proxy_forward(alg_ptx_t *t)
   int stateless = t->method == sip_method_ack;
   msg_t *ref, *sent;
 
-  if (!sip->sip_route && alg->next_hop_url && (!sip->sip_to || !sip->sip_to->a_tag) &&
+  tport_t *tp = NULL;
+
+  /* a WebSocket client's Contact: over its own connection (RFC 7118) */
+  if (alg->ws && sip->sip_request)
+    tp = alg_ws_tport_for(alg, sip->sip_request->rq_url, NULL);
+  if (!tp && !sip->sip_route && alg->ws && sip->sip_request &&
+      alg_ws_uri_is_ws(sip->sip_request->rq_url))
+    return -ENOTCONN;
+  if (tp)
+    route = NULL;
+  else if (t->route)
+    route = (url_string_t const *)t->route;
+  else if (!sip->sip_route && alg->next_hop_url && (!sip->sip_to || !sip->sip_to->a_tag) &&
       !from_next_hop(alg, t))
     route = (url_string_t const *)alg->next_hop_url;
   if (t->orq) {
@@ -373,7 +393,8 @@ int alg_proxy_forward(alg_ptx_t *t)
   }
   ref = msg_ref_create(t->req);
   t->orq = nta_outgoing_mcreate(alg->agent, ptx_response, t, route, ref,
-                                NTATAG_STATELESS(stateless), TAG_END());
+                                NTATAG_STATELESS(stateless), TAG_IF(tp, NTATAG_TPORT(tp)),
+                                TAG_END());
   if (!t->orq) {
     msg_destroy(ref);
     return -EIO;
@@ -461,6 +482,8 @@ static int leg_request(alg_t *alg, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
       memcpy(&t->src, ai->ai_addr, ai->ai_addrlen);
   }
   t->from_ims = from_next_hop(alg, t);
+  if (alg->ws && (t->ws_conn = alg_ws_conn_by_src(alg, &t->src)))
+    alg_ws_learn(alg, t->ws_conn, irq, sip);
   t->req = msg_dup(orig);
   msg_destroy(orig);
   if (!t->req) {
@@ -477,7 +500,7 @@ static int leg_request(alg_t *alg, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
    * supported; when the R-URI is us and no Route is left, nothing to do
    * but answer (we are not a registrar). */
   if (!fsip->sip_route && url_is_me(alg, fsip->sip_request->rq_url) &&
-      !(initial && alg->next_hop_url)) {
+      !(initial && alg->next_hop_url) && !(method == sip_method_register && t->ws_conn)) {
     if (method == sip_method_ack) {
       ptx_destroy(t);
       return 0;
@@ -518,6 +541,20 @@ static int leg_request(alg_t *alg, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
   if (method != sip_method_cancel)
     nta_incoming_bind(irq, ptx_irq_cb, t);
 
+  /* REGISTER over WebSocket: the built-in test registrar answers, or it is
+   * forwarded to alg.registrar with our Path */
+  if (method == sip_method_register && t->ws_conn && alg_reg_register(alg, t, fsip))
+    return 0;
+  /* an initial request for a registered WebSocket client's AOR */
+  if (initial && alg->ws && method != sip_method_register) {
+    int r = alg_reg_retarget(alg, t);
+    if (r < 0) {
+      alg_proxy_respond(t, SIP_480_TEMPORARILY_UNAVAILABLE,
+                        "the user has no registered WebSocket connection", 0);
+      return 0;
+    }
+  }
+
   if (!initial && (method == sip_method_invite || method == sip_method_update) &&
       alg_call_reoffer(alg, sip)) {
     alg_proxy_respond(t, SIP_488_NOT_ACCEPTABLE, "SDP re-negotiation of a data-channel call "
@@ -534,8 +571,14 @@ static int leg_request(alg_t *alg, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
       return 0;
   }
 
-  if (alg_proxy_forward(t) < 0)
-    alg_proxy_respond(t, SIP_503_SERVICE_UNAVAILABLE, "cannot forward the request", 0);
+  {
+    int rc = alg_proxy_forward(t);
+    if (rc == -ENOTCONN)
+      alg_proxy_respond(t, SIP_480_TEMPORARILY_UNAVAILABLE,
+                        "the WebSocket connection of the Request-URI is gone", 0);
+    else if (rc < 0)
+      alg_proxy_respond(t, SIP_503_SERVICE_UNAVAILABLE, "cannot forward the request", 0);
+  }
   /* in-dialog: a BYE is forwarded first, then the context is subtracted
    * (digest 7.2); t may be gone after the respond above, fsip is ours */
   if (!initial)
@@ -586,9 +629,11 @@ int alg_proxy_send_in_dialog(alg_t *alg, sip_method_t method, const char *name,
   su_home_t home[1] = { SU_HOME_INIT(home) };
   msg_t *sent;
 
+  tport_t *tp = alg->ws ? alg_ws_tport_for(alg, ruri, NULL) : NULL;
+
   cs = sip_cseq_create(home, cseq, method, name);
   orq = nta_outgoing_tcreate(alg->defleg, own_response, NULL, NULL, method, name,
-                             (url_string_t const *)ruri,
+                             (url_string_t const *)ruri, TAG_IF(tp, NTATAG_TPORT(tp)),
                              SIPTAG_ROUTE(route), SIPTAG_FROM(from), SIPTAG_TO(to),
                              SIPTAG_CALL_ID(cid), SIPTAG_CSEQ(cs),
                              SIPTAG_MAX_FORWARDS_STR("70"), TAG_END());

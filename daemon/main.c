@@ -50,6 +50,10 @@ static void usage(FILE *f)
 "      --agw H:P[,H:P..]    AGWs the ALG controls      (alg.agw, 127.0.0.1:2944)\n"
 "      --agw-listen H:P     the AGW's H.248 address    (agw.h248-listen, 127.0.0.1:2944)\n"
 "      --mgc H:P            the MGC the AGW registers with (agw.mgc, 127.0.0.1:2945)\n"
+"      --ws-listen H:P      SIP over WebSocket (ws://) and the demo page (http://)\n"
+"                           on one port (alg.ws-listen; unset: off)\n"
+"      --http-root DIR      static files served on the WebSocket port(s)\n"
+"                           (alg.http-root; unset: 404)\n"
 "  -l, --log-level LEVEL    error, warn, notice, info (default), debug\n"
 "      --log-file FILE      append logs to FILE instead of stderr (reopened on SIGHUP)\n"
 "      --pcap FILE          record SIP, H.248, T1 UDP and T2 TCP traffic (pcap)\n"
@@ -57,6 +61,12 @@ static void usage(FILE *f)
 "      --check              check the configuration and exit\n"
 "  -h, --help               show this help and exit\n"
 "  -V, --version            show the version and exit\n"
+"\n"
+"SIP over WebSocket (RFC 7118) keys, each settable with --set KEY=VALUE:\n"
+"  alg.ws-listen H:P, alg.wss-listen H:P (TLS; needs alg.tls-cert and\n"
+"  alg.tls-key, PEM files), alg.http-root DIR, alg.registrar builtin|sip:URI\n"
+"  (builtin: a test registrar for demos), alg.ws-max-connections N (100),\n"
+"  alg.ws-max-message BYTES (65536).\n"
 "\n"
 "When it can take calls, wicgated writes to stderr:\n"
 "  wicgated: ready (sip HOST:PORT, h248 HOST:PORT)\n"
@@ -160,6 +170,8 @@ int main(int argc, char **argv)
     { "pcap", required_argument, NULL, 8 },
     { "keylog", required_argument, NULL, 9 },
     { "check", no_argument, NULL, 10 },
+    { "ws-listen", required_argument, NULL, 11 },
+    { "http-root", required_argument, NULL, 12 },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -202,6 +214,8 @@ int main(int argc, char **argv)
     case 8: LATER("daemon.pcap", optarg); break;
     case 9: LATER("daemon.keylog", optarg); break;
     case 10: check = 1; break;
+    case 11: LATER("alg.ws-listen", optarg); break;
+    case 12: LATER("alg.http-root", optarg); break;
     case 'h': usage(stdout); wg_config_free(cfg); return 0;
     case 'V': printf("wicgated %s\n", PACKAGE_VERSION); wg_config_free(cfg); return 0;
     default: usage(stderr); wg_config_free(cfg); return 2;
