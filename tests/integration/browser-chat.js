@@ -25,6 +25,10 @@ const shots = env('WG_SHOTS');
 const profile = env('WG_PROFILE');
 const { chromium } = require(path.join(env('WG_NODE_MODULES'), 'playwright-core'));
 const exe = env('WG_CHROMIUM', '/usr/bin/chromium');
+// WG_BROWSER_PLAIN=1: Chromium as a person runs it (mDNS candidates, no
+// loopback, no media permission), for checking the demo on a machine with a
+// real interface (doc/demo.md); not for the test's network namespace.
+const plain = process.env.WG_BROWSER_PLAIN === '1';
 
 // What every step waits for at most: the events are the page's own (state
 // changes, log lines); this only bounds a hang.
@@ -52,17 +56,22 @@ async function main() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      // WebRTC on loopback only: let ICE use 127.0.0.1 and show real
-      // addresses in candidates instead of mDNS names (doc/demo.md)
-      '--allow-loopback-in-peer-connection',
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
-    ],
+    ].concat(
+      plain
+        ? []
+        : [
+            // WebRTC on loopback only: let ICE use 127.0.0.1 and show real
+            // addresses in candidates instead of mDNS names (doc/demo.md)
+            '--allow-loopback-in-peer-connection',
+            '--disable-features=WebRtcHideLocalIpsWithMdns',
+          ]
+    ),
   });
   // Chromium offers every interface's address (loopback too, with the flag
   // above) only to an origin allowed to capture media; otherwise only the
   // default route's address, and browser-chat.sh's network namespace has
   // only lo (no default route). The page itself asks for no media.
-  await ctx.grantPermissions(['microphone', 'camera'], { origin: new URL(pageUrl).origin });
+  if (!plain) await ctx.grantPermissions(['microphone', 'camera'], { origin: new URL(pageUrl).origin });
   const page = ctx.pages()[0] || (await ctx.newPage());
   page.on('console', (m) => consoleLog.push(m.type() + ': ' + m.text()));
   page.on('pageerror', (e) => pageErrors.push(String(e)));
