@@ -65,6 +65,7 @@ struct ws_conn {
   int tls_want_write;        /* the last SSL call wanted to write */
   enum cst st;
   int dead;                  /* close at the end of the current event */
+  int draining;              /* our side is done: read and drop until EOF */
   char peer[64];
   uint64_t deadline;         /* HTTP request / close handshake timeout */
   char hbuf[HTTP_MAX_REQ + 1];
@@ -105,6 +106,7 @@ static struct ws_priv *P(alg_t *alg) { return alg->ws; }
 
 static void conn_close(ws_conn_t *c, const char *why);
 static void conn_update(ws_conn_t *c);
+static void conn_drain(ws_conn_t *c);
 static void bridge_flush(ws_conn_t *c);
 
 /* ------------------------------------------------------------ config */
@@ -969,7 +971,9 @@ static void conn_update(ws_conn_t *c)
     conn_close(c, NULL);
     return;
   }
-  switch (c->st) {
+  if (c->draining) {
+    mask = SU_WAIT_IN;
+  } else switch (c->st) {
   case C_TLS:
     mask = c->tls_want_write ? SU_WAIT_OUT : SU_WAIT_IN;
     break;
@@ -977,15 +981,16 @@ static void conn_update(ws_conn_t *c)
     if (c->obuf)
       mask = SU_WAIT_OUT;
     else if (c->close_after) {
-      conn_close(c, NULL);
-      return;
+      conn_drain(c);
+      mask = SU_WAIT_IN;
     } else
       mask = SU_WAIT_IN;
     break;
   case C_WS:
     if (!wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws) && !c->obuf) {
-      conn_close(c, "closed");
-      return;
+      conn_drain(c);
+      mask = SU_WAIT_IN;
+      break;
     }
     if (wslay_event_want_read(c->ws))
       mask |= SU_WAIT_IN;
@@ -996,6 +1001,41 @@ static void conn_update(ws_conn_t *c)
   if (mask != c->mask) {
     su_root_eventmask(c->alg->root, c->index, c->fd, mask);
     c->mask = mask;
+  }
+}
+
+/* Our side is finished (response or close frame written): half-close and
+ * read until the peer closes too, so that unread input does not turn the
+ * close into a reset that could destroy what we wrote (RFC 6455 7.1.1). */
+static void conn_drain(ws_conn_t *c)
+{
+  if (c->draining)
+    return;
+  c->draining = 1;
+  if (c->ssl) {
+    SSL_shutdown(c->ssl);
+    ERR_clear_error();
+  }
+  shutdown(c->fd, SHUT_WR);
+  c->deadline = wg_mono_ms() + CLOSE_TIMEOUT_MS;
+  if (c->bfd >= 0 && !c->beof) {
+    shutdown(c->bfd, SHUT_WR);
+    c->beof = 1;
+    bridge_update(c);
+  }
+}
+
+static void drain_readable(ws_conn_t *c)
+{
+  char buf[4096];
+  for (;;) {
+    ssize_t r = recv(c->fd, buf, sizeof buf, 0);
+    if (r > 0)
+      continue;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+      return;
+    c->dead = 1;
+    return;
   }
 }
 
@@ -1033,6 +1073,11 @@ static int conn_cb(su_root_magic_t *m, su_wait_t *w, void *arg)
   int ev = su_wait_events(w, c->fd);
   (void)m;
 
+  if (c->draining) {
+    drain_readable(c);
+    conn_update(c);
+    return 0;
+  }
   if (c->st == C_TLS) {
     int r = SSL_accept(c->ssl);
     if (r == 1) {
@@ -1186,7 +1231,8 @@ static void tick_cb(su_root_magic_t *m, su_timer_t *t, void *arg)
   for (c = P(alg)->conns; c; c = n) {
     n = c->next;
     if (c->deadline && now >= c->deadline)
-      conn_close(c, c->st == C_WS ? "close handshake timed out" : "request timed out");
+      conn_close(c, c->draining ? NULL : c->st == C_WS ? "close handshake timed out"
+                                                       : "request timed out");
   }
   alg_reg_tick(alg);
 }
