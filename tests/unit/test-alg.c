@@ -62,6 +62,44 @@ static void test_bad_values(void)
   expect_bad("alg.timer-c=0", "alg.timer-c");
   expect_bad("alg.record-route=maybe", "alg.record-route");
   expect_bad("alg.sip-transports=sctp", "alg.sip-transports");
+  /* SIP over WebSocket */
+  expect_bad("alg.ws-listen=127.0.0.1", "alg.ws-listen");
+  expect_bad("alg.wss-listen=nowhere:x", "alg.wss-listen");
+  expect_bad("alg.wss-listen=127.0.0.1:8443", "alg.tls-cert");
+  expect_bad("alg.http-root=/nonexistent/www", "alg.http-root");
+  expect_bad("alg.registrar=maybe", "alg.registrar");
+  expect_bad("alg.registrar=http://127.0.0.1/", "alg.registrar");
+  expect_bad("alg.ws-max-message=10", "alg.ws-max-message");
+  expect_bad("alg.ws-max-connections=0", "alg.ws-max-connections");
+}
+
+static void test_ws_config(void)
+{
+  wg_config_t *cfg = wg_config_new();
+  alg_t *alg = NULL;
+  char err[256], e2[256];
+  ASSERT_NOT_NULL(cfg);
+  /* wss without a key names alg.tls-key; WS needs the TCP transport */
+  ASSERT_EQ(wg_config_set_kv(cfg, "alg.wss-listen=127.0.0.1:8443", e2, sizeof e2), 0);
+  ASSERT_EQ(wg_config_set_kv(cfg, "alg.tls-cert=/etc/hostname", e2, sizeof e2), 0);
+  ASSERT_EQ(alg_create(&alg, cfg, err, sizeof err), -EINVAL);
+  ASSERT(strstr(err, "alg.tls-key") != NULL);
+  /* a file that is not a PEM certificate */
+  ASSERT_EQ(wg_config_set_kv(cfg, "alg.tls-key=/etc/hostname", e2, sizeof e2), 0);
+  ASSERT_EQ(alg_create(&alg, cfg, err, sizeof err), -EINVAL);
+  ASSERT(strstr(err, "alg.tls-cert") != NULL);
+  wg_config_free(cfg);
+  cfg = wg_config_new();
+  ASSERT_EQ(wg_config_set_kv(cfg, "alg.ws-listen=127.0.0.1:8080", e2, sizeof e2), 0);
+  ASSERT_EQ(wg_config_set_kv(cfg, "alg.sip-transports=udp", e2, sizeof e2), 0);
+  ASSERT_EQ(alg_create(&alg, cfg, err, sizeof err), -EINVAL);
+  ASSERT(strstr(err, "alg.sip-transports") != NULL);
+  ASSERT_EQ(wg_config_set_kv(cfg, "alg.sip-transports=udp,tcp", e2, sizeof e2), 0);
+  ASSERT_EQ(wg_config_set_kv(cfg, "alg.registrar=sip:registrar.example.com:5060", e2, sizeof e2), 0);
+  ASSERT_EQ(wg_config_set_kv(cfg, "alg.http-root=/tmp", e2, sizeof e2), 0);
+  ASSERT_EQ(alg_create(&alg, cfg, err, sizeof err), 0);
+  alg_destroy(alg);
+  wg_config_free(cfg);
 }
 
 static void test_keys(void)
@@ -69,9 +107,10 @@ static void test_keys(void)
   const char *const *k = alg_config_keys();
   int seen = 0;
   for (; *k; k++)
-    if (!strcmp(*k, "alg.next-hop") || !strcmp(*k, "alg.agw") || !strcmp(*k, "alg.h248-timeout"))
+    if (!strcmp(*k, "alg.next-hop") || !strcmp(*k, "alg.agw") || !strcmp(*k, "alg.h248-timeout") ||
+        !strcmp(*k, "alg.ws-listen") || !strcmp(*k, "alg.registrar"))
       seen++;
-  ASSERT_EQ(seen, 3);
+  ASSERT_EQ(seen, 5);
 }
 
 static void test_stop_before_run(void)
@@ -93,6 +132,7 @@ int main(void)
   TEST_RUN(test_defaults);
   TEST_RUN(test_bad_values);
   TEST_RUN(test_keys);
+  TEST_RUN(test_ws_config);
   TEST_RUN(test_stop_before_run);
   return 0;
 }
