@@ -177,6 +177,8 @@ void alg_ws_learn(alg_t *alg, uint64_t id, nta_incoming_t *irq, sip_t const *sip
 tport_t *alg_ws_tport_for(alg_t *alg, url_t const *uri, uint64_t *id);
 /* Whether the URI names a WebSocket client (transport=ws|wss). */
 int alg_ws_uri_is_ws(url_t const *uri);
+/* Whether the connection is wss (TLS). */
+int alg_ws_conn_secure(alg_t *alg, uint64_t id);
 /* "ws://HOST:PORT/" of a connection (for logs), "" if gone. */
 const char *alg_ws_conn_name(alg_t *alg, uint64_t id);
 

@@ -492,6 +492,12 @@ static int leg_request(alg_t *alg, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
     return 500;
   }
   fsip = sip_object(t->req);
+  /* over WebSocket: the bridge wrote the client's Via as TCP for nta;
+   * what goes on (and the responses coming back) carry WS/WSS again */
+  if (t->ws_conn && fsip->sip_via) {
+    sip_fragment_clear(fsip->sip_via->v_common);
+    fsip->sip_via->v_protocol = alg_ws_conn_secure(alg, t->ws_conn) ? "SIP/2.0/WSS" : "SIP/2.0/WS";
+  }
 
   /* Loose routing: drop the Route entries that are us. */
   while (fsip->sip_route && url_is_me(alg, fsip->sip_route->r_url))

@@ -256,6 +256,12 @@ uint64_t alg_ws_conn_by_src(alg_t *alg, const struct sockaddr_storage *src)
   return 0;
 }
 
+int alg_ws_conn_secure(alg_t *alg, uint64_t id)
+{
+  ws_conn_t *c = conn_by_id(alg, id);
+  return c && c->secure;
+}
+
 const char *alg_ws_conn_name(alg_t *alg, uint64_t id)
 {
   ws_conn_t *c = conn_by_id(alg, id);
