@@ -6,7 +6,8 @@
  * webrtc-datachannel, MSRP channels by dcmap/dcsa) walks the figure's steps
  * 1-15; an INVITE from alg.next-hop with a TCP/MSRP offer (a=msrp-cema) is a
  * WIC-terminated call (digest 7.1, the mirror); anything else is proxied
- * untouched.
+ * untouched. WICs may also be browsers over SIP over WebSocket (alg.ws-listen,
+ * RFC 7118), with the demo page served on the same port.
  *
  * Threading: alg_create() may run on any thread; alg_run() creates Sofia's
  * su_root in the CALLING thread and runs it there until the ALG stops, so
@@ -36,6 +37,16 @@
  *   alg.release-timeout ms          graceful stop: wait for releases (3000)
  *   alg.h248-long-timer ms          H.248 LONG-TIMER: how long a request id from an
  *                                   AGW is remembered as answered (30000)
+ *   alg.ws-listen       HOST:PORT   SIP over WebSocket (ws://, RFC 7118) and the
+ *                                   static files (http://) on one port (unset: off)
+ *   alg.wss-listen      HOST:PORT   the same over TLS (wss://, https://)
+ *   alg.tls-cert        file        PEM certificate for wss-listen (required with it)
+ *   alg.tls-key         file        PEM private key for wss-listen (required with it)
+ *   alg.http-root       dir         static files served on those ports (unset: 404)
+ *   alg.registrar       builtin|URI REGISTER from WebSocket clients: the built-in
+ *                                   test registrar, or forwarded with Path (builtin)
+ *   alg.ws-max-connections n        WebSocket/HTTP connections at a time (100)
+ *   alg.ws-max-message  bytes       largest WebSocket message; larger: close 1009 (65536)
  */
 #ifndef WG_ALG_H
 #define WG_ALG_H
