@@ -292,9 +292,10 @@ class WsUA:
     def _in_dialog(self, method, cseq):
         d = self.dialog
         route = "".join("Route: %s\r\n" % r for r in d["route"])
+        self.last_via = self.via(self.branch())
         msg = ("%s %s SIP/2.0\r\nVia: %s\r\nMax-Forwards: 69\r\n%sTo: %s\r\nFrom: %s\r\n"
                "Call-ID: %s\r\nCSeq: %d %s\r\nContent-Length: 0\r\n\r\n") % (
-            method, d["target"], self.via(self.branch()), route, d["remote"], d["local"],
+            method, d["target"], self.last_via, route, d["remote"], d["local"],
             d["call_id"], cseq, method)
         self.send(msg)
         return msg
@@ -307,6 +308,11 @@ class WsUA:
         to = req.hdr("to")
         if "tag=" not in to:
             to += ";tag=" + self.tag
+        if req.method == "INVITE" and 100 < status < 300:
+            # UAS dialog: route set = Record-Route in order
+            self.dialog = {"local": to, "remote": req.hdr("from"), "call_id": req.hdr("call-id"),
+                           "target": self.L.uri_of(req.hdr("contact")),
+                           "route": req.hdrs("record-route")}
         vias = "".join("Via: %s\r\n" % v for v in req.hdrs("via"))
         rr = ""
         if req.method == "INVITE" and 100 < status < 300:

@@ -17,6 +17,9 @@
 #     the real AGW -> UE-B gets the TCP/MSRP offer and answers -> the DC
 #     answer comes back over the WebSocket; ACK reaches UE-B; UE-B's BYE
 #     reaches the WS client over its connection; the AGW context is released;
+#  5b. UE-B calls the AOR with a TCP/MSRP offer: the data-channel offer
+#     reaches the WS client over its connection, its answer goes back as
+#     TCP/MSRP; the WS client hangs up;
 #  6. an INVITE from UE-B to the registered AOR goes over the WebSocket
 #     (connection-oriented routing); after the WebSocket closes, the
 #     registration is gone: 480 with a Warning.
@@ -251,6 +254,53 @@ ua.reply(bye, 200, "OK")
 r = ueb.recv_status(200, "BYE")
 d.wait_log(r"Subtract done: context released on the AGW", what="the call's context released")
 L.note("data-channel call over WebSocket ok")
+
+# ------------------------------------------------------------ 5b. DC call to the WS client
+# UE-B calls the registered AOR with a TCP/MSRP offer: the mirror flow
+# (digest 7.1) offers a data channel to the browser over its WebSocket, and
+# the browser hangs up (its BYE goes out over the WebSocket, through the ALG)
+msrp2 = L.free_port("tcp")
+ims_offer = ("v=0\no=- 77 1 IN IP4 127.0.0.1\ns=-\nt=0 0\nm=message %d TCP/MSRP *\n"
+             "c=IN IP4 127.0.0.1\na=setup:actpass\na=msrp-cema\n"
+             "a=accept-types:message/cpim text/plain\na=path:msrp://127.0.0.1:%d/ims77;tcp\n"
+             ) % (msrp2, msrp2)
+ueb.invite("sip:alice@example.com", ims_offer, to="<sip:alice@example.com>")
+minv = ua.recv(lambda m: m.method == "INVITE", timeout=20, what="DC offer for the AOR")
+L.check(minv.ruri.startswith(ua.contact_uri()), "mirror INVITE R-URI: %s" % minv.ruri)
+sess, media = L.sdp_media(minv.body)
+L.check(len(media) == 1 and "UDP/DTLS/SCTP webrtc-datachannel" in media[0]["m"],
+        "mirror: no DC offer to the WS client: %s" % media)
+dcid = L.attr(media[0], "dcmap").split()[0]
+wic_ans = ("v=0\no=- 5 1 IN IP4 127.0.0.1\ns=-\nt=0 0\n"
+           "m=application %d UDP/DTLS/SCTP webrtc-datachannel\nc=IN IP4 127.0.0.1\n"
+           "a=ice-ufrag:wAns\na=ice-pwd:0123456789abcdef01234567\n"
+           "a=fingerprint:%s\na=setup:active\na=sctp-port:5000\na=max-message-size:262144\n"
+           "a=dcmap:%s label=\"msrp\";subprotocol=\"MSRP\";ordered=true\n"
+           "a=dcsa:%s accept-types:message/cpim text/plain\n"
+           "a=dcsa:%s path:msrp://wic-a.example.invalid:9/wicans;dc\n") % (dcport, L.FP_WIC, dcid,
+                                                                            dcid, dcid)
+ua.reply(minv, 200, "OK", wic_ans)
+mok = ueb.recv_status(200, "INVITE")
+sess, media = L.sdp_media(mok.body)
+L.check(len(media) == 1 and media[0]["m"].endswith("TCP/MSRP *") and
+        L.attr(media[0], "path") == "msrp://wic-a.example.invalid:9/wicans;dc",
+        "mirror: answer to UE-B: %s" % media)
+ueb.ack_2xx(mok)
+ack = ua.recv(lambda m: m.method == "ACK" and m.hdr("call-id") == minv.hdr("call-id"),
+             what="ACK over the WebSocket")
+mark = len(d.text())
+ua.cseq += 1
+ua.bye()
+bye = ueb.recv_request("BYE")
+L.check(bye.hdr("call-id") == minv.hdr("call-id"), "BYE from the WS client at UE-B")
+L.check(any(v.startswith(ua.last_via) for v in bye.hdrs("via")), "the WS client's Via at UE-B: %s"
+        % bye.hdrs("via"))
+ueb.reply(bye, 200, "OK")
+r = ua.recv_final("BYE")
+L.check(r.status == 200 and r.hdrs("via")[0].startswith(ua.last_via), "200 to the WS client's BYE: %s"
+        % r.raw)
+L.wait_until(lambda: "Subtract done" in d.text()[mark:], what="the mirror call's context released")
+L.note("data-channel call to the WS client (mirror) ok")
 
 # ------------------------------------------------------------ 6b. close releases the bindings
 ws.close()
