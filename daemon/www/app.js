@@ -28,6 +28,7 @@
   let peerPath = null;
   const pending = new Map(); // tid -> the log line of a SEND waiting for its response
   let reasm = new WicMsrp.Reassembler();
+  let dcErrorTimer = null;
 
   /* ------------------------------------------------------------ the log */
 
@@ -189,7 +190,14 @@
           if (session) sys('data channel closed');
           setState(session ? 'call' : 'registered', session ? 'in a call (no channel)' : 'registered');
         };
-        dc.onerror = (ev) => err('data channel error: ' + ((ev.error && ev.error.message) || 'unknown'));
+        dc.onerror = (ev) => {
+          // An SCTP abort also comes when the call ends (either side's BYE
+          // makes the gateway release the association, possibly before the
+          // BYE reaches us): report it only if the call does not end soon.
+          const what = 'data channel error: ' + ((ev.error && ev.error.message) || 'unknown');
+          clearTimeout(dcErrorTimer);
+          dcErrorTimer = setTimeout(() => err(what), 2000);
+        };
         dc.onmessage = (ev) => onMsrp(ev.data);
         pc.addEventListener('connectionstatechange', () => {
           if (pc.connectionState === 'failed') err('ICE/DTLS to the gateway failed');
@@ -260,7 +268,10 @@
 
   function endCall(text) {
     if (text) sys(text);
+    clearTimeout(dcErrorTimer);
     if (dc) {
+      dc.onerror = dc.onclose = dc.onmessage = null;
+      $('dcinfo').textContent = 'stream ' + DC_ID + ' closed';
       try {
         dc.close();
       } catch (e) {
