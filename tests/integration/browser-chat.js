@@ -19,8 +19,8 @@ const env = (k, d) => {
   return v;
 };
 const pageUrl = env('WG_PAGE_URL');
-const text = env('WG_CHAT_TEXT');
-const reply = env('WG_CHAT_REPLY');
+const text = env('WG_CHAT_TEXT', '');
+const reply = env('WG_CHAT_REPLY', '');
 const shots = env('WG_SHOTS');
 const profile = env('WG_PROFILE');
 const { chromium } = require(path.join(env('WG_NODE_MODULES'), 'playwright-core'));
@@ -29,6 +29,14 @@ const exe = env('WG_CHROMIUM', '/usr/bin/chromium');
 // loopback, no media permission), for checking the demo on a machine with a
 // real interface (doc/demo.md); not for the test's network namespace.
 const plain = process.env.WG_BROWSER_PLAIN === '1';
+// WG_FLOW: chat (default: register, call, send, receive, hang up), rejected
+// (UE-B answers 486), remote-hangup (UE-B sends, then hangs up), bad-ws (no
+// WebSocket server at the page's URL): browser-errors.sh runs the last three.
+const flow = process.env.WG_FLOW || 'chat';
+if (!['chat', 'rejected', 'remote-hangup', 'bad-ws'].includes(flow)) {
+  console.error('browser-chat.js: WG_FLOW=' + flow + ': expected chat, rejected, remote-hangup or bad-ws');
+  process.exit(2);
+}
 
 // What every step waits for at most: the events are the page's own (state
 // changes, log lines); this only bounds a hang.
@@ -37,6 +45,13 @@ const STEP_MS = 45000;
 const consoleLog = [];
 const pageErrors = [];
 const say = (s) => console.log('# ' + s);
+
+// Waits for an error line in the page's log matching re; returns its text.
+async function waitErr(page, re) {
+  const l = page.locator('#log .line.err', { hasText: re }).first();
+  await l.waitFor({ timeout: STEP_MS });
+  return l.textContent();
+}
 
 async function logText(page) {
   return page.$$eval('#log .line', (ls) => ls.map((l) => l.className.replace('line ', '') + ': ' + l.textContent).join('\n'));
@@ -90,54 +105,97 @@ async function main() {
     say('page loaded, JsSIP ' + jssip + ', WebSocket URL ' + (await page.inputValue('#ws')));
     await shot('1-loaded');
 
+    if (flow === 'bad-ws') {
+      // nothing listens at the page's WebSocket URL: the page must say so
+      step = 'register (no WebSocket server)';
+      await page.click('#register');
+      const e = await waitErr(page, /WebSocket to ws:\/\/.* failed or closed/);
+      say('the page says: ' + e);
+      if ((await page.getAttribute('#state', 'data-state')) === 'registered') throw new Error('registered without a server');
+      await shot('bad-ws');
+      console.log('browser-chat.js: bad-ws: passed');
+      return 0;
+    }
+
     step = 'register';
     await page.click('#register');
     await page.waitForSelector('#state[data-state=registered], #state[data-state=error]', { timeout: STEP_MS });
     if ((await page.getAttribute('#state', 'data-state')) !== 'registered') throw new Error('not registered');
     say('registered');
 
+    if (flow === 'rejected') {
+      // UE-B answers 486: the page shows the failure and can call again
+      step = 'call (UE-B rejects)';
+      await page.click('#call');
+      const e = await waitErr(page, /call failed: 486 Busy Here/);
+      say('the page says: ' + e);
+      await page.waitForSelector('#state[data-state=registered]', { timeout: STEP_MS });
+      if (await page.isDisabled('#call')) throw new Error('Call is disabled after the failed call');
+      if (!(await page.isDisabled('#send'))) throw new Error('Send is enabled without a call');
+      await shot('rejected');
+      console.log('browser-chat.js: rejected: passed');
+      return 0;
+    }
+
     step = 'call';
     await page.click('#call');
-    // chat open = the 200 OK came with a dcsa path and the negotiated channel is open
-    await page.waitForSelector('#state[data-state=chat], #state[data-state=error], #log .line.err', { timeout: STEP_MS });
-    if ((await page.getAttribute('#state', 'data-state')) !== 'chat') throw new Error('the chat did not open');
+    // the 200 OK came with a dcsa path and the negotiated channel opened (the
+    // log keeps each event; the state may have moved on when UE-B is quick)
+    await page.waitForSelector('#log .line.sys:has-text("data channel 1 open"), #log .line.err', { timeout: STEP_MS });
+    if (await page.locator('#log .line.err').count()) throw new Error('the chat did not open');
     say('call up, data channel open, peer path ' + (await page.textContent('#peerpath')));
     // UE-B (the active MSRP end) binds the session with a body-less SEND
     await page.waitForSelector('#log .line.sys:has-text("MSRP session bound")', { timeout: STEP_MS });
     say('MSRP session bound by UE-B');
 
-    step = 'send';
-    await page.fill('#text', text);
-    await page.click('#send');
-    const out = page.locator('#log .line.out').last();
-    await out.locator('.ok:not(.pending), .bad').waitFor({ timeout: STEP_MS });
-    const mark = await out.locator('.ok, .bad').textContent();
-    if (!/delivered/.test(mark)) throw new Error('the message was not delivered: ' + mark);
-    const shown = await out.locator('.text').textContent();
-    if (shown !== text) throw new Error('the page shows ' + JSON.stringify(shown) + ' as sent, not ' + JSON.stringify(text));
-    say('sent ' + JSON.stringify(text) + ': ' + mark + ' (MSRP 200 from UE-B)');
+    if (flow === 'remote-hangup') {
+      // UE-B sends a message, then hangs up: the page shows both and closes the chat
+      step = 'receive, then UE-B hangs up';
+      const inl = page.locator('#log .line.in').first();
+      await inl.waitFor({ timeout: STEP_MS });
+      const got = await inl.locator('.text').textContent();
+      if (got !== reply) throw new Error('received ' + JSON.stringify(got) + ', expected ' + JSON.stringify(reply));
+      say('received ' + JSON.stringify(got));
+      await page.waitForSelector('#log .line.sys:has-text("call ended by the other side")', { timeout: STEP_MS });
+      await page.waitForSelector('#state[data-state=registered]', { timeout: STEP_MS });
+      if (!(await page.isDisabled('#send'))) throw new Error('Send is still enabled after the hang-up');
+      say('UE-B hung up');
+      await shot('remote-hangup');
+    } else {
+      step = 'send';
+      if ((await page.getAttribute('#state', 'data-state')) !== 'chat') throw new Error('the state is not "chat"');
+      await page.fill('#text', text);
+      await page.click('#send');
+      const out = page.locator('#log .line.out').last();
+      await out.locator('.ok:not(.pending), .bad').waitFor({ timeout: STEP_MS });
+      const mark = await out.locator('.ok, .bad').textContent();
+      if (!/delivered/.test(mark)) throw new Error('the message was not delivered: ' + mark);
+      const shown = await out.locator('.text').textContent();
+      if (shown !== text) throw new Error('the page shows ' + JSON.stringify(shown) + ' as sent, not ' + JSON.stringify(text));
+      say('sent ' + JSON.stringify(text) + ': ' + mark + ' (MSRP 200 from UE-B)');
 
-    step = 'receive';
-    const inl = page.locator('#log .line.in').first();
-    await inl.waitFor({ timeout: STEP_MS });
-    const got = await inl.locator('.text').textContent();
-    if (got !== reply) throw new Error('received ' + JSON.stringify(got) + ', expected ' + JSON.stringify(reply));
-    say('received ' + JSON.stringify(got));
-    await shot('2-chat');
+      step = 'receive';
+      const inl = page.locator('#log .line.in').first();
+      await inl.waitFor({ timeout: STEP_MS });
+      const got = await inl.locator('.text').textContent();
+      if (got !== reply) throw new Error('received ' + JSON.stringify(got) + ', expected ' + JSON.stringify(reply));
+      say('received ' + JSON.stringify(got));
+      await shot('2-chat');
 
-    step = 'hang up';
-    await page.click('#hangup');
-    await page.waitForSelector('#log .line.sys:has-text("call ended by me")', { timeout: STEP_MS });
-    await page.waitForSelector('#state[data-state=registered]', { timeout: STEP_MS });
-    if (!(await page.isDisabled('#send'))) throw new Error('Send is still enabled after the hang-up');
-    say('hung up');
-    await shot('3-ended');
+      step = 'hang up';
+      await page.click('#hangup');
+      await page.waitForSelector('#log .line.sys:has-text("call ended by me")', { timeout: STEP_MS });
+      await page.waitForSelector('#state[data-state=registered]', { timeout: STEP_MS });
+      if (!(await page.isDisabled('#send'))) throw new Error('Send is still enabled after the hang-up');
+      say('hung up');
+      await shot('3-ended');
+    }
 
     step = 'check the page';
     const errs = await page.$$eval('#log .line.err', (ls) => ls.map((l) => l.textContent));
     if (errs.length) throw new Error('the page showed errors: ' + errs.join(' | '));
     if (pageErrors.length) throw new Error('JavaScript errors: ' + pageErrors.join(' | '));
-    console.log('browser-chat.js: register, call, send, receive, hang up: all passed');
+    console.log('browser-chat.js: ' + (flow === 'chat' ? 'register, call, send, receive, hang up' : flow) + ': all passed');
     return 0;
   } catch (e) {
     console.error('FAIL: browser-chat.js: step "' + step + '": ' + e.message);
