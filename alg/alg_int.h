@@ -207,7 +207,8 @@ void alg_reg_tick(alg_t *alg);
 long alg_ws_sip_split(const char *buf, size_t len, size_t max, size_t *skip);
 /* One WebSocket message -> one stream message: top Via WS/WSS -> TCP,
  * Content-Length added if absent. -EINVAL (*why) if the Content-Length
- * does not match the message; *out is malloc'd. */
+ * does not match the message; *out is malloc'd and NUL-terminated (the NUL
+ * is not counted in *outlen); the same for alg_ws_from_stream. */
 int alg_ws_to_stream(const char *in, size_t len, char **out, size_t *outlen, const char **why);
 /* One stream message -> one WebSocket message: top Via TCP -> proto. */
 int alg_ws_from_stream(const char *in, size_t len, const char *proto, char **out,

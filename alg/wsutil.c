@@ -229,6 +229,7 @@ int alg_ws_to_stream(const char *in, size_t len, char **out, size_t *outlen, con
   o += strlen(clh);
   memcpy(b + o, in + he + 2, len - (size_t)he - 2);
   o += len - (size_t)he - 2;
+  b[o] = 0;   /* not counted: a convenience for text use */
   *out = b;
   *outlen = o;
   return 0;
@@ -253,6 +254,7 @@ int alg_ws_from_stream(const char *in, size_t len, const char *proto, char **out
     memcpy(b, in, len);
     *outlen = len;
   }
+  b[*outlen] = 0;
   *out = b;
   return 0;
 }
