@@ -130,7 +130,8 @@
       }
       const line = dec.decode(b.subarray(p, e));
       const c = line.indexOf(':');
-      if (c <= 0) throw new Error('bad header line: ' + JSON.stringify(line.slice(0, 80)));
+      if (c <= 0 || !/^[A-Za-z0-9-]+$/.test(line.slice(0, c)))
+        throw new Error('bad header line: ' + JSON.stringify(line.slice(0, 80)));
       msg.headers[line.slice(0, c).trim().toLowerCase()] = line.slice(c + 1).trim();
       p = e + 2;
     }
