@@ -245,5 +245,8 @@ void alg_call_ptx_gone(alg_call_t *c);
 /* Release every call (graceful stop / AGW lost). agw NULL = all. */
 void alg_calls_release_agw(alg_t *alg, alg_agw_t *agw, const char *why);
 void alg_call_free_all(alg_t *alg);
+/* A WebSocket client is gone: release every call whose caller or callee
+ * Contact is one of contacts (BYE/CANCEL/480 to the other side, Subtract). */
+void alg_calls_release_contacts(alg_t *alg, url_t *const *contacts, int n, const char *why);
 
 #endif /* WG_ALG_INT_H */

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/msg_header.h>
@@ -326,6 +327,29 @@ void alg_calls_release_agw(alg_t *alg, alg_agw_t *agw, const char *why)
       c->waiting = 0;
     }
     call_release(c, agw ? 503 : 503, agw ? w : why, agw ? w : why);
+  }
+}
+
+static int same_contact(url_t const *a, url_t const *b)
+{
+  return a && b && (!a->url_user == !b->url_user) &&
+         (!a->url_user || !strcmp(a->url_user, b->url_user)) && a->url_host && b->url_host &&
+         !strcasecmp(a->url_host, b->url_host) && (!a->url_port == !b->url_port) &&
+         (!a->url_port || !strcmp(a->url_port, b->url_port));
+}
+
+void alg_calls_release_contacts(alg_t *alg, url_t *const *contacts, int n, const char *why)
+{
+  alg_call_t *c, *next;
+  int i;
+  for (c = alg->calls; c; c = next) {
+    next = c->next;
+    for (i = 0; i < n; i++)
+      if (same_contact(c->caller_contact, contacts[i]) ||
+          same_contact(c->callee_contact, contacts[i])) {
+        call_release(c, 480, why, why);
+        break;
+      }
   }
 }
 

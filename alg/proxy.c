@@ -637,6 +637,9 @@ int alg_proxy_send_in_dialog(alg_t *alg, sip_method_t method, const char *name,
 
   tport_t *tp = alg->ws ? alg_ws_tport_for(alg, ruri, NULL) : NULL;
 
+  if (!tp && alg->ws && alg_ws_uri_is_ws(ruri) && !route)
+    return -ENOTCONN;   /* a WebSocket client whose connection is gone */
+
   cs = sip_cseq_create(home, cseq, method, name);
   orq = nta_outgoing_tcreate(alg->defleg, own_response, NULL, NULL, method, name,
                              (url_string_t const *)ruri, TAG_IF(tp, NTATAG_TPORT(tp)),

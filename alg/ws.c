@@ -1130,8 +1130,15 @@ static void conn_close(ws_conn_t *c, const char *why)
   if ((*c->prev = c->next))
     c->next->prev = c->prev;
   p->nconns--;
-  if (c->st == C_WS)
+  if (c->st == C_WS) {
     alg_reg_conn_closed(alg, c->id);
+    /* its dialogs cannot reach it any more (RFC 7118: requests go over
+     * the connection): release its data-channel calls */
+    c->dead = 1;
+    if (c->ncontacts && !alg->stopping)
+      alg_calls_release_contacts(alg, c->contacts, c->ncontacts,
+                                 "the WIC's WebSocket connection closed");
+  }
   if (c->index)
     su_root_deregister(alg->root, c->index);
   if (c->bindex)

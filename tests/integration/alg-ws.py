@@ -21,8 +21,9 @@
 #     reaches the WS client over its connection, its answer goes back as
 #     TCP/MSRP; the WS client hangs up;
 #  6. an INVITE from UE-B to the registered AOR goes over the WebSocket
-#     (connection-oriented routing); after the WebSocket closes, the
-#     registration is gone: 480 with a Warning.
+#     (connection-oriented routing); when the WebSocket closes, the call it
+#     has up is released (BYE to UE-B, Subtract) and the registration is
+#     gone: 480 with a Warning.
 import importlib.util, os, re, socket, struct, sys, time
 
 
@@ -303,9 +304,22 @@ L.wait_until(lambda: "Subtract done" in d.text()[mark:], what="the mirror call's
 L.note("data-channel call to the WS client (mirror) ok")
 
 # ------------------------------------------------------------ 6b. close releases the bindings
+# ... and the calls: a call is up when the WebSocket closes; UE-B gets a BYE
+ua.invite("sip:ue-b@ims.example.invalid", L.figure_offer(dcport))
+inv6 = ueb.recv_request("INVITE")
+ueb.reply(inv6, 200, "OK", L.ims_answer(msrp))
+ok = ua.recv_final("INVITE", timeout=20)
+L.check(ok.status == 200, "third call: %s" % ok.start)
+ua.ack_2xx(ok)
+ueb.recv_request("ACK")
+mark = len(d.text())
 ws.close()
 L.check(ws.wait_close() == 1000, "close: %s" % ws.close_code)
 d.wait_log(r"sip:alice@example.com: bindings over ws #\d+ released", what="bindings released")
+bye = ueb.recv_request("BYE")
+L.check(bye.hdr("call-id") == ua.inv_call_id, "BYE to UE-B after the close: %s" % bye.raw)
+ueb.reply(bye, 200, "OK")
+L.wait_until(lambda: "Subtract done" in d.text()[mark:], what="the call's context released on close")
 ueb.invite("sip:alice@example.com", L.audio_offer(40002), to="<sip:alice@example.com>")
 r = ueb.recv_final("INVITE")
 L.check(r.status == 480 and "WebSocket" in (r.hdr("warning") or ""),
