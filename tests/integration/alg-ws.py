@@ -168,6 +168,25 @@ L.check(r.status == 200 and r.cseq()[0] == ua.cseq, "fragmented REGISTER: %s" % 
 ws.send_text("OPTIONS sip:x@example.com SIP/2.0\r\nVia: SIP/2.0/WS a.invalid;branch=z9hG4bKx\r\n"
              "Content-Length: 50\r\n\r\nshort")
 L.check(ws.wait_close() == 1007, "Content-Length mismatch: close %s" % ws.close_code)
+
+# hostile bytes (seeded): as the HTTP request, and after a good handshake;
+# the daemon answers or closes and keeps serving
+import random as _r
+rnd = _r.Random(12)
+for i in range(40):
+    raw = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 3000)))
+    if i % 2:
+        w = W.WS(wsport)
+        L.check(w.ok, "handshake %d" % i)
+        w.sock.sendall(raw)
+        w.wait_close(5.0)
+        w.sock.close()
+    else:
+        s_ = socket.create_connection(("127.0.0.1", wsport))
+        s_.sendall(raw + (b"\r\n\r\n" if i % 4 == 0 else b""))
+        s_.close()
+st, h, body = get("/")
+L.check(st == 200, "after hostile input: GET / %s" % st)
 L.note("frames ok")
 
 # ------------------------------------------------------------ 4. REGISTER
