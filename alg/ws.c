@@ -1047,8 +1047,8 @@ static void drain_readable(ws_conn_t *c)
 
 static void ws_pump(ws_conn_t *c, int ev)
 {
-  if ((ev & (SU_WAIT_IN | SU_WAIT_HUP | SU_WAIT_ERR)) || (c->ssl && SSL_pending(c->ssl)) ||
-      c->lstart < c->hlen) {
+  /* with TLS any event may unblock a read (SSL_read can want to write) */
+  if ((ev & (SU_WAIT_IN | SU_WAIT_HUP | SU_WAIT_ERR)) || c->ssl || c->lstart < c->hlen) {
     if (wslay_event_want_read(c->ws) && wslay_event_recv(c->ws) != 0) {
       c->dead = 1;
       return;
