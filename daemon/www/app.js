@@ -257,7 +257,8 @@
       });
     } catch (e) {
       err('cannot call ' + target + ': ' + e.message);
-      session = null;
+      endCall(null);
+      return;
     }
     setState('calling', 'calling');
   }
