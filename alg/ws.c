@@ -203,6 +203,11 @@ int alg_ws_config(alg_t *alg, const wg_config_t *cfg, char *err, size_t errlen)
       wg_config_get_int(cfg, "alg.ws-max-message", 65536, 1024, 16 * 1024 * 1024,
                         &alg->ws_max_msg, err, errlen) < 0)
     return -EINVAL;
+  if ((alg->ws_listen[0] || alg->wss_listen[0]) && !alg->record_route) {
+    snprintf(err, errlen, "alg.ws-listen/alg.wss-listen need alg.record-route = yes "
+             "(a WebSocket client can only be reached through the ALG)");
+    return -EINVAL;
+  }
   if ((alg->ws_listen[0] || alg->wss_listen[0]) && !alg->sip_tcp) {
     snprintf(err, errlen, "alg.ws-listen/alg.wss-listen need tcp in alg.sip-transports "
              "(WebSocket clients are bridged to the SIP TCP transport)");

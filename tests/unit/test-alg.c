@@ -95,6 +95,10 @@ static void test_ws_config(void)
   ASSERT_EQ(alg_create(&alg, cfg, err, sizeof err), -EINVAL);
   ASSERT(strstr(err, "alg.sip-transports") != NULL);
   ASSERT_EQ(wg_config_set_kv(cfg, "alg.sip-transports=udp,tcp", e2, sizeof e2), 0);
+  ASSERT_EQ(wg_config_set_kv(cfg, "alg.record-route=no", e2, sizeof e2), 0);
+  ASSERT_EQ(alg_create(&alg, cfg, err, sizeof err), -EINVAL);
+  ASSERT(strstr(err, "alg.record-route") != NULL);
+  ASSERT_EQ(wg_config_set_kv(cfg, "alg.record-route=yes", e2, sizeof e2), 0);
   ASSERT_EQ(wg_config_set_kv(cfg, "alg.registrar=sip:registrar.example.com:5060", e2, sizeof e2), 0);
   ASSERT_EQ(wg_config_set_kv(cfg, "alg.http-root=/tmp", e2, sizeof e2), 0);
   ASSERT_EQ(alg_create(&alg, cfg, err, sizeof err), 0);
