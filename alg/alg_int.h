@@ -66,6 +66,9 @@ struct alg {
 
   /* SIP over WebSocket (ws.c, wsreg.c) */
   char ws_listen[128], wss_listen[128];  /* HOST:PORT or "" (off) */
+  char ws_host[64], wss_host[64];         /* their host (no brackets) and port */
+  unsigned ws_port, wss_port;
+  sip_record_route_t *ws_rr, *wss_rr;     /* our WS-facing Record-Route entries */
   char *http_root;            /* static files, or NULL */
   void *tls_ctx;              /* SSL_CTX for wss-listen */
   char *registrar;            /* NULL: built-in test registrar */
@@ -145,6 +148,8 @@ void alg_proxy_relay(alg_ptx_t *t, msg_t *resp);
 void alg_proxy_cancel_down(alg_ptx_t *t);
 /* Detach the call from its ptx. */
 void alg_ptx_release(alg_ptx_t *t);
+/* Whether a Record-Route/Route URI is one of ours (SIP, ws or wss). */
+int alg_rr_is_me(alg_t *alg, url_t const *u);
 /* Replace a message's body with an SDP text. 0 or -ENOMEM. */
 int alg_msg_set_sdp(msg_t *msg, const char *sdp);
 /* Capture a SIP message (sent=1: from us to its address; else to us). */

@@ -734,7 +734,7 @@ static void record_dialog(alg_call_t *c, sip_t const *sip)
    * the one nearest to us first); entries below ours lead to the caller. */
   c->route_caller = NULL;
   for (rr = sip->sip_record_route; rr; rr = rr->r_next) {
-    int me = alg->rr && !url_cmp(rr->r_url, alg->rr->r_url);
+    int me = alg_rr_is_me(alg, rr->r_url);
     if (me) {
       seen_me = 1;
       continue;

@@ -84,15 +84,31 @@ static int host_is(const char *h, const char *mine)
   return !strcasecmp(h, mine);
 }
 
+static int hostport_is(url_t const *u, const char *host, unsigned port)
+{
+  const char *p;
+  if (!host[0] || !host_is(u->url_host, host))
+    return 0;
+  p = u->url_port && *u->url_port ? u->url_port : "5060";
+  return (unsigned)atoi(p) == port;
+}
+
+/* Us: the SIP address, or a WebSocket listener (our WS-facing
+ * Record-Route entry, RFC 7118 / RFC 5658 double record-routing). */
 static int url_is_me(alg_t *alg, url_t const *u)
 {
-  const char *port;
   if (!u || !u->url_host)
     return 0;
-  if (!host_is(u->url_host, alg->sip_host))
-    return 0;
-  port = u->url_port && *u->url_port ? u->url_port : "5060";
-  return (unsigned)atoi(port) == alg->sip_port;
+  return hostport_is(u, alg->sip_host, alg->sip_port) ||
+         (alg->ws_port && hostport_is(u, alg->ws_host, alg->ws_port)) ||
+         (alg->wss_port && hostport_is(u, alg->wss_host, alg->wss_port));
+}
+
+int alg_rr_is_me(alg_t *alg, url_t const *u)
+{
+  return u && ((alg->rr && !url_cmp(u, alg->rr->r_url)) ||
+               (alg->ws_rr && !url_cmp(u, alg->ws_rr->r_url)) ||
+               (alg->wss_rr && !url_cmp(u, alg->wss_rr->r_url)));
 }
 
 int alg_msg_set_sdp(msg_t *msg, const char *sdp)
@@ -287,7 +303,7 @@ static void kill_late_2xx(alg_ptx_t *t, sip_t const *sip)
   }
   /* route set towards the callee: Record-Route entries above ours, nearest first */
   for (rr = sip->sip_record_route; rr; rr = rr->r_next) {
-    if (t->alg->rr && !url_cmp(rr->r_url, t->alg->rr->r_url))
+    if (alg_rr_is_me(t->alg, rr->r_url))
       break;
     r = sip_route_create(home, rr->r_url, NULL);
     if (r)
@@ -570,9 +586,29 @@ static int leg_request(alg_t *alg, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
 
   if (initial && method == sip_method_invite) {
     nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
-    if (alg->record_route && alg->rr)
+    if (alg->record_route && alg->rr) {
+      /* towards or from a WebSocket client: two entries, one facing each
+       * side (RFC 7118 section 5, RFC 5658); the one facing the callee on
+       * top. Both are us (url_is_me) and are removed from Route sets. */
+      sip_record_route_t *ws = NULL, *first, *second = NULL;
+      uint64_t to_ws = 0;
+      if (alg->ws && alg_ws_tport_for(alg, fsip->sip_request->rq_url, &to_ws))
+        ws = alg_ws_conn_secure(alg, to_ws) ? alg->wss_rr : alg->ws_rr;
+      else if (t->ws_conn)
+        ws = alg_ws_conn_secure(alg, t->ws_conn) ? alg->wss_rr : alg->ws_rr;
+      first = alg->rr;
+      if (ws && to_ws && !t->ws_conn)
+        first = ws, second = alg->rr;      /* IMS -> WIC: [ws, sip] */
+      else if (ws && !to_ws)
+        first = alg->rr, second = ws;      /* WIC -> IMS: [sip, ws] */
+      else if (ws)
+        first = ws;                        /* WIC -> WIC */
+      if (second)
+        msg_header_insert(t->req, (msg_pub_t *)fsip,
+                          (msg_header_t *)sip_record_route_dup(msg_home(t->req), second));
       msg_header_insert(t->req, (msg_pub_t *)fsip,
-                        (msg_header_t *)sip_record_route_dup(msg_home(t->req), alg->rr));
+                        (msg_header_t *)sip_record_route_dup(msg_home(t->req), first));
+    }
     if (alg_call_invite(alg, t, fsip))
       return 0;
   }
@@ -702,6 +738,18 @@ int alg_proxy_start(alg_t *alg)
   else
     snprintf(rr, sizeof rr, "<sip:%s:%u;lr>", alg->sip_host, alg->sip_port);
   alg->rr = sip_record_route_make(alg->home, rr);
+  if (alg->ws_port) {
+    snprintf(rr, sizeof rr, strchr(alg->ws_host, ':') ? "<sip:[%s]:%u;transport=ws;lr>"
+                                                       : "<sip:%s:%u;transport=ws;lr>",
+             alg->ws_host, alg->ws_port);
+    alg->ws_rr = sip_record_route_make(alg->home, rr);
+  }
+  if (alg->wss_port) {
+    snprintf(rr, sizeof rr, strchr(alg->wss_host, ':') ? "<sip:[%s]:%u;transport=wss;lr>"
+                                                        : "<sip:%s:%u;transport=wss;lr>",
+             alg->wss_host, alg->wss_port);
+    alg->wss_rr = sip_record_route_make(alg->home, rr);
+  }
   return 0;
 }
 

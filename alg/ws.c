@@ -111,6 +111,27 @@ static void bridge_flush(ws_conn_t *c);
 
 /* ------------------------------------------------------------ config */
 
+static void split_hostport(const struct sockaddr_storage *ss, char *host, size_t hl,
+                           unsigned *port)
+{
+  char a[128], *colon;
+  wg_format_addr((const struct sockaddr *)ss, a, sizeof a);
+  colon = strrchr(a, ':');
+  if (!colon) {
+    snprintf(host, hl, "%.63s", a);
+    *port = 0;
+    return;
+  }
+  *colon = 0;
+  *port = (unsigned)atoi(colon + 1);
+  if (a[0] == '[') {
+    a[strlen(a) - 1] = 0;
+    snprintf(host, hl, "%.63s", a + 1);
+  } else {
+    snprintf(host, hl, "%.63s", a);
+  }
+}
+
 static int file_readable(const char *path)
 {
   return access(path, R_OK) == 0;
@@ -129,6 +150,7 @@ int alg_ws_config(alg_t *alg, const wg_config_t *cfg, char *err, size_t errlen)
       return -EINVAL;
     }
     snprintf(alg->ws_listen, sizeof alg->ws_listen, "%s", v);
+    split_hostport(&ss, alg->ws_host, sizeof alg->ws_host, &alg->ws_port);
   }
   v = wg_config_get(cfg, "alg.wss-listen", NULL);
   if (v && *v) {
@@ -137,6 +159,7 @@ int alg_ws_config(alg_t *alg, const wg_config_t *cfg, char *err, size_t errlen)
       return -EINVAL;
     }
     snprintf(alg->wss_listen, sizeof alg->wss_listen, "%s", v);
+    split_hostport(&ss, alg->wss_host, sizeof alg->wss_host, &alg->wss_port);
   }
   cert = wg_config_get(cfg, "alg.tls-cert", NULL);
   key = wg_config_get(cfg, "alg.tls-key", NULL);

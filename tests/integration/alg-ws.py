@@ -244,7 +244,10 @@ ua.invite("sip:ue-b@ims.example.invalid", L.figure_offer(dcport))
 inv6 = ueb.recv_request("INVITE")
 sess, media = L.sdp_media(inv6.body)
 L.check(len(media) == 1 and media[0]["m"].split()[2] == "TCP/MSRP", "step 6: %s" % media)
-L.check(any("127.0.0.1:%d" % sip in x for x in inv6.hdrs("record-route")), "no Record-Route")
+rr6 = inv6.hdrs("record-route")
+L.check(len(rr6) == 2 and "<sip:127.0.0.1:%d;lr>" % sip in rr6[0] and
+        "<sip:127.0.0.1:%d;transport=ws;lr>" % wsport in rr6[1],
+        "Record-Route towards UE-B (RFC 7118 double record-routing): %s" % rr6)
 v6 = inv6.hdrs("via")
 L.check(len(v6) == 2 and v6[1].startswith(ua.inv_via), "UE-B: the WS client's Via is not its own "
         "(RFC 7118 WS transport): %s" % v6)
@@ -290,6 +293,9 @@ L.check(minv.ruri.startswith(ua.contact_uri()), "mirror INVITE R-URI: %s" % minv
 sess, media = L.sdp_media(minv.body)
 L.check(len(media) == 1 and "UDP/DTLS/SCTP webrtc-datachannel" in media[0]["m"],
         "mirror: no DC offer to the WS client: %s" % media)
+rrm = minv.hdrs("record-route")
+L.check(len(rrm) == 2 and "<sip:127.0.0.1:%d;transport=ws;lr>" % wsport in rrm[0] and
+        "<sip:127.0.0.1:%d;lr>" % sip in rrm[1], "Record-Route towards the WS client: %s" % rrm)
 dcid = L.attr(media[0], "dcmap").split()[0]
 wic_ans = ("v=0\no=- 5 1 IN IP4 127.0.0.1\ns=-\nt=0 0\n"
            "m=application %d UDP/DTLS/SCTP webrtc-datachannel\nc=IN IP4 127.0.0.1\n"
