@@ -1206,8 +1206,8 @@ static int listen_cb(su_root_magic_t *m, su_wait_t *w, void *arg)
     wg_format_addr((struct sockaddr *)&ss, a, sizeof a);
     if (p->nconns >= (unsigned)alg->ws_max_conns) {
       static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 10\r\n"
-                                 "Content-Type: text/plain\r\nContent-Length: 38\r\n"
-                                 "Connection: close\r\n\r\n503: too many connections (alg.ws-max-connections)";
+                                 "Content-Type: text/plain\r\nContent-Length: 51\r\n"
+                                 "Connection: close\r\n\r\n503: too many connections (alg.ws-max-connections)\n";
       ssize_t n = 0;
       wg_log(WG_LOG_WARN, "alg", NULL, "%s %s: refused, alg.ws-max-connections (%ld) reached",
              l->secure ? "wss" : "ws", a, alg->ws_max_conns);

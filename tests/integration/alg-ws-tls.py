@@ -125,7 +125,8 @@ a = W.WS(wsport)
 b = W.WS(wsport)
 L.check(a.ok and b.ok, "connections 2 and 3 refused")
 st, h, body = W.http_get(wsport, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-L.check(st == 503 and h.get("retry-after"), "4th connection (ws): %s %s" % (st, h))
+L.check(st == 503 and h.get("retry-after") and int(h.get("content-length", -1)) == len(body),
+        "4th connection (ws): %s %s %r" % (st, h, body))
 try:
     c = W.WS(wssport, tls=True)
     L.check(not c.ok, "4th connection (wss) accepted")
