@@ -86,12 +86,13 @@ static long first_line_end(const char *b, size_t end)
   return -1;
 }
 
-/* Content-Length of the header block: >= 0, -1 absent, -2 malformed. */
+/* Content-Length of the header block: >= 0, -1 absent, -2 malformed (or
+ * given twice: a peer parser could pick the other one and lose framing). */
 static long content_length(const char *b, size_t end)
 {
   const char *n, *v;
   size_t nl, vl, pos;
-  long fl = first_line_end(b, end);
+  long fl = first_line_end(b, end), found = -1;
   if (fl < 0)
     return -2;
   pos = (size_t)fl;
@@ -99,7 +100,7 @@ static long content_length(const char *b, size_t end)
     if (v && name_is(n, nl, "content-length", "l")) {
       unsigned long x = 0;
       size_t i = 0;
-      if (!vl || !isdigit((unsigned char)v[0]))
+      if (found >= 0 || !vl || !isdigit((unsigned char)v[0]))
         return -2;
       for (; i < vl && isdigit((unsigned char)v[i]); i++) {
         x = x * 10 + (unsigned long)(v[i] - '0');
@@ -109,10 +110,10 @@ static long content_length(const char *b, size_t end)
       for (; i < vl; i++)
         if (v[i] != ' ' && v[i] != '\t')
           return -2;
-      return (long)x;
+      found = (long)x;
     }
   }
-  return -1;
+  return found;
 }
 
 long alg_ws_sip_split(const char *buf, size_t len, size_t max, size_t *skip)

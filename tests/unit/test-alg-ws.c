@@ -110,6 +110,11 @@ static void test_rewrite(void)
     ASSERT_NULL(out);
     ASSERT(strstr(why, "Content-Length"));
   }
+  /* two Content-Lengths (even equal ones) are refused */
+  {
+    const char *m = "MESSAGE sip:x SIP/2.0\r\nl: 5\r\nContent-Length: 5\r\n\r\nhello";
+    ASSERT_EQ(alg_ws_to_stream(m, strlen(m), &out, &outlen, &why), -EINVAL);
+  }
   /* no end of headers */
   ASSERT_EQ(alg_ws_to_stream("OPTIONS sip:x SIP/2.0\r\n", 23, &out, &outlen, &why), -EINVAL);
   /* a TCP Via from the client is left alone (no WS/WSS to undo) */
