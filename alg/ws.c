@@ -1342,9 +1342,21 @@ int alg_ws_start(alg_t *alg)
 void alg_ws_stop(alg_t *alg)
 {
   struct ws_priv *p = P(alg);
+  ws_conn_t *c;
   int i;
   if (!p)
     return;
+  /* best effort: what nta wrote last (BYEs of the released calls) and a
+   * close frame "going away" reach the clients before their sockets close */
+  for (c = p->conns; c; c = c->next) {
+    if (c->st != C_WS || c->dead || !c->ws)
+      continue;
+    if (c->bconnected && !c->beof)
+      bridge_readable(c);
+    ws_close_with(c, WSLAY_CODE_GOING_AWAY, "service shutting down");
+    if (!c->obuf || flush_obuf(c) > 0)
+      wslay_event_send(c->ws);
+  }
   while (p->conns)
     conn_close(p->conns, NULL);
   for (i = 0; i < 2; i++) {

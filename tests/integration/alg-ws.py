@@ -357,7 +357,11 @@ L.check(r.status == 480 and "WebSocket" in (r.hdr("warning") or ""),
         "INVITE to a gone WS contact: %s %s" % (r.start, r.hdr("warning")))
 L.note("close releases the registration ok")
 
+# a stop says "going away" to the connected clients
+ws = W.WS(wsport)
+L.check(ws.ok, "handshake before the stop")
 rc = d.stop()
 L.check(rc == 0, "wicgated exit %s" % rc)
+L.check(ws.wait_close(5.0) == 1001, "close code at the stop: %s" % ws.close_code)
 L.check("ERROR" not in d.text() and "AddressSanitizer" not in d.text(), "errors in the log")
 print("alg-ws: all checks passed")
