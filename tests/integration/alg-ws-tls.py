@@ -120,6 +120,26 @@ L.check(r.status == 486, "UE-B: %s" % r.start)
 ueb.ack_non2xx(r, "sip:bob@example.com")
 L.note("REGISTER forwarded with Path, bindings used ok")
 
+# large messages both ways over TLS (partial TLS records, the stream
+# splitter): a 30000-byte body to UE-B and a 30000-byte body back, byte-exact
+big = "".join("a=x-pad:%05d %s\r\n" % (i, "z" * 50) for i in range(500))
+big = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" + big
+ua.invite("sip:ue-b@ims.example.invalid", big)
+binv = ueb.recv_request("INVITE")
+L.check(binv.body == big, "large INVITE body at UE-B: %d bytes, want %d" % (len(binv.body), len(big)))
+big2 = big.replace("x-pad", "y-pad")
+ueb.reply(binv, 200, "OK", big2)
+bok = ua.recv_final("INVITE")
+L.check(bok.status == 200 and bok.body == big2, "large 200 body over wss: %d bytes" % len(bok.body))
+ua.ack_2xx(bok)
+ueb.recv_request("ACK")
+ua.cseq += 1
+ua.bye()
+bb = ueb.recv_request("BYE")
+ueb.reply(bb, 200, "OK")
+L.check(ua.recv_final("BYE").status == 200, "BYE over wss")
+L.note("large messages over wss ok")
+
 # ------------------------------------------------------------ 4. connection limit
 a = W.WS(wsport)
 b = W.WS(wsport)
