@@ -62,6 +62,8 @@ async function main() {
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: exe,
     headless: true,
+    // browser-chat-wss.sh: the gateway's certificate is made by the test
+    ignoreHTTPSErrors: true,
     viewport: { width: 1000, height: 620 },
     args: [
       '--no-sandbox',
@@ -102,7 +104,12 @@ async function main() {
     if (!resp || resp.status() !== 200) throw new Error('GET ' + pageUrl + ': ' + (resp ? resp.status() : 'no response'));
     await page.waitForFunction(() => typeof JsSIP === 'object' && typeof WicMsrp === 'object', null, { timeout: STEP_MS });
     const jssip = await page.evaluate(() => JsSIP.version);
-    say('page loaded, JsSIP ' + jssip + ', WebSocket URL ' + (await page.inputValue('#ws')));
+    const wsUrl = await page.inputValue('#ws');
+    say('page loaded, JsSIP ' + jssip + ', WebSocket URL ' + wsUrl);
+    // the default WebSocket URL follows the page: wss:// on an https page
+    const u = new URL(pageUrl);
+    if (!u.searchParams.get('ws') && wsUrl !== (u.protocol === 'https:' ? 'wss://' : 'ws://') + u.host + '/')
+      throw new Error('default WebSocket URL ' + wsUrl + ' does not follow ' + pageUrl);
     await shot('1-loaded');
 
     if (flow === 'bad-ws') {

@@ -10,7 +10,7 @@
 # Needs /usr/bin/chromium and daemon/www/node_modules (./quickstart installs
 # both); without them it is skipped (exit 77) and says why.
 . "$top_srcdir/tests/integration/browser-lib.sh"
-keep_artefacts browser-chat
+keep_artefacts "browser-chat${tls:+-wss}"
 
 SCN=$S/tests/integration/browser-chat.scn
 # The two chat texts, written once: in the scenario, which checks them.
@@ -26,4 +26,5 @@ kill -0 "$pid" 2>/dev/null || fail "wicgated died"
 for s in 1-loaded 2-chat 3-ended; do
   [ -s "$SHOTS/$s.png" ] || fail "no screenshot $s.png"
 done
-echo "PASS: a browser registered, called, sent a message UE-B got byte for byte, got the reply, hung up"
+over=ws; [ -n "${tls:-}" ] && over="wss (the page on https)"
+echo "PASS: a browser registered over $over, called, sent a message UE-B got byte for byte, got the reply, hung up"

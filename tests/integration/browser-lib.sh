@@ -38,13 +38,26 @@ keep_artefacts() {
   trap 'rm -rf "$ART" && mkdir -p "$ART" && cp -r "$SHOTS"/. "$D"/. "$ART"/ 2>/dev/null; cp "$WG_TEST_TMP"/*.out "$ART"/ 2>/dev/null; note "artefacts in $ART"' EXIT
 }
 
-# start_wicgated: role both, the page and SIP over WebSocket on $ws (HTTP),
-# SIP/UDP on $sip, next hop UE-B on $ueb. Sets pid.
+# start_wicgated: role both, the page and SIP over WebSocket on $ws (HTTP;
+# with tls=1 HTTPS and wss:// with a certificate made here), SIP/UDP on
+# $sip, next hop UE-B on $ueb. Sets pid and scheme.
 start_wicgated() {
   sip=$(free_port udp) ws=$(free_port tcp) ueb=$(free_port udp) agw=$(free_port udp) alg=$(free_port udp)
   local base=$((20000 + ($$ % 60) * 200 + 100))
+  local listen=(--set "alg.ws-listen=127.0.0.1:$ws")
+  scheme=http
+  if [ -n "${tls:-}" ]; then
+    command -v openssl >/dev/null || skip "openssl is not installed (./quickstart installs it)"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+      -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+      -keyout "$WG_TEST_TMP/key.pem" -out "$WG_TEST_TMP/cert.pem" 2>"$WG_TEST_TMP/openssl.err" ||
+      { cat "$WG_TEST_TMP/openssl.err"; fail "openssl req failed"; }
+    listen=(--set "alg.wss-listen=127.0.0.1:$ws" --set "alg.tls-cert=$WG_TEST_TMP/cert.pem"
+      --set "alg.tls-key=$WG_TEST_TMP/key.pem")
+    scheme=https
+  fi
   "$B/wicgated" --role both --sip-listen "127.0.0.1:$sip" --next-hop "sip:127.0.0.1:$ueb" \
-    --set "alg.ws-listen=127.0.0.1:$ws" --set "alg.http-root=$WWW" \
+    "${listen[@]}" --set "alg.http-root=$WWW" \
     --set "agw.h248-listen=127.0.0.1:$agw" --set "alg.h248-listen=127.0.0.1:$alg" \
     --set "alg.agw=127.0.0.1:$agw" --set "agw.mgc=127.0.0.1:$alg" \
     --set agw.access-address=127.0.0.1 --set agw.core-address=127.0.0.1 \
@@ -53,7 +66,7 @@ start_wicgated() {
     2>"$D/stderr" &
   pid=$!
   wait_log "$D/stderr" "ready" || { cat "$D/stderr"; fail "wicgated did not get ready"; }
-  note "wicgated pid $pid: http://127.0.0.1:$ws/ (page + SIP over WebSocket), UDP SIP $sip, next hop UE-B 127.0.0.1:$ueb"
+  note "wicgated pid $pid: $scheme://127.0.0.1:$ws/ (page + SIP over WebSocket), UDP SIP $sip, next hop UE-B 127.0.0.1:$ueb"
 }
 
 # start_ueb SCN NAME: wicsim plays only UE-B (scenario SCN, output
@@ -81,7 +94,7 @@ check_ueb() {
 # page (WG_FLOW=FLOW; WG_CHAT_TEXT/WG_CHAT_REPLY from the caller's text/reply).
 drive() {
   local q="target=sip:ue-b@127.0.0.1&uri=sip:wic-a@127.0.0.1${2:+&$2}"
-  WG_FLOW=$1 WG_PAGE_URL="http://127.0.0.1:$ws/?$q" WG_CHAT_TEXT=${text:-} WG_CHAT_REPLY=${reply:-} \
+  WG_FLOW=$1 WG_PAGE_URL="$scheme://127.0.0.1:$ws/?$q" WG_CHAT_TEXT=${text:-} WG_CHAT_REPLY=${reply:-} \
     WG_SHOTS=$SHOTS WG_PROFILE=$WG_TEST_TMP/chromium-profile-$1 WG_NODE_MODULES=$WWW/node_modules \
     WG_CHROMIUM=$CHROMIUM node "$S/tests/integration/browser-chat.js"
   local rc=$?
