@@ -45,7 +45,8 @@ static const char *const keys[] = {
   "alg.max-calls", "alg.agw-max-calls", "alg.retry-after", "alg.timer-c",
   "alg.release-timeout", "alg.h248-long-timer",
   "alg.ws-listen", "alg.wss-listen", "alg.tls-cert", "alg.tls-key", "alg.http-root",
-  "alg.registrar", "alg.ws-max-connections", "alg.ws-max-message", NULL,
+  "alg.registrar", "alg.ws-max-connections", "alg.ws-max-message", "alg.ws-ping-interval",
+  NULL,
 };
 
 const char *const *alg_config_keys(void)

@@ -47,6 +47,7 @@
  *                                   test registrar, or forwarded with Path (builtin)
  *   alg.ws-max-connections n        WebSocket/HTTP connections at a time (100)
  *   alg.ws-max-message  bytes       largest WebSocket message; larger: close 1009 (65536)
+ *   alg.ws-ping-interval s          idle WebSocket -> ping; silent for 2x -> close (30; 0 off)
  */
 #ifndef WG_ALG_H
 #define WG_ALG_H

@@ -73,7 +73,7 @@ struct alg {
   void *tls_ctx;              /* SSL_CTX for wss-listen */
   char *registrar;            /* NULL: built-in test registrar */
   url_t *registrar_url;
-  long ws_max_conns, ws_max_msg;
+  long ws_max_conns, ws_max_msg, ws_ping_s;
   void *ws;                   /* ws.c's private state */
   void *reg;                  /* wsreg.c's private state */
 

@@ -74,6 +74,7 @@ struct ws_conn {
   size_t olen, ooff;
   int close_after;           /* HTTP: close when obuf is written */
   wslay_event_context_ptr ws;
+  uint64_t last_rx, ping_sent; /* liveness (alg.ws-ping-interval) */
   /* bridge to nta's TCP transport */
   int bfd, bindex, bmask, bconnected, beof;
   su_wait_t bwait[1];
@@ -224,7 +225,9 @@ int alg_ws_config(alg_t *alg, const wg_config_t *cfg, char *err, size_t errlen)
   if (wg_config_get_int(cfg, "alg.ws-max-connections", 100, 1, 100000, &alg->ws_max_conns,
                         err, errlen) < 0 ||
       wg_config_get_int(cfg, "alg.ws-max-message", 65536, 1024, 16 * 1024 * 1024,
-                        &alg->ws_max_msg, err, errlen) < 0)
+                        &alg->ws_max_msg, err, errlen) < 0 ||
+      wg_config_get_int(cfg, "alg.ws-ping-interval", 30, 0, 3600, &alg->ws_ping_s, err,
+                        errlen) < 0)
     return -EINVAL;
   if ((alg->ws_listen[0] || alg->wss_listen[0]) && !alg->record_route) {
     snprintf(err, errlen, "alg.ws-listen/alg.wss-listen need alg.record-route = yes "
@@ -690,6 +693,7 @@ static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
   ws_conn_t *c = user;
   ssize_t r;
   (void)flags;
+  c->last_rx = wg_mono_ms();
   if (c->lstart < c->hlen) {   /* bytes that came with the handshake */
     size_t n = c->hlen - c->lstart;
     if (n > len)
@@ -707,6 +711,7 @@ static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
     return -1;
   }
+  c->last_rx = wg_mono_ms();
   return r;
 }
 
@@ -984,6 +989,7 @@ static int ws_start(ws_conn_t *c)
   wslay_event_config_set_max_recv_msg_length(c->ws, (uint64_t)c->alg->ws_max_msg);
   c->st = C_WS;
   c->deadline = 0;
+  c->last_rx = wg_mono_ms();
   snprintf(c->peer + strlen(c->peer), sizeof c->peer - strlen(c->peer), "#%llu",
            (unsigned long long)c->id);
   if ((rc = bridge_open(c)) < 0) {
@@ -1269,11 +1275,27 @@ static void tick_cb(su_root_magic_t *m, su_timer_t *t, void *arg)
   ws_conn_t *c, *n;
   uint64_t now = wg_mono_ms();
   (void)m; (void)t;
+  uint64_t iv = (uint64_t)alg->ws_ping_s * 1000;
   for (c = P(alg)->conns; c; c = n) {
     n = c->next;
-    if (c->deadline && now >= c->deadline)
+    if (c->deadline && now >= c->deadline) {
       conn_close(c, c->draining ? NULL : c->st == C_WS ? "close handshake timed out"
                                                        : "request timed out");
+      continue;
+    }
+    /* liveness: a ping after an idle interval; nothing at all for two
+     * intervals (not even the pong) -> close */
+    if (!iv || c->st != C_WS || c->draining || c->dead || wslay_event_get_close_sent(c->ws))
+      continue;
+    if (now - c->last_rx >= 2 * iv) {
+      ws_close_with(c, WSLAY_CODE_GOING_AWAY, "no answer to ping");
+      conn_update(c);
+    } else if (now - c->last_rx >= iv && now - c->ping_sent >= iv) {
+      struct wslay_event_msg ping = { WSLAY_PING, (const uint8_t *)"wicgated", 8 };
+      wslay_event_queue_msg(c->ws, &ping);
+      c->ping_sent = now;
+      conn_update(c);
+    }
   }
   alg_reg_tick(alg);
 }

@@ -66,7 +66,7 @@ static void usage(FILE *f)
 "  alg.ws-listen H:P, alg.wss-listen H:P (TLS; needs alg.tls-cert and\n"
 "  alg.tls-key, PEM files), alg.http-root DIR, alg.registrar builtin|sip:URI\n"
 "  (builtin: a test registrar for demos), alg.ws-max-connections N (100),\n"
-"  alg.ws-max-message BYTES (65536).\n"
+"  alg.ws-max-message BYTES (65536), alg.ws-ping-interval S (30; 0 off).\n"
 "\n"
 "When it can take calls, wicgated writes to stderr:\n"
 "  wicgated: ready (sip HOST:PORT, h248 HOST:PORT)\n"

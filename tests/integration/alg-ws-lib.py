@@ -158,6 +158,7 @@ class WS:
                 self.close_reason = payload[2:].decode(errors="replace")
                 raise Closed()
             if opcode == 9:
+                self.pings = getattr(self, "pings", 0) + 1
                 self.send_frame(10, payload)
                 continue
             if opcode == 10:
@@ -168,6 +169,24 @@ class WS:
             parts.append(payload)
             if fin:
                 return op, b"".join(parts)
+
+    def wait_close_silent(self, timeout=15.0):
+        """Like wait_close, but pings are NOT answered (a dead client)."""
+        end = time.time() + timeout
+        while True:
+            try:
+                f = self._frame(max(0.0, end - time.time()))
+            except Closed:
+                return None
+            if f is None:
+                return None
+            if f[1] == 9:
+                self.pings = getattr(self, "pings", 0) + 1
+            if f[1] == 8:
+                p = f[2]
+                self.close_code = struct.unpack("!H", p[:2])[0] if len(p) >= 2 else 1005
+                self.close_reason = p[2:].decode(errors="replace")
+                return self.close_code
 
     def wait_close(self, timeout=15.0):
         """Reads until the server's close frame (returns its code) or EOF."""

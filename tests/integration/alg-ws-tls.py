@@ -12,7 +12,9 @@
 #     for the AOR, and one for the Contact with the Path as Route, reach the
 #     client over its TLS connection;
 #  4. alg.ws-max-connections: the connection beyond gets 503 (ws) or is
-#     closed (wss); after one closes, a new one is accepted.
+#     closed (wss); after one closes, a new one is accepted;
+#  5. alg.ws-ping-interval: a client that answers pings stays, a silent one
+#     is closed with 1001.
 import importlib.util, os, re, shutil, socket, subprocess, sys, time
 
 
@@ -163,4 +165,36 @@ L.note("connection limit ok")
 rc = d.stop()
 L.check(rc == 0, "wicgated exit %s" % rc)
 L.check("AddressSanitizer" not in d.text(), "sanitizer report")
+
+# ------------------------------------------------------------ 5. liveness pings
+# alg.ws-ping-interval=2: a client that answers the pings stays up, one
+# that answers nothing is closed with 1001
+sip2 = L.free_port_both()
+ws2port = L.free_port("tcp")
+d2 = L.Daemon("wicgated-ping", [
+    "--role", "alg", "--sip-listen", "127.0.0.1:%d" % sip2,
+    "--h248-listen", "127.0.0.1:%d" % L.free_port(), "--agw", "127.0.0.1:%d" % L.free_port(),
+    "--ws-listen", "127.0.0.1:%d" % ws2port, "--set", "alg.ws-ping-interval=2"],
+    ready_pattern=r"SIP on 127\.0\.0\.1:%d" % sip2)
+alive = W.WS(ws2port)
+dead = W.WS(ws2port)
+L.check(alive.ok and dead.ok, "handshakes")
+# serve both: the live one answers its pings (recv_msg), the dead one never does
+code = None
+end = time.time() + L.WAIT
+while code is None and time.time() < end:
+    alive.recv_msg(0.05)
+    code = dead.wait_close_silent(0.05)
+L.check(code == 1001 and "ping" in (dead.close_reason or ""),
+        "a silent client: close %s %r" % (code, dead.close_reason))
+L.check(getattr(dead, "pings", 0) >= 1, "the silent client got no ping before the close")
+L.wait_until(lambda: alive.recv_msg(0.05) is None and getattr(alive, "pings", 0) >= 2,
+             what="two pings answered by the live client")
+ua = W.WsUA(L, alive, user="carol")
+ua.register(600)
+r = ua.recv_final("REGISTER")
+L.check(r.status == 200, "the live client after the pings: %s" % r.start)
+rc = d2.stop()
+L.check(rc == 0, "wicgated (ping) exit %s" % rc)
+L.note("liveness pings ok")
 print("alg-ws-tls: all checks passed")

@@ -71,6 +71,7 @@ static void test_bad_values(void)
   expect_bad("alg.registrar=http://127.0.0.1/", "alg.registrar");
   expect_bad("alg.ws-max-message=10", "alg.ws-max-message");
   expect_bad("alg.ws-max-connections=0", "alg.ws-max-connections");
+  expect_bad("alg.ws-ping-interval=-1", "alg.ws-ping-interval");
 }
 
 static void test_ws_config(void)
