@@ -181,8 +181,11 @@ def mgc_ask(text, tid):
             data = mgc.recv(65535).decode(errors="replace")
         except socket.timeout:
             L.fail("the AGW did not answer an oversized message (%d bytes, tid %s)" % (len(text), tid))
-        if tid is None or re.search(r"\b(Reply|P)\s*=\s*%d\b" % tid, data) or \
-                (tid is not None and "Reply" not in data and "Error" in data):
+        # (the AGW's own TransactionResponseAck / requests are skipped)
+        if tid is None and "Error" in data:
+            return data
+        if tid is not None and (re.search(r"\b(Reply|P)\s*=\s*%d\b" % tid, data) or
+                                ("Reply" not in data and "Error" in data)):
             return data
 
 
