@@ -10,8 +10,11 @@
 #      Subtract the AGW executes (the context was still there).
 #   2. role agw, the test as its MGC: oversized messages from the MGC (12
 #      transactions, an Add whose Local SDP is 40 KiB, 64000 bytes of
-#      garbage) each get an H.248 error (413 / 474 / 400); after 50 rounds
+#      garbage) each get an H.248 error (413 / 474 / 4xx); after 50 rounds
 #      the AGW's RSS grew by less than 16 MiB and it still answers an audit.
+#   3. role alg, the test as its registered AGW: 12 transactions in one
+#      message -> 413, 63000 bytes of garbage -> a 4xx error; the ALG then
+#      still answers the AGW's ServiceChange.
 import importlib.util, os, re, socket, sys, time
 
 spec = importlib.util.spec_from_file_location(
@@ -232,4 +235,46 @@ L.check(g.p.poll() is None, "the AGW died")
 L.note("2 ok: oversized H.248 rejected with errors; RSS %d -> %d KiB after 50 rounds; audit answered"
        % (before, after))
 g.stop()
+
+# ---------------------------------------------------------- 3. oversized from the AGW
+h248 = L.free_port()
+fake = L.FakeAGW(h248, register=False)
+a = L.Daemon("alg", ["--role", "alg", "--sip-listen", "127.0.0.1:%d" % L.free_port_both(),
+                     "--h248-listen", "127.0.0.1:%d" % h248, "--agw", "127.0.0.1:%d" % fake.port,
+                     "--set", "alg.audit-interval=0", "--log-level", "info"], wait_ready=False)
+L.wait_until(lambda: "MGC on" in a.text(), what="ALG started")
+fake.register()
+fake.serve(lambda t: "Reply" in t, what="ServiceChange reply")
+a.wait_log("wicgated: ready")
+
+
+def agw_ask(text, tid):
+    fake.send(text)
+    end = time.time() + L.WAIT
+    while time.time() < end:
+        t = fake._read(max(0.0, end - time.time()))
+        if t is None:
+            break
+        if "Error" in t and (tid is None or "Reply" not in t) or \
+                (tid is not None and re.search(r"\bReply\s*=\s*%d\b" % tid, t)):
+            return t  # (the ALG's own acks and audits are skipped)
+    L.fail("the ALG did not answer an oversized message from its AGW (tid %s)" % tid)
+
+
+AMID = "MEGACO/3 %s\n" % fake.mid
+for i in range(20):
+    tid = 90000 + 100 * i
+    r = agw_ask(AMID + "".join("Transaction = %d { Context = 1 { Notify = ip/1/access/1 { ObservedEvents = 2 "
+                               "{ 20240611T10302512:tlsbsc/tlsfail { Stream = 1 } } } } }\n" % (tid + k)
+                               for k in range(12)), tid)
+    L.check(re.search(r"Error\s*=\s*413\b", r), "ALG, 12 transactions: %s" % r[:300])
+    r = agw_ask(AMID + "Transaction = 5 { " + "{" * 63000 + "\n", None)
+    L.check(re.search(r"Error\s*=\s*4\d\d\b", r), "ALG, 63000 bytes of garbage: %s" % r[:300])
+tid = fake.register()
+r = fake.serve(lambda t: re.search(r"\bReply\s*=\s*%d\b" % tid, t),
+               what="ServiceChange reply after the oversized messages")
+L.check("Error" not in r, "ServiceChange after the oversized messages: %s" % r[:300])
+L.check(a.p.poll() is None, "the ALG died")
+L.note("3 ok: oversized H.248 from the registered AGW: 413 / 4xx; the ALG still answers its ServiceChange")
+a.stop()
 print("ok - hostile H.248: unregistered senders refused, oversized messages rejected")
