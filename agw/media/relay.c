@@ -226,7 +226,7 @@ void wgm__relay_tcp_bad_framing(wgm_relay_t *r, const uint8_t *d, size_t len, in
       memcmp(p + tl + 1, "SEND", 4))
     return;
   for (size_t i = 0; i < tl; i++)
-    if (!isalnum((unsigned char)p[i]) && !strchr(".-+%=", p[i]))
+    if (!isalnum((unsigned char)p[i]) && (!p[i] || !strchr(".-+%=", p[i])))
       return;
   memcpy(tid, p, tl);
   tid[tl] = 0;
