@@ -23,6 +23,10 @@ spec = importlib.util.spec_from_file_location(
     "alglib", os.path.join(os.path.dirname(os.path.abspath(__file__)), "alg-lib.py"))
 L = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(L)
+spec = importlib.util.spec_from_file_location(
+    "hostilelib", os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile-lib.py"))
+H = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(H)
 
 sip = L.free_port_both()
 h248_alg = L.free_port()
@@ -37,20 +41,13 @@ RURI = "sip:ue-b@ims.example.invalid"
 d = L.Daemon("wicgated", [
     "--sip-listen", "127.0.0.1:%d" % sip, "--next-hop", "sip:127.0.0.1:%d" % ueb.port,
     "--h248-listen", "127.0.0.1:%d" % h248_alg, "--agw", "127.0.0.1:%d" % h248_agw,
-    "--agw-listen", "127.0.0.1:%d" % h248_agw, "--mgc", "127.0.0.1:%d" % h248_alg,
+    "--agw-listen", "127.0.0.1:%d" % h248_agw, "--mgc", "127.0.0.1:%d" % h248_alg] + H.agw_port_args() + [
     "--set", "alg.audit-interval=1",
     "--set", "agw.dtls-timeout=120", "--set", "agw.consent-timeout=120",
     "--log-level", "debug"])
 
 rogue = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 rogue.bind(("127.0.0.1", 0))
-
-
-def asan(pid):
-    """An ASan build: its quarantine keeps freed memory, so RSS says nothing;
-    LeakSanitizer checks for leaks when the daemon exits (exit status)."""
-    with open("/proc/%d/maps" % pid) as f:
-        return "libasan" in f.read()
 
 
 def h248_blocks(text, who, direction):
@@ -238,7 +235,7 @@ for i in range(50):
     round_(2000 + 1000 * i)
 with open("/proc/%d/status" % g.p.pid) as f:
     after = int(re.search(r"VmRSS:\s*(\d+)", f.read()).group(1))
-L.check(asan(g.p.pid) or after - before < 16 * 1024, "AGW RSS grew by %d KiB after 50 rounds" % (after - before))
+L.check(H.asan(g.p.pid) or after - before < 16 * 1024, "AGW RSS grew by %d KiB after 50 rounds" % (after - before))
 r = mgc_ask(MID + "Transaction = 99 { Context = - { AuditValue = ROOT } }\r\n", 99)
 L.check("Error" not in r and "AuditValue" in r, "audit after the oversized messages: %s" % r[:300])
 L.check(g.p.poll() is None, "the AGW died")

@@ -26,6 +26,10 @@ spec = importlib.util.spec_from_file_location(
     "alglib", os.path.join(os.path.dirname(os.path.abspath(__file__)), "alg-lib.py"))
 L = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(L)
+spec = importlib.util.spec_from_file_location(
+    "hostilelib", os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile-lib.py"))
+H = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(H)
 
 PEER = os.path.join(L.B, "tests", "integration", "media-peer")
 if not os.path.exists(PEER):
@@ -39,7 +43,7 @@ RURI = "sip:ue-b@ims.example.invalid"
 d = L.Daemon("wicgated", [
     "--sip-listen", "127.0.0.1:%d" % sip, "--next-hop", "sip:127.0.0.1:%d" % ueb.port,
     "--h248-listen", "127.0.0.1:%d" % h248_alg, "--agw", "127.0.0.1:%d" % h248_agw,
-    "--agw-listen", "127.0.0.1:%d" % h248_agw, "--mgc", "127.0.0.1:%d" % h248_alg,
+    "--agw-listen", "127.0.0.1:%d" % h248_agw, "--mgc", "127.0.0.1:%d" % h248_alg] + H.agw_port_args() + [
     "--log-level", "debug"])
 
 

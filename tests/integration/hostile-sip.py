@@ -19,6 +19,10 @@ spec = importlib.util.spec_from_file_location(
     "alglib", os.path.join(os.path.dirname(os.path.abspath(__file__)), "alg-lib.py"))
 L = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(L)
+spec = importlib.util.spec_from_file_location(
+    "hostilelib", os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile-lib.py"))
+H = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(H)
 
 sip = L.free_port_both()
 h248_alg = L.free_port()
@@ -35,17 +39,10 @@ RURI = "sip:ue-b@ims.example.invalid"
 d = L.Daemon("wicgated", [
     "--sip-listen", "127.0.0.1:%d" % sip, "--next-hop", "sip:127.0.0.1:%d" % ueb.port,
     "--h248-listen", "127.0.0.1:%d" % h248_alg, "--agw", "127.0.0.1:%d" % h248_agw,
-    "--agw-listen", "127.0.0.1:%d" % h248_agw, "--mgc", "127.0.0.1:%d" % h248_alg,
+    "--agw-listen", "127.0.0.1:%d" % h248_agw, "--mgc", "127.0.0.1:%d" % h248_alg] + H.agw_port_args() + [
     "--set", "alg.max-calls=2", "--set", "alg.retry-after=5",
     "--set", "agw.dtls-timeout=120", "--set", "agw.consent-timeout=120",
     "--log-level", "debug"])
-
-
-def asan(pid):
-    """An ASan build: its quarantine keeps freed memory, so RSS says nothing;
-    LeakSanitizer checks for leaks when the daemon exits (exit status)."""
-    with open("/proc/%d/maps" % pid) as f:
-        return "libasan" in f.read()
 
 
 def rss_kib():
@@ -198,7 +195,7 @@ for i in range(20):
     oversized_sdp()
     oversized_tcp()
 after = rss_kib()
-L.check(asan(d.p.pid) or after - before < 16 * 1024, "RSS grew by %d KiB after 20 oversized SDP + 20 oversized "
+L.check(H.asan(d.p.pid) or after - before < 16 * 1024, "RSS grew by %d KiB after 20 oversized SDP + 20 oversized "
         "SIP messages (30 MiB sent)" % (after - before))
 L.check(d.p.poll() is None, "wicgated died")
 ueb.nothing(lambda m: m.method == "INVITE", 0.3)
