@@ -81,7 +81,13 @@ enum sdpdc_errcode {
   SDPDC_E_NOTHING,         /* no MSRP data channel / MSRP line we can anchor */
   SDPDC_E_MISMATCH,        /* answer does not fit the offer/plan (m-line count, types) */
   SDPDC_E_ARG,             /* bad argument from the caller (NULL, count mismatch) */
+  SDPDC_E_TOO_LARGE,       /* the text is longer than SDPDC_MAX_TEXT */
 };
+
+/* The longest SDP text (whole SDP or H.248 fragment) the parsers accept, in
+ * bytes. A data-channel offer of a browser is 1-5 KiB; this bounds what one
+ * hostile SIP or H.248 message can make us parse and copy. */
+#define SDPDC_MAX_TEXT 32768
 
 typedef struct sdpdc_error {
   int code;          /* enum sdpdc_errcode */
@@ -280,7 +286,8 @@ typedef struct sdpdc_session {
  * lines RFC 4566 tokens (checked before Sofia, which hangs on some bad m=
  * lines); CRLF, LF or lone CR line ends; blank lines ignored.
  * Errors: -EINVAL (syntax or rule, err says which), -ENOTSUP (md2/md5 or
- * unknown hash), -ENOMEM, -EINVAL+SDPDC_E_ARG for NULL arguments. */
+ * unknown hash), -EMSGSIZE+SDPDC_E_TOO_LARGE for a text longer than
+ * SDPDC_MAX_TEXT, -ENOMEM, -EINVAL+SDPDC_E_ARG for NULL arguments. */
 int sdpdc_parse(su_home_t *home, const char *text, size_t len, sdpdc_session_t **out,
                 sdpdc_error_t *err);
 

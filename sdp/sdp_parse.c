@@ -919,8 +919,9 @@ static bool m_line_ok(const char *s, size_t n)
 static int do_parse(su_home_t *home, const char *text, size_t len, bool frag,
                     const fragfacts_t *ff, sdpdc_session_t **out, sdpdc_error_t *err)
 {
-  if (len > (size_t)1 << 30)
-    return sdpdc__fail(err, -EINVAL, SDPDC_E_SYNTAX, "SDP too large");
+  if (len > SDPDC_MAX_TEXT)
+    return sdpdc__fail(err, -EMSGSIZE, SDPDC_E_TOO_LARGE, "SDP too large (%zu bytes, at most %d)",
+                       len, SDPDC_MAX_TEXT);
   /* Sofia-SIP 1.12.11 loops forever on an m= line whose fmt list holds a
    * non-token byte, and has its own ideas about lone CRs (both found by
    * fuzz/fuzz-sdp). So Sofia only ever sees clean text: lines split at CRLF,

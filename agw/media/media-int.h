@@ -59,6 +59,7 @@ void wgm__relay_dc_open(wgm_relay_t *r);
 int wgm__relay_from_tcp(wgm_relay_t *r, const uint8_t *data, size_t len);
 void wgm__relay_tcp_writable(wgm_relay_t *r);
 void wgm__relay_tcp_connected(wgm_relay_t *r);
+void wgm__relay_tcp_bad_framing(wgm_relay_t *r, const uint8_t *d, size_t len, int err);
 int wgm__dc_attach_relay(wgm_dc_t *dc, uint16_t sid, wgm_relay_t *r);
 void wgm__dc_detach_relay(wgm_dc_t *dc, uint16_t sid);
 int wgm__tcp_attach_relay(wgm_tcp_t *t, wgm_relay_t *r);

@@ -3,6 +3,7 @@
  * nothing dropped silently. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,31 +144,28 @@ void wgm__relay_tcp_connected(wgm_relay_t *r) { flush_held(r); }
 
 /* ----------------------------------------------------------- TCP -> DC */
 
-/* Answer a SEND that cannot be relayed with 413 on TCP (RFC 4975 7.2):
- * To-Path is the first From-Path URI, From-Path the first To-Path URI. */
-static void answer_413(wgm_relay_t *r, const uint8_t *d, size_t len) {
-  wgm_msrp_framer_t f;
-  wgm_msrp_frame_t fr;
-  wgm_msrp_framer_init(&f, len + 1);
-  if (wgm_msrp_frame(&f, d, len, &fr) <= 0 || !fr.is_request || strcmp(fr.method, "SEND"))
-    return;
-  char to[512] = "", from[512] = "", frep[16] = "";
-  const char *p = (const char *)d, *end = (const char *)d + fr.header_len;
+/* The first URI of To-Path / From-Path and the Failure-Report value in the
+ * header lines [p, end) (the start line excluded); lines that are not
+ * headers are skipped, so a malformed header block is read as far as it
+ * goes. */
+static void read_paths(const char *p, const char *end, char to[512], char from[512],
+                       char frep[16]) {
+  to[0] = from[0] = frep[0] = 0;
   p = memchr(p, '\n', (size_t)(end - p));
   while (p && ++p < end) {
     const char *e = memchr(p, '\r', (size_t)(end - p));
-    if (!e)
-      break;
+    if (!e || e == p)
+      break; /* end of the header block */
     size_t n = (size_t)(e - p);
     char *dst = NULL;
     size_t cap = 0, skip = 0;
     if (n > 10 && !strncasecmp(p, "From-Path:", 10))
-      dst = to, cap = sizeof(to), skip = 10;
+      dst = to, cap = 512, skip = 10;
     else if (n > 8 && !strncasecmp(p, "To-Path:", 8))
-      dst = from, cap = sizeof(from), skip = 8;
+      dst = from, cap = 512, skip = 8;
     else if (n > 15 && !strncasecmp(p, "Failure-Report:", 15))
-      dst = frep, cap = sizeof(frep), skip = 15;
-    if (dst) {
+      dst = frep, cap = 16, skip = 15;
+    if (dst && !dst[0]) {
       const char *v = p + skip;
       while (v < e && *v == ' ')
         v++;
@@ -179,14 +177,67 @@ static void answer_413(wgm_relay_t *r, const uint8_t *d, size_t len) {
     }
     p = memchr(e, '\n', (size_t)(end - e));
   }
+}
+
+/* Answer the SEND whose transaction id is tid and whose header block is
+ * [hdr, end) with an MSRP error on TCP (RFC 4975 7.2): To-Path is the first
+ * From-Path URI, From-Path the first To-Path URI; nothing when a path is
+ * missing or Failure-Report is "no". 1 when sent. */
+static int answer_status(wgm_relay_t *r, const char *tid, const char *status, const char *hdr,
+                         const char *end) {
+  char to[512], from[512], frep[16];
+  read_paths(hdr, end, to, from, frep);
   if (!to[0] || !from[0] || !strcasecmp(frep, "no"))
-    return;
+    return 0;
   char out[1300];
-  int n = snprintf(out, sizeof(out),
-                   "MSRP %s 413 Message too large\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n",
-                   fr.tid, to, from, fr.tid);
-  if (n > 0 && (size_t)n < sizeof(out) && wgm_tcp_send(r->tcp, out, (size_t)n) == 0)
+  int n = snprintf(out, sizeof(out), "MSRP %s %s\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n",
+                   tid, status, to, from, tid);
+  return n > 0 && (size_t)n < sizeof(out) && wgm_tcp_send(r->tcp, out, (size_t)n) == 0;
+}
+
+/* Answer a SEND that cannot be relayed with 413 on TCP (RFC 4975 7.2). */
+static void answer_413(wgm_relay_t *r, const uint8_t *d, size_t len) {
+  wgm_msrp_framer_t f;
+  wgm_msrp_frame_t fr;
+  wgm_msrp_framer_init(&f, len + 1);
+  if (wgm_msrp_frame(&f, d, len, &fr) <= 0 || !fr.is_request || strcmp(fr.method, "SEND"))
+    return;
+  if (answer_status(r, fr.tid, "413 Message too large", (const char *)d,
+                    (const char *)d + fr.header_len))
     r->st.answered_413++;
+}
+
+/* The TCP side sent bytes the MSRP framer refuses (err: -EBADMSG, or
+ * -EMSGSIZE over the framer's limit); tcp.c closes the connection next.
+ * When the start line is a SEND with a readable transaction id and the
+ * paths can be read, answer it first: 413 for -EMSGSIZE, else 400 ("the
+ * request was unintelligible", RFC 4975 section 10). */
+void wgm__relay_tcp_bad_framing(wgm_relay_t *r, const uint8_t *d, size_t len, int err) {
+  const char *p = (const char *)d, *end = p + len;
+  const char *eol = memchr(p, '\r', len);
+  char tid[33];
+  size_t tl = 0;
+  if (!eol || len < 10 || memcmp(p, "MSRP ", 5))
+    return;
+  p += 5;
+  while (p + tl < eol && p[tl] != ' ' && tl < 32)
+    tl++;
+  if (tl < 4 || p + tl >= eol || p[tl] != ' ' || (size_t)(eol - (p + tl + 1)) != 4 ||
+      memcmp(p + tl + 1, "SEND", 4))
+    return;
+  for (size_t i = 0; i < tl; i++)
+    if (!isalnum((unsigned char)p[i]) && (!p[i] || !strchr(".-+%=", p[i])))
+      return;
+  memcpy(tid, p, tl);
+  tid[tl] = 0;
+  const char *hend = memmem(d, len, "\r\n\r\n", 4);
+  if (answer_status(r, tid, err == -EMSGSIZE ? "413 Message too large" : "400 Bad Request",
+                    (const char *)d, hend ? hend + 2 : end)) {
+    if (err == -EMSGSIZE)
+      r->st.answered_413++;
+    else
+      r->st.answered_400++;
+  }
 }
 
 int wgm__relay_from_tcp(wgm_relay_t *r, const uint8_t *d, size_t len) {

@@ -133,6 +133,8 @@ static void process_input(wgm_tcp_t *t) {
       break;
     if (n < 0) {
       t->st.framing_errors++;
+      if (t->relay)
+        wgm__relay_tcp_bad_framing(t->relay, t->in, t->in_len, n);
       conn_gone(t, n);
       if (!t->closing && t->has_conn && !uv_is_closing((uv_handle_t *)&t->conn))
         uv_close((uv_handle_t *)&t->conn, tcp_handle_closed), t->has_conn = 0;

@@ -600,6 +600,7 @@ typedef struct wgm_relay_stats {
   uint64_t tcp_to_dc_msgs, tcp_to_dc_bytes;
   uint64_t too_big;          /* TCP messages over the DC max-message-size */
   uint64_t answered_413;
+  uint64_t answered_400;      /* MSRP framing errors answered before the close */
   uint64_t dc_paused, tcp_paused; /* times each side was paused */
 } wgm_relay_stats_t;
 

@@ -6,12 +6,33 @@
 [ -x "$B/wicsim" ] || fail "wicsim is not built"
 T=$WG_TEST_TMP
 
+# free_port_low: a port free for UDP and TCP on 127.0.0.1 below the
+# ephemeral range (32768-60999 here), so that no socket another process
+# binds to port 0 can take it between now and when a daemon or wicsim binds
+# it (seen under load: "cannot bind UE-B's SIP port").
+free_port_low() {
+  python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 32000)
+    try:
+        for t in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            s = socket.socket(socket.AF_INET, t)
+            s.bind(("127.0.0.1", p))
+            s.close()
+    except OSError:
+        continue
+    print(p)
+    break
+PY
+}
+
 # start_split PROXY_ARGS... -- sets SIP UEB ALG_PID AGW_PID PROXY_PID;
 # logs in $T/alg.log $T/agw.log $T/proxy.log.
 start_split() {
-  SIP=$(free_port udp); UEB=$(free_port udp)
+  SIP=$(free_port_low); UEB=$(free_port_low)
   local h_alg h_agw
-  h_alg=$(free_port udp); h_agw=$(free_port udp)
+  h_alg=$(free_port_low); h_agw=$(free_port_low)
   AGW_ADDR=127.0.0.1:$h_agw
   python3 "$S/tests/integration/fault-proxy.py" --alg 127.0.0.1:$h_alg --agw "$AGW_ADDR" \
       --ports-file "$T/proxy.ports" --log "$T/proxy.log" "$@" 2>"$T/proxy.err" &
@@ -21,12 +42,17 @@ start_split() {
   ALG_ARGS=(--role alg --sip-listen 127.0.0.1:$SIP --next-hop sip:127.0.0.1:$UEB
             --h248-listen 127.0.0.1:$h_alg --agw 127.0.0.1:$PA --log-level debug
             --log-file "$T/alg.log" ${ALG_EXTRA[@]+"${ALG_EXTRA[@]}"})
+  # media ports of its own, below the ephemeral range: another wicgated on
+  # the machine (a benchmark) can hold every port of the default ranges
+  local acc core
+  acc=$(free_port_low); core=$(free_port_low)
   AGW_ARGS=(--role agw --agw-listen "$AGW_ADDR" --mgc 127.0.0.1:$PB --log-level debug
+            --set agw.access-ports=$acc-$((acc + 199)) --set agw.core-ports=$core-$((core + 199))
             --log-file "$T/agw.log" ${AGW_EXTRA[@]+"${AGW_EXTRA[@]}"})
   ${WRAP:-} "$B/wicgated" "${ALG_ARGS[@]}" 2>"$T/alg.err" &
   ALG_PID=$!
   start_agw
-  wait_log "$T/alg.err" "wicgated: ready" || fail "the ALG never became ready: $(tail -5 "$T/alg.err" "$T/alg.log")"
+  wait_log "$T/alg.err" "wicgated: ready" || fail "the ALG never became ready: $(tail -n 5 "$T/alg.err" "$T/alg.log")"
 }
 
 start_agw() {
