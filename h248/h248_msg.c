@@ -104,22 +104,212 @@ static const struct {
   {TK_VERSION, "Version", "V"},
 };
 
-static int ieq(const char *a, size_t n, const char *b)
+/* The same spellings, upper-cased and sorted (strcmp order), for a binary
+ * search: the lookup runs on every word of every message. Keep it in step
+ * with toks[] (the codec test round-trips every token through both). */
+static const struct {
+  const char *up;
+  int tk;
+} toks_sorted[] = {
+  {"!", TK_MEGACO},
+  {"A", TK_ADD},
+  {"AC", TK_AUDITCAP},
+  {"AD", TK_SCADDRESS},
+  {"ADD", TK_ADD},
+  {"AT", TK_AUDIT},
+  {"AU", TK_AUTH},
+  {"AUDIT", TK_AUDIT},
+  {"AUDITCAPABILITY", TK_AUDITCAP},
+  {"AUDITVALUE", TK_AUDITVALUE},
+  {"AUTHENTICATION", TK_AUTH},
+  {"AV", TK_AUDITVALUE},
+  {"BF", TK_BUFFER},
+  {"BR", TK_BRIEF},
+  {"BRIEF", TK_BRIEF},
+  {"BUFFER", TK_BUFFER},
+  {"C", TK_CONTEXT},
+  {"CA", TK_CONTEXTAUDIT},
+  {"CONTEXT", TK_CONTEXT},
+  {"CONTEXTATTR", TK_CONTEXTATTR},
+  {"CONTEXTAUDIT", TK_CONTEXTAUDIT},
+  {"CT", TK_CONTEXTATTR},
+  {"DC", TK_DISCONNECTED},
+  {"DELAY", TK_DELAY},
+  {"DIGITMAP", TK_DIGITMAP},
+  {"DISCONNECTED", TK_DISCONNECTED},
+  {"DL", TK_DELAY},
+  {"DM", TK_DIGITMAP},
+  {"DR", TK_DURATION},
+  {"DURATION", TK_DURATION},
+  {"E", TK_EVENTS},
+  {"EB", TK_EVENTBUFFER},
+  {"EG", TK_EMERGENCY},
+  {"EGO", TK_EMERGENCYOFF},
+  {"EM", TK_EMBED},
+  {"EMBED", TK_EMBED},
+  {"EMERGENCY", TK_EMERGENCY},
+  {"EMERGENCYOFF", TK_EMERGENCYOFF},
+  {"ER", TK_ERROR},
+  {"ERROR", TK_ERROR},
+  {"EVENTBUFFER", TK_EVENTBUFFER},
+  {"EVENTS", TK_EVENTS},
+  {"FAILOVER", TK_FAILOVER},
+  {"FL", TK_FAILOVER},
+  {"FO", TK_FORCED},
+  {"FORCED", TK_FORCED},
+  {"GR", TK_GRACEFUL},
+  {"GRACEFUL", TK_GRACEFUL},
+  {"HANDOFF", TK_HANDOFF},
+  {"HO", TK_HANDOFF},
+  {"IA", TK_IMMACK},
+  {"IBE", TK_INTBYEVENT},
+  {"IBS", TK_INTBYSIGDESCR},
+  {"IEPS", TK_IEPS},
+  {"IEPSCALL", TK_IEPS},
+  {"IMMACKREQUIRED", TK_IMMACK},
+  {"IN", TK_INACTIVE},
+  {"INACTIVE", TK_INACTIVE},
+  {"INSERVICE", TK_INSERVICE},
+  {"INTBYEVENT", TK_INTBYEVENT},
+  {"INTBYSIGDESCR", TK_INTBYSIGDESCR},
+  {"IT", TK_ITERATION},
+  {"ITERATION", TK_ITERATION},
+  {"IV", TK_INSERVICE},
+  {"K", TK_RESPONSEACK},
+  {"KA", TK_KEEPACTIVE},
+  {"KEEPACTIVE", TK_KEEPACTIVE},
+  {"L", TK_LOCAL},
+  {"LB", TK_LOOPBACK},
+  {"LOCAL", TK_LOCAL},
+  {"LOCALCONTROL", TK_LOCALCONTROL},
+  {"LOCKSTEP", TK_LOCKSTEP},
+  {"LOOPBACK", TK_LOOPBACK},
+  {"M", TK_MEDIA},
+  {"MD", TK_MODEM},
+  {"MEDIA", TK_MEDIA},
+  {"MEGACO", TK_MEGACO},
+  {"METHOD", TK_METHOD},
+  {"MF", TK_MODIFY},
+  {"MG", TK_MGCIDTOTRY},
+  {"MGCIDTOTRY", TK_MGCIDTOTRY},
+  {"MO", TK_MODE},
+  {"MODE", TK_MODE},
+  {"MODEM", TK_MODEM},
+  {"MODIFY", TK_MODIFY},
+  {"MOVE", TK_MOVE},
+  {"MT", TK_METHOD},
+  {"MTP", TK_MTP},
+  {"MUX", TK_MUX},
+  {"MV", TK_MOVE},
+  {"MX", TK_MUX},
+  {"N", TK_NOTIFY},
+  {"NC", TK_NOTIFYCOMPLETION},
+  {"NOTIFY", TK_NOTIFY},
+  {"NOTIFYCOMPLETION", TK_NOTIFYCOMPLETION},
+  {"O", TK_LOCALCONTROL},
+  {"OBSERVEDEVENTS", TK_OBSERVEDEVENTS},
+  {"OE", TK_OBSERVEDEVENTS},
+  {"OFF", TK_OFF},
+  {"ON", TK_ON},
+  {"ONOFF", TK_ONOFF},
+  {"OO", TK_ONOFF},
+  {"OR", TK_OTHERREASON},
+  {"OS", TK_OUTOFSERVICE},
+  {"OTHERREASON", TK_OTHERREASON},
+  {"OUTOFSERVICE", TK_OUTOFSERVICE},
+  {"P", TK_REPLY},
+  {"PACKAGES", TK_PACKAGES},
+  {"PENDING", TK_PENDING},
+  {"PF", TK_PROFILE},
+  {"PG", TK_PACKAGES},
+  {"PN", TK_PENDING},
+  {"PR", TK_PRIORITY},
+  {"PRIORITY", TK_PRIORITY},
+  {"PROFILE", TK_PROFILE},
+  {"R", TK_REMOTE},
+  {"RC", TK_RECVONLY},
+  {"RE", TK_REASON},
+  {"REASON", TK_REASON},
+  {"RECEIVEONLY", TK_RECVONLY},
+  {"REMOTE", TK_REMOTE},
+  {"REPLY", TK_REPLY},
+  {"RESERVEDGROUP", TK_RESERVEDGROUP},
+  {"RESERVEDVALUE", TK_RESERVEDVALUE},
+  {"RESTART", TK_RESTART},
+  {"RG", TK_RESERVEDGROUP},
+  {"RS", TK_RESTART},
+  {"RV", TK_RESERVEDVALUE},
+  {"S", TK_SUBTRACT},
+  {"SA", TK_STATISTICS},
+  {"SC", TK_SERVICECHANGE},
+  {"SEGMENT", TK_SEGMENTREPLY},
+  {"SENDONLY", TK_SENDONLY},
+  {"SENDRECEIVE", TK_SENDRECV},
+  {"SERVICECHANGE", TK_SERVICECHANGE},
+  {"SERVICECHANGEADDRESS", TK_SCADDRESS},
+  {"SERVICES", TK_SERVICES},
+  {"SERVICESTATES", TK_SERVICESTATES},
+  {"SG", TK_SIGNALS},
+  {"SI", TK_SERVICESTATES},
+  {"SIGNALLIST", TK_SIGNALLIST},
+  {"SIGNALS", TK_SIGNALS},
+  {"SIGNALTYPE", TK_SIGNALTYPE},
+  {"SL", TK_SIGNALLIST},
+  {"SM", TK_SEGMENTREPLY},
+  {"SO", TK_SENDONLY},
+  {"SP", TK_LOCKSTEP},
+  {"SR", TK_SENDRECV},
+  {"ST", TK_STREAM},
+  {"STATISTICS", TK_STATISTICS},
+  {"STREAM", TK_STREAM},
+  {"SUBTRACT", TK_SUBTRACT},
+  {"SV", TK_SERVICES},
+  {"SY", TK_SIGNALTYPE},
+  {"T", TK_TRANSACTION},
+  {"TE", TK_TEST},
+  {"TERMINATIONSTATE", TK_TERMSTATE},
+  {"TEST", TK_TEST},
+  {"TIMEOUT", TK_TIMEOUT},
+  {"TO", TK_TIMEOUT},
+  {"TOPOLOGY", TK_TOPOLOGY},
+  {"TP", TK_TOPOLOGY},
+  {"TRANSACTION", TK_TRANSACTION},
+  {"TRANSACTIONRESPONSEACK", TK_RESPONSEACK},
+  {"TS", TK_TERMSTATE},
+  {"V", TK_VERSION},
+  {"VERSION", TK_VERSION},
+};
+
+/* strcmp of the n octets at a, ASCII-upper-cased, against the NUL-ended b */
+static int cmp_up(const char *a, size_t n, const char *b)
 {
-  return strlen(b) == n && strncasecmp(a, b, n) == 0;
+  for (size_t i = 0; i < n; i++) {
+    int c = (unsigned char)a[i];
+    if (c >= 'a' && c <= 'z')
+      c -= 'a' - 'A';
+    int d = (unsigned char)b[i];
+    if (!d)
+      return 1; /* a is longer */
+    if (c != d)
+      return c - d;
+  }
+  return -(unsigned char)b[n];
 }
 
 int h248__tok(const char *text, size_t n)
 {
   if (n == 0 || n > 22)
     return TK_NONE;
-  int c = toupper((unsigned char)text[0]);
-  for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++) {
-    /* cheap first-letter filter before the length and case-insensitive compare */
-    if (toupper((unsigned char)toks[i].lng[0]) != c && toupper((unsigned char)toks[i].shrt[0]) != c)
-      continue;
-    if (ieq(text, n, toks[i].lng) || ieq(text, n, toks[i].shrt))
-      return toks[i].tk;
+  size_t lo = 0, hi = sizeof toks_sorted / sizeof toks_sorted[0];
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    int r = cmp_up(text, n, toks_sorted[mid].up);
+    if (r == 0)
+      return toks_sorted[mid].tk;
+    if (r < 0)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   return TK_NONE;
 }
@@ -313,14 +503,22 @@ int h248__is_safe(int c)
   return isalnum(c) || (c && strchr("+-&!_/'?@^`~*$\\()%|.", c));
 }
 
+/* ASCII only (the grammar's ALPHA / DIGIT), whatever the locale, and
+ * without a call per character: these run on every octet of a message. */
+static int is_alnum(int c)
+{
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
 int h248__is_name(int c)
 {
-  return isalnum(c) || c == '_' || c == '/' || c == '*';
+  return is_alnum(c) || c == '_' || c == '/' || c == '*';
 }
 
 int h248__is_tidchar(int c)
 {
-  return isalnum(c) || (c && strchr("_/*$@.-", c));
+  return is_alnum(c) || c == '_' || c == '/' || c == '*' || c == '$' || c == '@' || c == '.' ||
+         c == '-';
 }
 
 int h248__is_qchar(int c)
