@@ -6,6 +6,9 @@
  *                                       $top_srcdir/tests/unit/h248-examples)
  *   bench-h248 -t SECONDS PATH...       each PATH a message file or a folder
  *                                       of *.txt (bench/p6-h248 uses this form)
+ *   bench-h248 -n ROUNDS PATH...        exactly ROUNDS passes over the corpus
+ *                                       per mode: for valgrind --tool=callgrind,
+ *                                       whose instruction counts then repeat
  *
  * Files that are not H.248 (the MSRP examples) and files whose content is
  * already in the corpus are skipped, so each distinct message counts once.
@@ -110,8 +113,12 @@ static void add_path(const char *path)
 int main(int argc, char **argv)
 {
   double secs = 2.0;
-  if (argc > 2 && strcmp(argv[1], "-t") == 0) {
-    secs = atof(argv[2]);
+  long rounds = 0;
+  if (argc > 2 && (strcmp(argv[1], "-t") == 0 || strcmp(argv[1], "-n") == 0)) {
+    if (argv[1][1] == 'n')
+      rounds = atol(argv[2]);
+    else
+      secs = atof(argv[2]);
     for (int i = 3; i < argc; i++)
       add_path(argv[i]);
   } else {
@@ -132,6 +139,7 @@ int main(int argc, char **argv)
   const char *mode[] = {"decode", "decode+encode pretty", "decode+encode compact"};
   for (int k = 0; k < 3; k++) {
     unsigned long long count = 0;
+    long round = 0;
     double t0 = now_s(), t;
     h248_buf_t b = {0};
     do {
@@ -148,7 +156,7 @@ int main(int argc, char **argv)
       }
       count += nmsg;
       t = now_s() - t0;
-    } while (t < secs);
+    } while (rounds > 0 ? ++round < rounds : t < secs);
     h248_buf_free(&b);
     printf("%-24s %10.0f msg/s  %8.1f MB/s  (%zu messages, avg %zu bytes)\n", mode[k],
            (double)count / t, (double)count * ((double)bytes / (double)nmsg) / t / 1e6, nmsg,
