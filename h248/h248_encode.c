@@ -197,11 +197,14 @@ static void sdp(enc_t *e, int tk, const char *s, int ind)
   }
   put(e, e->compact ? "{" : " {");
   put(e, e->eol);
-  for (const char *p = s; *p; p++) {
-    if (*p == '}')
+  for (const char *p = s; *p;) {
+    size_t run = strcspn(p, "}"); /* copy up to the next "}" at once */
+    putn(e, p, run);
+    p += run;
+    if (*p == '}') {
       put(e, "\\}");
-    else
-      putn(e, p, 1);
+      p++;
+    }
   }
   size_t n = strlen(s);
   if (s[n - 1] != '\n')
