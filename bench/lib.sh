@@ -68,15 +68,15 @@ bench_wait_ready() {  # bench_wait_ready LOGFILE PID: wait for "wicgated: ready"
 # bench_start_wicgated NAME [--set k=v ...]: wicgated --role both on free
 # loopback ports, log level warn, no pcap (unlike `wicsim --with-daemon`,
 # which runs it at debug level with a pcap: too slow to measure). Sets
-# WG_SIP (its SIP port), WG_UEB (UE-B's SIP port, its next hop), WG_PID.
+# WG_SIP (its SIP port), WG_UEB (UE-B's SIP port, its next hop), WG_ALG_H,
+# WG_AGW_H (the ALG's and the AGW's H.248 ports), WG_PID.
 bench_start_wicgated() {
   local name=$1; shift
-  local alg_h agw_h
   WG_SIP=$(bench_free_port); WG_UEB=$(bench_free_port)
-  alg_h=$(bench_free_port); agw_h=$(bench_free_port)
+  WG_ALG_H=$(bench_free_port); WG_AGW_H=$(bench_free_port)
   "$BUILD/wicgated" --sip-listen 127.0.0.1:$WG_SIP --next-hop sip:127.0.0.1:$WG_UEB \
-    --h248-listen 127.0.0.1:$alg_h --agw 127.0.0.1:$agw_h --agw-listen 127.0.0.1:$agw_h \
-    --mgc 127.0.0.1:$alg_h -l warn "$@" 2> "$BENCH_TMP/wicgated-$name.log" &
+    --h248-listen 127.0.0.1:$WG_ALG_H --agw 127.0.0.1:$WG_AGW_H --agw-listen 127.0.0.1:$WG_AGW_H \
+    --mgc 127.0.0.1:$WG_ALG_H -l warn "$@" 2> "$BENCH_TMP/wicgated-$name.log" &
   WG_PID=$!; BENCH_PIDS+=($WG_PID)
   bench_wait_ready "$BENCH_TMP/wicgated-$name.log" $WG_PID
 }

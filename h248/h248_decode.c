@@ -385,15 +385,21 @@ static char *p_sdp(dec_t *d, const char *which)
   expect(d, '{', which);
   size_t b = d->i;
   size_t esc = 0;
-  while (d->i < d->n && d->s[d->i] != '}') {
-    if (d->s[d->i] == '\\' && d->i + 1 < d->n && d->s[d->i + 1] == '}') {
-      d->i += 2;
+  /* find the closing '}' (one not escaped as "\}") with memchr, checking the
+   * octets before it for NUL */
+  for (;;) {
+    const char *q = memchr(d->s + d->i, '}', d->n - d->i);
+    size_t stop = q ? (size_t)(q - d->s) : d->n;
+    const char *z = memchr(d->s + d->i, '\0', stop - d->i);
+    if (z)
+      fail_at(d, (size_t)(z - d->s), 474, "NUL byte in %s SDP", which);
+    d->i = stop;
+    if (q && stop > b && d->s[stop - 1] == '\\') {
+      d->i++;
       esc++;
       continue;
     }
-    if (d->s[d->i] == '\0')
-      fail_at(d, d->i, 474, "NUL byte in %s SDP", which);
-    d->i++;
+    break;
   }
   if (at_end(d))
     SYNTAX_AT(d, b, "unterminated %s descriptor (no closing '}')", which);
@@ -402,14 +408,18 @@ static char *p_sdp(dec_t *d, const char *which)
   /* unescape */
   char *raw = xalloc(d, e - b + 3);
   size_t n = 0;
-  for (size_t k = b; k < e; k++) {
-    if (d->s[k] == '\\' && k + 1 < e && d->s[k + 1] == '}') {
-      raw[n++] = '}';
-      k++;
-    } else
-      raw[n++] = d->s[k];
+  if (!esc) {
+    memcpy(raw, d->s + b, e - b);
+    n = e - b;
+  } else {
+    for (size_t k = b; k < e; k++) {
+      if (d->s[k] == '\\' && k + 1 < e && d->s[k + 1] == '}') {
+        raw[n++] = '}';
+        k++;
+      } else
+        raw[n++] = d->s[k];
+    }
   }
-  (void)esc;
   /* trim leading white space / line ends, trailing white space / line ends */
   size_t s0 = 0;
   while (s0 < n && strchr(" \t\r\n", raw[s0]))
@@ -436,9 +446,8 @@ static char *p_sdp(dec_t *d, const char *which)
   while (end > k && strchr(" \t\r\n", d->s[end - 1]))
     end--;
   for (size_t ln = 0; k < end; ln++) {
-    size_t le = k;
-    while (le < end && d->s[le] != '\n')
-      le++;
+    const char *nl = memchr(d->s + k, '\n', end - k);
+    size_t le = nl ? (size_t)(nl - d->s) : end;
     size_t len = le - k;
     if (len && d->s[le - 1] == '\r')
       len--;

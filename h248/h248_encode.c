@@ -60,6 +60,17 @@ static void putf(enc_t *e, const char *fmt, ...)
     putn(e, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
+/* an unsigned number in decimal, without printf (ids and numbers are in
+ * every message) */
+static void putu(enc_t *e, unsigned v)
+{
+  char buf[16], *p = buf + sizeof buf;
+  do
+    *--p = (char)('0' + v % 10);
+  while (v /= 10);
+  putn(e, p, (size_t)(buf + sizeof buf - p));
+}
+
 static void bad(enc_t *e)
 {
   if (!e->err)
@@ -179,7 +190,7 @@ static void error_desc(enc_t *e, const h248_error_t *er)
 {
   tok(e, TK_ERROR);
   eq(e);
-  putf(e, "%u", (unsigned)er->code);
+  putu(e, (unsigned)er->code);
   if (er->text) {
     iob(e);
     quoted(e, er->text);
@@ -197,11 +208,14 @@ static void sdp(enc_t *e, int tk, const char *s, int ind)
   }
   put(e, e->compact ? "{" : " {");
   put(e, e->eol);
-  for (const char *p = s; *p; p++) {
-    if (*p == '}')
+  for (const char *p = s; *p;) {
+    size_t run = strcspn(p, "}"); /* copy up to the next "}" at once */
+    putn(e, p, run);
+    p += run;
+    if (*p == '}') {
       put(e, "\\}");
-    else
-      putn(e, p, 1);
+      p++;
+    }
   }
   size_t n = strlen(s);
   if (s[n - 1] != '\n')
@@ -358,7 +372,7 @@ static void media(enc_t *e, const h248_media_t *m, int ind)
       nl(e, ind + 1);
       tok(e, TK_STREAM);
       eq(e);
-      putf(e, "%u", (unsigned)s->id);
+      putu(e, (unsigned)s->id);
       if (stream_empty(s)) {
         empty_braces(e);
         continue;
@@ -382,7 +396,7 @@ static void stream_param(enc_t *e, uint16_t stream, int *first)
   *first = 0;
   tok(e, TK_STREAM);
   eq(e);
-  putf(e, "%u", (unsigned)stream);
+  putu(e, (unsigned)stream);
 }
 
 static void signals(enc_t *e, const h248_signals_t *sg);
@@ -443,7 +457,7 @@ static void events(enc_t *e, const h248_events_t *ev)
     return;
   }
   eq(e);
-  putf(e, "%u", (unsigned)ev->request_id);
+  putu(e, (unsigned)ev->request_id);
   if (!ev->events) {
     empty_braces(e);
     return;
@@ -492,7 +506,7 @@ static void signals(enc_t *e, const h248_signals_t *sg)
       first = 0;
       tok(e, TK_DURATION);
       eq(e);
-      putf(e, "%u", (unsigned)s->duration);
+      putu(e, (unsigned)s->duration);
     }
     if (s->notify_completion) {
       static const int nc[] = {TK_TIMEOUT, TK_INTBYEVENT, TK_INTBYSIGDESCR, TK_OTHERREASON,
@@ -580,7 +594,7 @@ static void services(enc_t *e, const h248_service_change_t *sc)
     SEP_();
     tok(e, TK_DELAY);
     eq(e);
-    putf(e, "%u", (unsigned)sc->delay);
+    putu(e, (unsigned)sc->delay);
   }
   if (sc->address) {
     SEP_();
@@ -761,7 +775,7 @@ static void command(enc_t *e, const h248_cmd_t *c, int ind)
     NEXT_();
     tok(e, TK_OBSERVEDEVENTS);
     eq(e);
-    putf(e, "%u", (unsigned)c->observed->request_id);
+    putu(e, (unsigned)c->observed->request_id);
     if (!c->observed->events) {
       empty_braces(e);
     } else {
@@ -871,7 +885,7 @@ static void transaction(enc_t *e, const h248_trans_t *t)
   case H248_TRANS_REQUEST:
     tok(e, TK_TRANSACTION);
     eq(e);
-    putf(e, "%u", (unsigned)t->id);
+    putu(e, (unsigned)t->id);
     if (!t->actions || t->error || t->imm_ack) {
       bad(e);
       return;
@@ -889,7 +903,7 @@ static void transaction(enc_t *e, const h248_trans_t *t)
   case H248_TRANS_REPLY:
     tok(e, TK_REPLY);
     eq(e);
-    putf(e, "%u", (unsigned)t->id);
+    putu(e, (unsigned)t->id);
     if (!t->actions && !t->error) {
       bad(e);
       return;
@@ -919,7 +933,7 @@ static void transaction(enc_t *e, const h248_trans_t *t)
   case H248_TRANS_PENDING:
     tok(e, TK_PENDING);
     eq(e);
-    putf(e, "%u", (unsigned)t->id);
+    putu(e, (unsigned)t->id);
     empty_braces(e);
     return;
   case H248_TRANS_ACK:
@@ -935,7 +949,7 @@ static void transaction(enc_t *e, const h248_trans_t *t)
       if (t->acks[i].first > t->acks[i].last)
         bad(e);
       if (t->acks[i].first == t->acks[i].last)
-        putf(e, "%u", (unsigned)t->acks[i].first);
+        putu(e, (unsigned)t->acks[i].first);
       else
         putf(e, "%u-%u", (unsigned)t->acks[i].first, (unsigned)t->acks[i].last);
     }

@@ -42,8 +42,22 @@ size_t h248__scan_mid(const char *text, size_t n, h248_msg_t *msg, h248_mid_t *m
 
 /* Character classes of Annex B. */
 int h248__is_safe(int c);      /* SafeChar */
-int h248__is_name(int c);      /* ALPHA / DIGIT / "_" / "/" / "*" (pkgdName, tokens) */
-int h248__is_tidchar(int c);   /* characters of a termination id / device name */
+/* ASCII only (the grammar's ALPHA / DIGIT), whatever the locale; inline,
+ * because the decoder asks for every octet of a message. */
+static inline int h248__is_alnum(int c)
+{
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+/* ALPHA / DIGIT / "_" / "/" / "*" (pkgdName, tokens) */
+static inline int h248__is_name(int c)
+{
+  return h248__is_alnum(c) || c == '_' || c == '/' || c == '*';
+}
+/* characters of a termination id / device name */
+static inline int h248__is_tidchar(int c)
+{
+  return h248__is_name(c) || c == '$' || c == '@' || c == '.' || c == '-';
+}
 int h248__is_qchar(int c);     /* inside a quotedString */
 
 /* Validation used by the encoder. */

@@ -104,22 +104,215 @@ static const struct {
   {TK_VERSION, "Version", "V"},
 };
 
-static int ieq(const char *a, size_t n, const char *b)
+/* The same spellings, upper-cased and sorted by length, then strcmp order,
+ * for a binary search that mostly compares lengths: the lookup runs on every
+ * word of every message. Keep it in step with toks[] (the codec test
+ * round-trips every token through both). */
+static const struct {
+  const char *up;
+  unsigned char len;
+  int tk;
+} toks_sorted[] = {
+  {"!", 1, TK_MEGACO},
+  {"A", 1, TK_ADD},
+  {"C", 1, TK_CONTEXT},
+  {"E", 1, TK_EVENTS},
+  {"K", 1, TK_RESPONSEACK},
+  {"L", 1, TK_LOCAL},
+  {"M", 1, TK_MEDIA},
+  {"N", 1, TK_NOTIFY},
+  {"O", 1, TK_LOCALCONTROL},
+  {"P", 1, TK_REPLY},
+  {"R", 1, TK_REMOTE},
+  {"S", 1, TK_SUBTRACT},
+  {"T", 1, TK_TRANSACTION},
+  {"V", 1, TK_VERSION},
+  {"AC", 2, TK_AUDITCAP},
+  {"AD", 2, TK_SCADDRESS},
+  {"AT", 2, TK_AUDIT},
+  {"AU", 2, TK_AUTH},
+  {"AV", 2, TK_AUDITVALUE},
+  {"BF", 2, TK_BUFFER},
+  {"BR", 2, TK_BRIEF},
+  {"CA", 2, TK_CONTEXTAUDIT},
+  {"CT", 2, TK_CONTEXTATTR},
+  {"DC", 2, TK_DISCONNECTED},
+  {"DL", 2, TK_DELAY},
+  {"DM", 2, TK_DIGITMAP},
+  {"DR", 2, TK_DURATION},
+  {"EB", 2, TK_EVENTBUFFER},
+  {"EG", 2, TK_EMERGENCY},
+  {"EM", 2, TK_EMBED},
+  {"ER", 2, TK_ERROR},
+  {"FL", 2, TK_FAILOVER},
+  {"FO", 2, TK_FORCED},
+  {"GR", 2, TK_GRACEFUL},
+  {"HO", 2, TK_HANDOFF},
+  {"IA", 2, TK_IMMACK},
+  {"IN", 2, TK_INACTIVE},
+  {"IT", 2, TK_ITERATION},
+  {"IV", 2, TK_INSERVICE},
+  {"KA", 2, TK_KEEPACTIVE},
+  {"LB", 2, TK_LOOPBACK},
+  {"MD", 2, TK_MODEM},
+  {"MF", 2, TK_MODIFY},
+  {"MG", 2, TK_MGCIDTOTRY},
+  {"MO", 2, TK_MODE},
+  {"MT", 2, TK_METHOD},
+  {"MV", 2, TK_MOVE},
+  {"MX", 2, TK_MUX},
+  {"NC", 2, TK_NOTIFYCOMPLETION},
+  {"OE", 2, TK_OBSERVEDEVENTS},
+  {"ON", 2, TK_ON},
+  {"OO", 2, TK_ONOFF},
+  {"OR", 2, TK_OTHERREASON},
+  {"OS", 2, TK_OUTOFSERVICE},
+  {"PF", 2, TK_PROFILE},
+  {"PG", 2, TK_PACKAGES},
+  {"PN", 2, TK_PENDING},
+  {"PR", 2, TK_PRIORITY},
+  {"RC", 2, TK_RECVONLY},
+  {"RE", 2, TK_REASON},
+  {"RG", 2, TK_RESERVEDGROUP},
+  {"RS", 2, TK_RESTART},
+  {"RV", 2, TK_RESERVEDVALUE},
+  {"SA", 2, TK_STATISTICS},
+  {"SC", 2, TK_SERVICECHANGE},
+  {"SG", 2, TK_SIGNALS},
+  {"SI", 2, TK_SERVICESTATES},
+  {"SL", 2, TK_SIGNALLIST},
+  {"SM", 2, TK_SEGMENTREPLY},
+  {"SO", 2, TK_SENDONLY},
+  {"SP", 2, TK_LOCKSTEP},
+  {"SR", 2, TK_SENDRECV},
+  {"ST", 2, TK_STREAM},
+  {"SV", 2, TK_SERVICES},
+  {"SY", 2, TK_SIGNALTYPE},
+  {"TE", 2, TK_TEST},
+  {"TO", 2, TK_TIMEOUT},
+  {"TP", 2, TK_TOPOLOGY},
+  {"TS", 2, TK_TERMSTATE},
+  {"ADD", 3, TK_ADD},
+  {"EGO", 3, TK_EMERGENCYOFF},
+  {"IBE", 3, TK_INTBYEVENT},
+  {"IBS", 3, TK_INTBYSIGDESCR},
+  {"MTP", 3, TK_MTP},
+  {"MUX", 3, TK_MUX},
+  {"OFF", 3, TK_OFF},
+  {"IEPS", 4, TK_IEPS},
+  {"MODE", 4, TK_MODE},
+  {"MOVE", 4, TK_MOVE},
+  {"TEST", 4, TK_TEST},
+  {"AUDIT", 5, TK_AUDIT},
+  {"BRIEF", 5, TK_BRIEF},
+  {"DELAY", 5, TK_DELAY},
+  {"EMBED", 5, TK_EMBED},
+  {"ERROR", 5, TK_ERROR},
+  {"LOCAL", 5, TK_LOCAL},
+  {"MEDIA", 5, TK_MEDIA},
+  {"MODEM", 5, TK_MODEM},
+  {"ONOFF", 5, TK_ONOFF},
+  {"REPLY", 5, TK_REPLY},
+  {"BUFFER", 6, TK_BUFFER},
+  {"EVENTS", 6, TK_EVENTS},
+  {"FORCED", 6, TK_FORCED},
+  {"MEGACO", 6, TK_MEGACO},
+  {"METHOD", 6, TK_METHOD},
+  {"MODIFY", 6, TK_MODIFY},
+  {"NOTIFY", 6, TK_NOTIFY},
+  {"REASON", 6, TK_REASON},
+  {"REMOTE", 6, TK_REMOTE},
+  {"STREAM", 6, TK_STREAM},
+  {"CONTEXT", 7, TK_CONTEXT},
+  {"HANDOFF", 7, TK_HANDOFF},
+  {"PENDING", 7, TK_PENDING},
+  {"PROFILE", 7, TK_PROFILE},
+  {"RESTART", 7, TK_RESTART},
+  {"SEGMENT", 7, TK_SEGMENTREPLY},
+  {"SIGNALS", 7, TK_SIGNALS},
+  {"TIMEOUT", 7, TK_TIMEOUT},
+  {"VERSION", 7, TK_VERSION},
+  {"DIGITMAP", 8, TK_DIGITMAP},
+  {"DURATION", 8, TK_DURATION},
+  {"FAILOVER", 8, TK_FAILOVER},
+  {"GRACEFUL", 8, TK_GRACEFUL},
+  {"IEPSCALL", 8, TK_IEPS},
+  {"INACTIVE", 8, TK_INACTIVE},
+  {"LOCKSTEP", 8, TK_LOCKSTEP},
+  {"LOOPBACK", 8, TK_LOOPBACK},
+  {"PACKAGES", 8, TK_PACKAGES},
+  {"PRIORITY", 8, TK_PRIORITY},
+  {"SENDONLY", 8, TK_SENDONLY},
+  {"SERVICES", 8, TK_SERVICES},
+  {"SUBTRACT", 8, TK_SUBTRACT},
+  {"TOPOLOGY", 8, TK_TOPOLOGY},
+  {"EMERGENCY", 9, TK_EMERGENCY},
+  {"INSERVICE", 9, TK_INSERVICE},
+  {"ITERATION", 9, TK_ITERATION},
+  {"AUDITVALUE", 10, TK_AUDITVALUE},
+  {"INTBYEVENT", 10, TK_INTBYEVENT},
+  {"KEEPACTIVE", 10, TK_KEEPACTIVE},
+  {"MGCIDTOTRY", 10, TK_MGCIDTOTRY},
+  {"SIGNALLIST", 10, TK_SIGNALLIST},
+  {"SIGNALTYPE", 10, TK_SIGNALTYPE},
+  {"STATISTICS", 10, TK_STATISTICS},
+  {"CONTEXTATTR", 11, TK_CONTEXTATTR},
+  {"EVENTBUFFER", 11, TK_EVENTBUFFER},
+  {"OTHERREASON", 11, TK_OTHERREASON},
+  {"RECEIVEONLY", 11, TK_RECVONLY},
+  {"SENDRECEIVE", 11, TK_SENDRECV},
+  {"TRANSACTION", 11, TK_TRANSACTION},
+  {"CONTEXTAUDIT", 12, TK_CONTEXTAUDIT},
+  {"DISCONNECTED", 12, TK_DISCONNECTED},
+  {"EMERGENCYOFF", 12, TK_EMERGENCYOFF},
+  {"LOCALCONTROL", 12, TK_LOCALCONTROL},
+  {"OUTOFSERVICE", 12, TK_OUTOFSERVICE},
+  {"INTBYSIGDESCR", 13, TK_INTBYSIGDESCR},
+  {"RESERVEDGROUP", 13, TK_RESERVEDGROUP},
+  {"RESERVEDVALUE", 13, TK_RESERVEDVALUE},
+  {"SERVICECHANGE", 13, TK_SERVICECHANGE},
+  {"SERVICESTATES", 13, TK_SERVICESTATES},
+  {"AUTHENTICATION", 14, TK_AUTH},
+  {"IMMACKREQUIRED", 14, TK_IMMACK},
+  {"OBSERVEDEVENTS", 14, TK_OBSERVEDEVENTS},
+  {"AUDITCAPABILITY", 15, TK_AUDITCAP},
+  {"NOTIFYCOMPLETION", 16, TK_NOTIFYCOMPLETION},
+  {"TERMINATIONSTATE", 16, TK_TERMSTATE},
+  {"SERVICECHANGEADDRESS", 20, TK_SCADDRESS},
+  {"TRANSACTIONRESPONSEACK", 22, TK_RESPONSEACK},
+};
+
+/* order of the n octets at a, ASCII-upper-cased, against entry t of
+ * toks_sorted: by length first, then octet by octet */
+static int cmp_up(const char *a, size_t n, size_t t)
 {
-  return strlen(b) == n && strncasecmp(a, b, n) == 0;
+  if (n != toks_sorted[t].len)
+    return n < toks_sorted[t].len ? -1 : 1;
+  const char *b = toks_sorted[t].up;
+  for (size_t i = 0; i < n; i++) {
+    int c = (unsigned char)a[i];
+    if (c >= 'a' && c <= 'z')
+      c -= 'a' - 'A';
+    if (c != (unsigned char)b[i])
+      return c - (unsigned char)b[i];
+  }
+  return 0;
 }
 
 int h248__tok(const char *text, size_t n)
 {
   if (n == 0 || n > 22)
     return TK_NONE;
-  int c = toupper((unsigned char)text[0]);
-  for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++) {
-    /* cheap first-letter filter before the length and case-insensitive compare */
-    if (toupper((unsigned char)toks[i].lng[0]) != c && toupper((unsigned char)toks[i].shrt[0]) != c)
-      continue;
-    if (ieq(text, n, toks[i].lng) || ieq(text, n, toks[i].shrt))
-      return toks[i].tk;
+  size_t lo = 0, hi = sizeof toks_sorted / sizeof toks_sorted[0];
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    int r = cmp_up(text, n, mid);
+    if (r == 0)
+      return toks_sorted[mid].tk;
+    if (r < 0)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   return TK_NONE;
 }
@@ -311,16 +504,6 @@ size_t h248_msg_ntrans(const h248_msg_t *msg)
 int h248__is_safe(int c)
 {
   return isalnum(c) || (c && strchr("+-&!_/'?@^`~*$\\()%|.", c));
-}
-
-int h248__is_name(int c)
-{
-  return isalnum(c) || c == '_' || c == '/' || c == '*';
-}
-
-int h248__is_tidchar(int c)
-{
-  return isalnum(c) || (c && strchr("_/*$@.-", c));
 }
 
 int h248__is_qchar(int c)

@@ -2010,6 +2010,8 @@ static void on_tcp_message(wgm_tcp_t *t, const uint8_t *data, size_t len)
     e->row = c->nrows;
   if (e->is_request && !c->marks.first_msrp)
     c->marks.first_msrp = now_us();
+  if (e->is_request && !c->marks.ueb_msrp)
+    c->marks.ueb_msrp = now_us();
   msrp_auto_answer(c, e, i, 0, ueb_path_of(c, i));
   push_ev(c, SCN_ROLE_UEB, e);
 }

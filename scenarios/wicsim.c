@@ -42,6 +42,8 @@ static void usage(FILE *fp)
           "  --verbose            all traffic rows; the daemon's log on failure\n"
           "  --color / --no-color\n"
           "  --rate R --calls N --concurrency C   load mode parameters\n"
+          "  --times FILE         load mode: a line of timestamps per call (us): call, result,\n"
+          "                       start, INVITE, 200, channel, first MSRP, MSRP at UE-B, done\n"
           "Exit: 0 all steps passed; 1 a step failed; 2 usage, scenario or setup error.\n");
 }
 
@@ -546,10 +548,14 @@ static int cmd_run(struct sim_opts *o)
 
 /* -------------------------------------------------------------- load */
 
+#define NLAT 4 /* INVITE -> 200, 200 -> channel, INVITE -> first MSRP, 200 -> MSRP at UE-B */
+
 struct lstats {
   long started, ok, failed;
-  double *lat[3];
-  size_t nlat[3];
+  double *lat[NLAT];
+  size_t nlat[NLAT];
+  FILE *times;     /* --times: one line per call */
+  int64_t t0_us;   /* the load's start (wg_time_us) */
   struct reason {
     char what[64];
     long n;
@@ -557,8 +563,26 @@ struct lstats {
   int nreasons;
 };
 
+/* --times FILE: a line per finished call, microseconds since the load
+ * started (0 = did not happen): call, result, start, INVITE sent, 200 at
+ * the WIC, channel open, first MSRP request delivered (either end), first
+ * MSRP request delivered at UE-B, done. */
+static void write_times(struct lstats *ls, struct call *c)
+{
+  const struct marks *m = &c->marks;
+  int64_t v[7] = { c->t0_us, m->invite, m->answered, m->channel, m->first_msrp, m->ueb_msrp,
+                   m->done };
+  fprintf(ls->times, "%u %s", c->id, c->failed ? (c->fail_reason[0] ? c->fail_reason : "failed")
+                                               : "ok");
+  for (int k = 0; k < 7; k++)
+    fprintf(ls->times, " %lld", v[k] ? (long long)(v[k] - ls->t0_us) : 0LL);
+  fputc('\n', ls->times);
+}
+
 static void collect(struct lstats *ls, struct call *c)
 {
+  if (ls->times)
+    write_times(ls, c);
   if (c->failed) {
     ls->failed++;
     const char *w = c->fail_reason[0] ? c->fail_reason : "unknown";
@@ -575,11 +599,13 @@ static void collect(struct lstats *ls, struct call *c)
     return;
   }
   ls->ok++;
-  int64_t v[3] = { c->marks.answered - c->marks.invite, c->marks.channel - c->marks.answered,
-                   c->marks.first_msrp - c->marks.invite };
-  int okm[3] = { c->marks.answered && c->marks.invite, c->marks.channel && c->marks.answered,
-                 c->marks.first_msrp && c->marks.invite };
-  for (int k = 0; k < 3; k++)
+  int64_t v[NLAT] = { c->marks.answered - c->marks.invite, c->marks.channel - c->marks.answered,
+                      c->marks.first_msrp - c->marks.invite,
+                      c->marks.ueb_msrp - c->marks.answered };
+  int okm[NLAT] = { c->marks.answered && c->marks.invite, c->marks.channel && c->marks.answered,
+                    c->marks.first_msrp && c->marks.invite,
+                    c->marks.ueb_msrp && c->marks.answered };
+  for (int k = 0; k < NLAT; k++)
     if (okm[k]) {
       double *a = realloc(ls->lat[k], (ls->nlat[k] + 1) * sizeof *a);
       if (!a)
@@ -629,6 +655,19 @@ static int cmd_load(struct sim_opts *o)
   }
   struct lstats ls;
   memset(&ls, 0, sizeof ls);
+  if (o->times) {
+    ls.times = fopen(o->times, "w");
+    if (!ls.times) {
+      fprintf(stderr, "wicsim: --times %s: %s\n", o->times, strerror(errno));
+      daemon_stop(&s);
+      drain(&s);
+      scn_free(s.scn);
+      return 2;
+    }
+    fprintf(ls.times, "# call result start invite answered channel first_msrp ueb_msrp done"
+                      " (us since the load started; 0: did not happen)\n");
+  }
+  ls.t0_us = wg_time_us();
   uv_timer_t t;
   uv_timer_init(loop, &t);
   uint64_t start = uv_now(loop), last_print = 0;
@@ -683,10 +722,11 @@ static int cmd_load(struct sim_opts *o)
           s.scn->name, ls.started, ls.ok, ls.failed, secs);
   for (int i = 0; i < ls.nreasons; i++)
     fprintf(out, "  failed at %-40s %ld\n", ls.reasons[i].what, ls.reasons[i].n);
-  static const char *const ln[3] = { "INVITE -> 200", "200 -> channel open",
-                                     "INVITE -> first MSRP delivered" };
+  static const char *const ln[NLAT] = { "INVITE -> 200", "200 -> channel open",
+                                        "INVITE -> first MSRP delivered",
+                                        "200 -> first MSRP at UE-B" };
   fprintf(out, "  setup latency (ms)               p50      p90      p99      max   (n)\n");
-  for (int k = 0; k < 3; k++) {
+  for (int k = 0; k < NLAT; k++) {
     qsort(ls.lat[k], ls.nlat[k], sizeof(double), dcmp);
     size_t n = ls.nlat[k];
     fprintf(out, "  %-30s %8.1f %8.1f %8.1f %8.1f   (%zu)\n", ln[k], pct(ls.lat[k], n, 50),
@@ -699,8 +739,9 @@ static int cmd_load(struct sim_opts *o)
     printf("{\"scenario\":\"%s\",\"attempted\":%ld,\"succeeded\":%ld,\"failed\":%ld,"
            "\"duration_s\":%.3f,\"latency_ms\":{",
            s.scn->file, ls.started, ls.ok, ls.failed, secs);
-    static const char *const jk[3] = { "invite_to_200", "200_to_channel", "invite_to_first_msrp" };
-    for (int k = 0; k < 3; k++)
+    static const char *const jk[NLAT] = { "invite_to_200", "200_to_channel",
+                                          "invite_to_first_msrp", "200_to_first_msrp_at_ueb" };
+    for (int k = 0; k < NLAT; k++)
       printf("%s\"%s\":{\"p50\":%.2f,\"p90\":%.2f,\"p99\":%.2f,\"n\":%zu}", k ? "," : "", jk[k],
              pct(ls.lat[k], ls.nlat[k], 50), pct(ls.lat[k], ls.nlat[k], 90),
              pct(ls.lat[k], ls.nlat[k], 99), ls.nlat[k]);
@@ -709,8 +750,10 @@ static int cmd_load(struct sim_opts *o)
       printf("%s\"%s\":%ld", i ? "," : "", ls.reasons[i].what, ls.reasons[i].n);
     printf("}}\n");
   }
-  for (int k = 0; k < 3; k++)
+  for (int k = 0; k < NLAT; k++)
     free(ls.lat[k]);
+  if (ls.times && fclose(ls.times) != 0)
+    fprintf(stderr, "wicsim: --times %s: %s\n", o->times, strerror(errno));
   drain(&s);
   sim_free_dead(&s);
   if (s.daemon_dir[0] && !o->keep)
@@ -777,7 +820,7 @@ int main(int argc, char **argv)
   o.rate = 1;
   o.color = isatty(1) && !getenv("NO_COLOR");
   enum { O_TARGET = 1000, O_WD, O_DAEMON, O_PCAP, O_KEYLOG, O_JUNIT, O_JSON, O_IP, O_UEB, O_KEEP,
-         O_VERB, O_COLOR, O_NOCOLOR, O_RATE, O_CALLS, O_CONC };
+         O_VERB, O_COLOR, O_NOCOLOR, O_RATE, O_CALLS, O_CONC, O_TIMES };
   static const struct option lo[] = {
     { "target", required_argument, 0, O_TARGET },   { "with-daemon", no_argument, 0, O_WD },
     { "daemon", required_argument, 0, O_DAEMON },   { "pcap", required_argument, 0, O_PCAP },
@@ -787,7 +830,8 @@ int main(int argc, char **argv)
     { "verbose", no_argument, 0, O_VERB },          { "color", no_argument, 0, O_COLOR },
     { "no-color", no_argument, 0, O_NOCOLOR },      { "rate", required_argument, 0, O_RATE },
     { "calls", required_argument, 0, O_CALLS },     { "concurrency", required_argument, 0, O_CONC },
-    { "help", no_argument, 0, 'h' },                { 0, 0, 0, 0 },
+    { "times", required_argument, 0, O_TIMES },     { "help", no_argument, 0, 'h' },
+    { 0, 0, 0, 0 },
   };
   optind = 2;
   int ch;
@@ -835,6 +879,7 @@ int main(int argc, char **argv)
         return 2;
       }
       break;
+    case O_TIMES: o.times = optarg; break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }

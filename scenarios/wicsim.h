@@ -69,6 +69,7 @@ struct step_result {
 /* Latency marks of one call (load mode), microseconds since the INVITE. */
 struct marks {
   int64_t invite, answered, channel, first_msrp, done;
+  int64_t ueb_msrp;        /* first MSRP request delivered at UE-B (TCP) */
 };
 
 struct sim_opts {
@@ -89,6 +90,7 @@ struct sim_opts {
   /* load */
   double rate;
   long calls, concurrency;
+  const char *times;       /* --times FILE: one line of timestamps per call */
 };
 
 /* Shared state of the simulator. */
