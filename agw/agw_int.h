@@ -17,6 +17,8 @@
 
 #define AGW_LOG "agw"
 
+#define AGW_MAX_AUDITORS 8
+
 typedef struct agw_conf {
   struct sockaddr_storage listen, mgc, access, core;
   char mid_text[128];
@@ -31,6 +33,8 @@ typedef struct agw_conf {
   long max_message_size, sctp_port;
   long sctp_streams; /* agw.sctp-streams: SCTP streams offered per association */
   long long_timer_ms;
+  struct sockaddr_storage auditors[AGW_MAX_AUDITORS]; /* agw.auditors (port ignored) */
+  int n_auditors;
 } agw_conf_t;
 
 enum agw_state {

@@ -422,7 +422,7 @@ static void add_audit_media(exec_t *x, h248_cmd_t *rc, agw_term_t *t)
 typedef struct actx {
   h248_action_t *ra;   /* reply action */
   agw_ctx_t *ctx;      /* NULL: "$" not created yet, or "-" */
-  int choose, null_ctx;
+  int choose, null_ctx, all_ctx;
   int n_done;          /* command replies added */
 } actx_t;
 
@@ -601,6 +601,30 @@ static int cmd_audit(exec_t *x, actx_t *ac, const h248_cmd_t *cmd, agw_err_t *e)
 {
   const char *tid = cmd->tid[0];
   int rc;
+  if (strcasecmp(tid, "ROOT") == 0 && ac->all_ctx) {
+    /* H.248.1 7.2.5: ContextID ALL with TerminationID Root lists the
+     * context ids, as one reply action per live context
+     * (Context = 1001 { AuditValue = ROOT }, ...). With no context the one
+     * reply action is the NULL context: Context = - { AuditValue = ROOT }. */
+    int n = 0;
+    for (agw_ctx_t *c = x->agw->model.ctxs; c; c = c->next) {
+      h248_action_t *ra = n == 0 ? ac->ra : h248_add_action(x->rep, x->rt, h248_ctx_num(c->id));
+      if (!ra)
+        return agw_fail(e, 500, "Internal failure: out of memory");
+      ra->ctx = h248_ctx_num(c->id);
+      if (!h248_add_cmd(x->rep, ra, cmd->type, "ROOT"))
+        return agw_fail(e, 500, "Internal failure: out of memory");
+      n++;
+    }
+    if (n == 0) {
+      ac->ra->ctx = h248_ctx_null();
+      if (!h248_add_cmd(x->rep, ac->ra, cmd->type, "ROOT"))
+        return agw_fail(e, 500, "Internal failure: out of memory");
+    }
+    logc(WG_LOG_INFO, 0, -1, "AuditValue of all contexts: %d live", n);
+    ac->n_done++;
+    return 0;
+  }
   if (strcasecmp(tid, "ROOT") == 0) {
     /* the MGC's liveness check: an empty answer */
     if (!h248_add_cmd(x->rep, ac->ra, cmd->type, "ROOT"))
@@ -702,6 +726,7 @@ static int exec_action(exec_t *x, const h248_action_t *a)
       goto error;
     }
   } else if (a->ctx.kind == H248_CTX_ALL) {
+    ac.all_ctx = 1;
     for (const h248_cmd_t *c = a->cmds; c; c = c->next)
       if (c->type != H248_CMD_AUDITVALUE && c->type != H248_CMD_AUDITCAP) {
         agw_fail(&e, 501, "Not implemented: %s in context *", h248_cmd_name(c->type));

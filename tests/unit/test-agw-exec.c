@@ -239,6 +239,28 @@ static void test_exec(void)
                         "{\nc=IN IP4 $\n} } } } } }"));
   ASSERT_EQ(agw_context_count(agw), before);
 
+  /* H.248.1 7.2.5: Context = * { AuditValue = ROOT } lists the live
+   * contexts, one reply action each */
+  m = ask("Transaction = 34 { Context = * { AuditValue = ROOT } }");
+  ASSERT_EQ(code_of(m, NULL), 0);
+  {
+    int n = 0, seen1 = 0, seen2 = 0;
+    for (const h248_action_t *a = m->trans->actions; a; a = a->next, n++) {
+      ASSERT_EQ(a->ctx.kind, H248_CTX_ID);
+      seen1 |= a->ctx.id == c1;
+      seen2 |= a->ctx.id == c2;
+      ASSERT_NOT_NULL(a->cmds);
+      ASSERT_EQ(a->cmds->type, H248_CMD_AUDITVALUE);
+      ASSERT_STR_EQ(a->cmds->tid[0], "ROOT");
+    }
+    ASSERT_EQ(n, 2);
+    ASSERT(seen1 && seen2);
+  }
+  h248_msg_free(m);
+  /* Context = * with anything but an audit: 501, nothing changed */
+  expect(501, NULL, ask("Transaction = 35 { Context = * { Subtract = * } }"));
+  ASSERT_EQ(agw_context_count(agw), 2);
+
   /* Subtract * with statistics; the context goes with it */
   m = ask("Transaction = 40 { Context = %u { Subtract = * { Audit { Statistics } } } }", c1);
   ASSERT_EQ(code_of(m, NULL), 0);
@@ -252,6 +274,13 @@ static void test_exec(void)
   h248_msg_free(m);
   ASSERT_EQ(agw_context_count(agw), 0);
   ASSERT_EQ(agw_termination_count(agw), 0);
+  /* no context: one reply action, the NULL context */
+  m = ask("Transaction = 39 { Context = * { AuditValue = ROOT } }");
+  ASSERT_EQ(code_of(m, NULL), 0);
+  ASSERT_EQ(m->trans->actions->ctx.kind, H248_CTX_NULL);
+  ASSERT_NULL(m->trans->actions->next);
+  ASSERT_STR_EQ(m->trans->actions->cmds->tid[0], "ROOT");
+  h248_msg_free(m);
 
   char x[64];
   add_t2(43, "$", x);
