@@ -304,6 +304,40 @@ static void test_exec(void)
   ASSERT_EQ(agw_context_count(agw), 0);
 }
 
+/* Modify with a stream's Local { } and Remote { } empty deletes that stream
+ * (its TCP port comes back); in an Add it is refused. */
+static void test_remove_stream(void)
+{
+  char t2[64], x[64], y[64];
+  h248_msg_t *m = ask("Transaction = 60 { Context = $ { Add = $ { Media { Stream = 2 { "
+                      "LocalControl { Mode = Inactive }, " T2_LOCAL " }, Stream = 3 { "
+                      "LocalControl { Mode = Inactive }, " T2_LOCAL " } } } } }");
+  ASSERT_EQ(code_of(m, NULL), 0);
+  uint32_t c1 = m->trans->actions->ctx.id;
+  snprintf(t2, sizeof t2, "%s", m->trans->actions->cmds->tid[0]);
+  ASSERT_NOT_NULL(h248_cmd_stream(m->trans->actions->cmds, 3));
+  h248_msg_free(m);
+  expect(0, NULL, ask("Transaction = 61 { Context = %u { Modify = %s { Media { Stream = 3 { "
+                      "Local { }, Remote { } } } } } }", c1, t2));
+  m = ask("Transaction = 62 { Context = %u { AuditValue = %s { Audit { Media } } } }", c1, t2);
+  ASSERT_EQ(code_of(m, NULL), 0);
+  ASSERT_NOT_NULL(h248_cmd_stream(m->trans->actions->cmds, 2));
+  ASSERT_NULL(h248_cmd_stream(m->trans->actions->cmds, 3));
+  h248_msg_free(m);
+  /* removing it again: nothing there, nothing to do */
+  expect(0, NULL, ask("Transaction = 63 { Context = %u { Modify = %s { Media { Stream = 3 { "
+                      "Local { }, Remote { } } } } } }", c1, t2));
+  /* the port came back: two more T2s fit the three core ports */
+  char cs[16];
+  snprintf(cs, sizeof cs, "%u", c1);
+  add_t2(64, cs, x);
+  add_t2(65, "$", y);
+  expect(449, "Add", ask("Transaction = 66 { Context = $ { Add = $ { Media { Stream = 2 { "
+                         T2_LOCAL " }, Stream = 3 { Local { }, Remote { } } } } } }"));
+  agw__reset(agw);
+  ASSERT_EQ(agw_context_count(agw), 0);
+}
+
 /* MGC-directed HandOff: the MG answers, then registers with MgcIdToTry. */
 static void test_handoff(void)
 {
@@ -394,6 +428,7 @@ int main(void)
   wg_config_free(cfg);
 
   TEST_RUN(test_exec);
+  TEST_RUN(test_remove_stream);
   TEST_RUN(test_handoff);
   agw_destroy(agw);
   close(fd);
