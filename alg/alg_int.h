@@ -151,13 +151,14 @@ void alg_call_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip
 void alg_call_down_timeout(alg_call_t *c, alg_ptx_t *t, int status);
 /* Upstream CANCELled the INVITE. */
 void alg_call_cancelled(alg_call_t *c, alg_ptx_t *t);
-/* An in-dialog INVITE/UPDATE with SDP inside a data-channel call: 1 when
- * the proxy must refuse it (488: re-negotiation is not supported). */
-int alg_call_reoffer(alg_t *alg, sip_t const *sip);
+/* An in-dialog INVITE/UPDATE inside a data-channel call (ptx->req ready):
+ * returns 1 when the call layer owns the transaction (a re-offer it
+ * processes, or answers with an error), 0 when the proxy forwards it. */
+int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip);
 /* A request inside a dialog passed through (BYE releases the call). */
 void alg_call_in_dialog(alg_t *alg, sip_t const *sip);
-/* The ptx of the call is going away. */
-void alg_call_ptx_gone(alg_call_t *c);
+/* A ptx of the call (its INVITE, or a re-offer's) is going away. */
+void alg_call_ptx_gone(alg_call_t *c, alg_ptx_t *t);
 /* Release every call (graceful stop / AGW lost). agw NULL = all. */
 void alg_calls_release_agw(alg_t *alg, alg_agw_t *agw, const char *why);
 void alg_call_free_all(alg_t *alg);

@@ -90,6 +90,36 @@ struct alg_call {
   sip_route_t *route_callee;   /* route set from us towards the callee */
   sip_route_t *route_caller;   /* route set from us towards the caller */
   uint32_t invite_cseq, caller_cseq, callee_cseq;
+
+  /* the SDP last sent on each leg (models, for the re-offer builders) */
+  sdpdc_session_t *ims_offer_s;  /* step 5 / the last IMS re-offer */
+  sdpdc_session_t *wic_answer_s; /* step 14 / the last re-answer to the WIC */
+  unsigned ims_ver, wic_ver;     /* o= version of each leg's SDP */
+
+  /* a re-offer in progress (re-INVITE/UPDATE with SDP, digest 7.4) */
+  alg_ptx_t *re_ptx;
+  alg_ptx_t *re_done;                 /* the last re-offer's transaction, lingering: its
+                                       * retransmitted 2xx are absorbed */
+  int re_state;
+  sdpdc_session_t *re_offer;
+  sdpdc_diff_t *re_diff;
+  sdpdc_plan_t *re_plan;
+  sdpdc_session_t *re_ims_offer, *re_ims_answer, *re_t1_local;
+  char *re_t2[MAXCH];                 /* per re_plan->chans: the added channels' new T2s */
+  sdpdc_session_t *re_t2_local[MAXCH];
+  size_t re_next;                     /* re_plan chan index the Add T2 loop is at */
+  char *re_dropping[MAXCH];           /* T2s of removed channels: their bearer Notify is expected */
+  size_t n_dropping;
+  msg_t *re_held;                     /* the IMS 2xx being processed */
+};
+
+enum re_state {
+  RE_NONE = 0,
+  RE_ADD_T2,      /* Add T2 for the added channels */
+  RE_OFFERED,     /* re-offer forwarded to the IMS side */
+  RE_MODIFY,      /* the IMS accepted: Subtract/Modify on the AGW */
+  RE_T1_SUB,      /* DTLS restart: the old T1 goes */
+  RE_T1_ADD,      /* DTLS restart: the new T1 */
 };
 
 static uint64_t g_serial;
@@ -166,6 +196,16 @@ static void call_free(alg_call_t *c)
     alg_ptx_release(c->ptx);
     c->ptx = NULL;
   }
+  if (c->re_ptx) {
+    alg_ptx_release(c->re_ptx);
+    c->re_ptx = NULL;
+  }
+  if (c->re_done) {
+    alg_ptx_release(c->re_done);
+    c->re_done = NULL;
+  }
+  if (c->re_held)
+    msg_destroy(c->re_held);
   if (c->held)
     msg_destroy(c->held);
   for (i = 0; i < c->nq; i++)
@@ -280,6 +320,16 @@ static void call_release(alg_call_t *c, int up_status, const char *warning, cons
   if (c->waiting)
     alg_mgc_cancel(alg, c->wait_tid), c->waiting = 0;
   call_log(c, WG_LOG_NOTICE, -1, "release in state %s: %s", state_name[c->state], why);
+  if (c->re_ptx) {
+    /* a re-offer in progress: its transaction ends with the call */
+    if (c->re_ptx->status_sent < 200)
+      alg_proxy_respond(c->re_ptx, 500, NULL, "the call was released", 0);
+    if (c->re_ptx) {
+      alg_ptx_release(c->re_ptx);
+      c->re_ptx = NULL;
+    }
+  }
+  /* the added T2s of an unfinished re-offer go with the context */
 
   /* the WIC side */
   if (t && t->status_sent < 200) {
@@ -549,6 +599,7 @@ int alg_call_invite(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
     char sid[32];
     snprintf(sid, sizeof sid, "%llu", (unsigned long long)(wg_time_us() / 1000));
     c->sess_id = su_strdup(c->home, sid);
+    c->ims_ver = c->wic_ver = 1;
   }
   c->ice = c->mirror || (c->plan->dclines[0].offer && c->plan->dclines[0].offer->ice_ufrag != NULL);
   if (c->mirror)
@@ -671,7 +722,7 @@ static void step5_forward(alg_call_t *c)
   }
   for (size_t i = 0; i < c->n_t2; i++)
     t2l[i] = c->t2_local[i];
-  rc = sdpdc_step5_offer(c->home, c->plan, t2l, c->n_t2, &o, &offer, NULL, &e);
+  rc = sdpdc_step5_offer(c->home, c->plan, t2l, c->n_t2, &o, &offer, &c->ims_offer_s, &e);
   if (rc < 0) {
     call_log(c, WG_LOG_WARN, 5, "step 5 rewrite failed: %s", e.reason);
     call_release(c, rc == -ENOMEM ? 500 : 488, e.reason, "step 5 failed");
@@ -970,7 +1021,8 @@ static void add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_tran
   o.sess_id = c->sess_id;
   o.sess_version = "1";
   o.subject = "-";
-  rc = sdpdc_step14_answer(c->home, c->plan, c->ims_answer, t1l, 1, &o, &answer, NULL, &e);
+  rc = sdpdc_step14_answer(c->home, c->plan, c->ims_answer, t1l, 1, &o, &answer,
+                           &c->wic_answer_s, &e);
   if (rc < 0) {
     call_log(c, WG_LOG_WARN, 14, "step 14 rewrite failed: %s", e.reason);
     held = c->held;
@@ -1199,12 +1251,21 @@ static void process_response(alg_call_t *c, msg_t *msg)
     msg_destroy(msg);
 }
 
+static void re_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip);
+static void re_fail(alg_call_t *c, int status, const char *warning);
+
 void alg_call_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip)
 {
-  (void)t;
-  (void)sip;
   if (c->state == CS_RELEASED) {
     msg_destroy(msg);
+    return;
+  }
+  if (t && t == c->re_ptx) {
+    re_response(c, t, msg, sip);
+    return;
+  }
+  if (t && t == c->re_done) {
+    msg_destroy(msg); /* a retransmitted 2xx of a finished re-offer */
     return;
   }
   process_response(c, msg);
@@ -1212,12 +1273,28 @@ void alg_call_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip
 
 void alg_call_down_timeout(alg_call_t *c, alg_ptx_t *t, int status)
 {
-  (void)t;
+  if (t && t == c->re_ptx) {
+    re_fail(c, status, "no answer from the IMS side to the re-offer");
+    return;
+  }
+  if (t && t == c->re_done)
+    return;
   call_release(c, status, "no answer from the IMS side", "INVITE timed out");
 }
 
 void alg_call_cancelled(alg_call_t *c, alg_ptx_t *t)
 {
+  if (t == c->re_done)
+    return;
+  if (t == c->re_ptx) {
+    if (!t->irq) {
+      c->re_ptx = NULL;
+      t->call = NULL;
+    } else if (t->orq) {
+      alg_proxy_cancel_down(t); /* the IMS side's 487 ends the re-offer */
+    }
+    return;
+  }
   if (!t->irq) {
     /* the server transaction ended */
     c->ptx = NULL;
@@ -1246,25 +1323,646 @@ void alg_call_cancelled(alg_call_t *c, alg_ptx_t *t)
   call_release(c, 0, NULL, "CANCEL before forwarding");
 }
 
-void alg_call_ptx_gone(alg_call_t *c)
+void alg_call_ptx_gone(alg_call_t *c, alg_ptx_t *t)
 {
+  if (t && t == c->re_ptx) {
+    c->re_ptx = NULL;
+    return;
+  }
+  if (t && t == c->re_done) {
+    c->re_done = NULL;
+    return;
+  }
+  if (t && t != c->ptx)
+    return;
   c->ptx = NULL;
   if (!c->answered_up && c->state != CS_RELEASED)
     call_release(c, 0, NULL, "INVITE transaction gone");
 }
 
-int alg_call_reoffer(alg_t *alg, sip_t const *sip)
+/* ---------------------------------------------------------- re-offers (digest 7.4) */
+
+/* A re-INVITE/UPDATE with SDP from the WIC in a WIC-originated call:
+ *   parse + sdpdc_reoffer_diff (refused -> 488 + Warning, nothing changed)
+ *   -> Add T2 for every added channel -> IMS re-offer (sdpdc_reoffer_ims)
+ *   -> IMS 2xx -> one transaction: Subtract the removed channels' T2s,
+ *      delete their T1 streams (data channel reset), Modify the added T2s
+ *      (Remote, SendReceive) and add their T1 streams (sctpid), the kept
+ *      channels' T2 Mode on a direction change (hold/resume)
+ *   -> DTLS restart: Subtract the old T1, Add a new one
+ *   -> re-answer (sdpdc_reanswer_wic) in the 2xx to the WIC.
+ * A session refresh (diff unchanged) touches no AGW: the IMS re-offer and the
+ * answer are rebuilt from the stored state with the same o= versions.
+ * A failure before the IMS 2xx keeps the old session (the added T2s are
+ * subtracted, the WIC gets the error); an IMS answer that cannot be used
+ * after it ends the call (the IMS side already took the new session). */
+
+static void re_add_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+static void re_modify_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+static void re_t1_sub_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+static void re_t1_add_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+static void re_forward(alg_call_t *c);
+static void re_answered(alg_call_t *c);
+static void re_after_modify(alg_call_t *c);
+
+static int re_h248_mode(sdpdc_dir_t d)
+{
+  switch (d) {
+  case SDPDC_DIR_SENDONLY: return H248_MODE_SENDONLY;   /* the WIC sends: T2 sends to IMS */
+  case SDPDC_DIR_RECVONLY: return H248_MODE_RECVONLY;
+  case SDPDC_DIR_INACTIVE: return H248_MODE_INACTIVE;   /* hold: the AGW holds the traffic */
+  default: return H248_MODE_SENDRECV;
+  }
+}
+
+static const sdpdc_line_diff_t *re_line(const alg_call_t *c)
+{
+  return c->re_diff && c->re_diff->n_lines ? &c->re_diff->lines[0] : NULL;
+}
+
+/* The diff entry of re_plan channel j (NULL when none). */
+static const sdpdc_chan_diff_t *re_chan_of(const alg_call_t *c, size_t j)
+{
+  const sdpdc_line_diff_t *l = re_line(c);
+  for (size_t k = 0; l && k < l->n_chans; k++)
+    if (l->chans[k].new_chan == j)
+      return &l->chans[k];
+  return NULL;
+}
+
+/* Subtract the given T2s (fire and forget). */
+static void re_subtract_added(alg_call_t *c)
+{
+  h248_msg_t *m;
+  h248_trans_t *t;
+  h248_action_t *a;
+  int n = 0;
+  if (!c->ctx || !c->agw || !c->agw->alive || !c->re_plan)
+    return;
+  m = alg_mgc_msg(c->alg);
+  t = m ? h248_add_request(m, 0) : NULL;
+  a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+  for (size_t j = 0; a && j < c->re_plan->n_chans && j < MAXCH; j++)
+    if (c->re_t2[j] && h248_add_cmd(m, a, H248_CMD_SUBTRACT, c->re_t2[j]))
+      n++;
+  if (n) {
+    struct sub_arg *sa = calloc(1, sizeof *sa);
+    if (sa) {
+      sa->alg = c->alg;
+      snprintf(sa->call_id, sizeof sa->call_id, "%s", c->call_id);
+      sa->ctx = c->ctx;
+      call_log(c, WG_LOG_INFO, -1, "re-offer failed: Subtract the %d T2%s added for it", n,
+               n > 1 ? "s" : "");
+      if (alg_mgc_send(c->alg, c->agw, m, subtract_reply, sa, NULL) < 0)
+        free(sa);
+    }
+  }
+  h248_msg_free(m);
+}
+
+/* Forget the re-offer in progress (the old session stays). */
+static void re_clear(alg_call_t *c)
+{
+  if (c->re_ptx) {
+    alg_ptx_release(c->re_ptx);
+    c->re_ptx = NULL;
+  }
+  if (c->re_held)
+    msg_destroy(c->re_held), c->re_held = NULL;
+  c->re_state = RE_NONE;
+  c->re_offer = NULL;
+  c->re_diff = NULL;
+  c->re_plan = NULL;
+  c->re_ims_offer = c->re_ims_answer = c->re_t1_local = NULL;
+  memset(c->re_t2, 0, sizeof c->re_t2);
+  memset(c->re_t2_local, 0, sizeof c->re_t2_local);
+  c->re_next = 0;
+}
+
+/* The re-offer failed before the IMS side took it: the old session stays,
+ * the WIC gets status + Warning (RFC 3261 14.2: nothing changed). */
+static void re_fail(alg_call_t *c, int status, const char *warning)
+{
+  call_log(c, WG_LOG_NOTICE, -1, "re-offer refused (%d %s): the session stays as it was", status,
+           warning ? warning : "");
+  re_subtract_added(c);
+  if (c->re_ptx && c->re_ptx->status_sent < 200)
+    alg_proxy_respond(c->re_ptx, status, NULL, warning, status == 500 ? 2 : 0);
+  re_clear(c);
+}
+
+/* Checks on an H.248 reply of the re-offer: the call or NULL (handled). */
+static alg_call_t *re_reply_call(void *arg, int status, const h248_trans_t *reply,
+                                 const char *what)
+{
+  struct call_ref *ref = arg;
+  alg_call_t *c = call_find_serial(ref->alg, ref->serial);
+  char text[200];
+  free(ref);
+  if (!c || status == -ECANCELED)
+    return NULL;
+  c->waiting = 0;
+  if (c->state == CS_RELEASED)
+    return NULL;
+  if (status < 0 || alg_h248_reply_error(reply, text, sizeof text)) {
+    if (status < 0)
+      snprintf(text, sizeof text, "media gateway did not answer (%s)", what);
+    call_log(c, WG_LOG_WARN, -1, "re-offer: %s: %s", what, text);
+    if (c->re_state < RE_MODIFY) {
+      re_fail(c, status < 0 ? 503 : 500, text);
+    } else {
+      /* the IMS side already has the new session: end the call */
+      call_release(c, 500, text, "re-offer: the media gateway failed after the IMS answer");
+    }
+    return NULL;
+  }
+  return c;
+}
+
+static int re_send_add_t2(alg_call_t *c)
+{
+  h248_msg_t *m;
+  h248_trans_t *t;
+  h248_action_t *a;
+  h248_cmd_t *cmd;
+  h248_stream_t *st;
+  char *local = NULL;
+  sdpdc_error_t e;
+  int rc = -ENOMEM;
+  /* the next added channel */
+  while (c->re_next < c->re_plan->n_chans) {
+    const sdpdc_chan_diff_t *d = re_chan_of(c, c->re_next);
+    if (d && d->change == SDPDC_CHAN_ADDED)
+      break;
+    c->re_next++;
+  }
+  if (c->re_next >= c->re_plan->n_chans)
+    return 1; /* none left */
+  m = alg_mgc_msg(c->alg);
+  if (!m)
+    return -ENOMEM;
+  if (sdpdc_h248_t2_local_request(c->home, c->agw->addr.ss_family == AF_INET6 ? 6 : 4, &local,
+                                  &e) < 0)
+    goto out;
+  t = h248_add_request(m, 0);
+  a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+  cmd = a ? h248_add_cmd(m, a, H248_CMD_ADD, "$") : NULL;
+  st = cmd ? h248_add_stream(m, cmd, (uint16_t)c->re_plan->chans[c->re_next].h248_stream) : NULL;
+  if (!st || h248_stream_set_mode(m, st, H248_MODE_INACTIVE) < 0 ||
+      h248_stream_set_local(m, st, local) < 0)
+    goto out;
+  rc = call_send(c, m, re_add_t2_reply);
+  if (rc >= 0)
+    call_log(c, WG_LOG_INFO, 2, "re-offer: Add T2 for the added channel %u (stream %u)",
+             c->re_plan->chans[c->re_next].stream_id, c->re_plan->chans[c->re_next].h248_stream);
+out:
+  h248_msg_free(m);
+  return rc;
+}
+
+static void re_add_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = re_reply_call(arg, status, reply, "Add T2");
+  const h248_cmd_t *cmd;
+  const h248_stream_t *st;
+  sdpdc_error_t e;
+  size_t j;
+  (void)msg;
+  if (!c)
+    return;
+  j = c->re_next;
+  cmd = reply_cmd(reply);
+  if (cmd && cmd->ntid)
+    c->re_t2[j] = su_strdup(c->home, cmd->tid[0]);
+  st = cmd ? h248_cmd_stream(cmd, (uint16_t)c->re_plan->chans[j].h248_stream) : NULL;
+  if (!st && cmd && cmd->media)
+    st = cmd->media->streams;
+  if (!c->re_t2[j] || !st || !st->local ||
+      sdpdc_frag_parse(c->home, st->local, strlen(st->local), &c->re_t2_local[j], &e) < 0 ||
+      c->re_t2_local[j]->n_media < 1) {
+    re_fail(c, 500, "bad Add T2 reply from the media gateway");
+    return;
+  }
+  call_log(c, WG_LOG_INFO, 4, "re-offer: T2 %s reserved for channel %u", c->re_t2[j],
+           c->re_plan->chans[j].stream_id);
+  c->re_next++;
+  int rc = re_send_add_t2(c);
+  if (rc == 1)
+    re_forward(c);
+  else if (rc < 0)
+    re_fail(c, 500, "cannot send H.248 Add");
+}
+
+/* The IMS re-offer goes out. */
+static void re_forward(alg_call_t *c)
+{
+  const sdpdc_session_t *t2l[MAXCH];
+  sdpdc_error_t e;
+  char *offer = NULL, ver[16];
+  int rc;
+  snprintf(ver, sizeof ver, "%u", c->re_diff->unchanged ? c->ims_ver : c->ims_ver + 1);
+  sdpdc_origin_t o = { "-", c->sess_id, ver, "-" };
+  for (size_t j = 0; j < c->re_plan->n_chans; j++)
+    t2l[j] = c->re_t2_local[j]; /* NULL for kept channels: their previous line */
+  rc = sdpdc_reoffer_ims(c->home, c->re_plan, c->ims_offer_s, t2l, c->re_plan->n_chans, &o,
+                         &offer, &c->re_ims_offer, &e);
+  if (rc < 0) {
+    re_fail(c, rc == -ENOMEM ? 500 : 488, e.reason);
+    return;
+  }
+  if (!c->re_ptx || !c->re_ptx->req || alg_msg_set_sdp(c->re_ptx->req, offer) < 0 ||
+      alg_proxy_forward(c->re_ptx) < 0) {
+    re_fail(c, 503, "cannot forward the re-offer");
+    return;
+  }
+  c->re_state = RE_OFFERED;
+  call_log(c, WG_LOG_INFO, 6, "re-offer forwarded to the IMS side (%s)",
+           c->re_diff->unchanged ? "session refresh: no change" : "changed");
+}
+
+/* Adds "Stream = n { LocalControl { Mode = m } }" (mode >= 0) to a command. */
+static h248_stream_t *re_stream(h248_msg_t *m, h248_cmd_t *cmd, unsigned n, int mode)
+{
+  h248_stream_t *st = h248_add_stream(m, cmd, (uint16_t)n);
+  if (st && mode >= 0 && h248_stream_set_mode(m, st, (h248_mode_t)mode) < 0)
+    return NULL;
+  return st;
+}
+
+/* The IMS answered the re-offer with 2xx: build the H.248 changes. */
+static void re_ims_answered(alg_call_t *c, msg_t *msg, sip_t const *sip)
+{
+  const char *body = "";
+  size_t len = 0;
+  sdpdc_error_t e;
+  h248_msg_t *m = NULL;
+  h248_trans_t *t;
+  h248_action_t *a = NULL;
+  int n = 0, rc;
+  const sdpdc_line_diff_t *l = re_line(c);
+
+  c->re_held = msg;
+  if (!sdp_body(sip, &body, &len) ||
+      sdpdc_parse(c->home, body, len, &c->re_ims_answer, &e) < 0) {
+    call_release(c, 488, "no usable SDP answer from the IMS side to the re-offer",
+                 "re-offer: bad IMS answer");
+    return;
+  }
+  c->re_state = RE_MODIFY;
+  if (c->re_diff->unchanged) {
+    re_answered(c);
+    return;
+  }
+  m = alg_mgc_msg(c->alg);
+  t = m ? h248_add_request(m, 0) : NULL;
+  a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+  if (!a)
+    goto fail;
+  for (size_t k = 0; l && k < l->n_chans; k++) {
+    const sdpdc_chan_diff_t *d = &l->chans[k];
+    if (d->change == SDPDC_CHAN_REMOVED && d->prev_chan < c->n_t2) {
+      /* stream reset on the data channel, its T2 (and TCP) released */
+      unsigned hs = c->plan->chans[d->prev_chan].h248_stream;
+      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_SUBTRACT, c->t2[d->prev_chan]);
+      h248_cmd_t *y = c->t1 ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t1) : NULL;
+      h248_stream_t *st = y ? re_stream(m, y, hs, -1) : NULL;
+      if (!x || !st || h248_stream_set_local(m, st, "") < 0 ||
+          h248_stream_set_remote(m, st, "") < 0)
+        goto fail;
+      if (c->n_dropping < MAXCH)
+        c->re_dropping[c->n_dropping++] = c->t2[d->prev_chan];
+      call_log(c, WG_LOG_INFO, -1, "re-offer: channel %u removed: Subtract %s, T1 stream %u "
+               "deleted", d->stream_id, c->t2[d->prev_chan], hs);
+      n++;
+    } else if (d->change == SDPDC_CHAN_ADDED && d->new_chan < c->re_plan->n_chans) {
+      size_t j = d->new_chan;
+      const sdpdc_chan_t *ch = &c->re_plan->chans[j];
+      const sdpdc_media_t *msrp;
+      char *remote = NULL, sid[16];
+      if (ch->msrp_media >= c->re_ims_answer->n_media || !c->re_t2[j])
+        goto fail_answer;
+      msrp = &c->re_ims_answer->media[ch->msrp_media];
+      if (msrp->port == 0)
+        continue; /* refused by IMS: the re-answer drops it; its T2 goes at commit */
+      if (sdpdc_h248_t2_remote(c->home, msrp, 1, &remote, &e) < 0)
+        goto fail_answer;
+      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_MODIFY, c->re_t2[j]);
+      h248_stream_t *st = x ? re_stream(m, x, ch->h248_stream, re_h248_mode(d->dir)) : NULL;
+      if (!st || h248_stream_set_remote(m, st, remote) < 0)
+        goto fail;
+      snprintf(sid, sizeof sid, "%u", ch->stream_id);
+      h248_cmd_t *y = c->t1 ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t1) : NULL;
+      h248_stream_t *s1 = y ? re_stream(m, y, ch->h248_stream, H248_MODE_SENDRECV) : NULL;
+      if (!s1 || !h248_stream_add_prop(m, s1, H248_IQ_PROP_SCTPID, sid))
+        goto fail;
+      call_log(c, WG_LOG_INFO, 8, "re-offer: channel %u added: Modify %s (remote %s:%u), "
+               "T1 stream %u sctpid %u", ch->stream_id, c->re_t2[j],
+               msrp->address ? msrp->address : "?", msrp->port, ch->h248_stream, ch->stream_id);
+      n++;
+    } else if ((d->change == SDPDC_CHAN_KEEP || d->change == SDPDC_CHAN_CHANGED) &&
+               d->prev_dir != d->dir && d->prev_chan < c->n_t2) {
+      unsigned hs = c->plan->chans[d->prev_chan].h248_stream;
+      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_MODIFY, c->t2[d->prev_chan]);
+      if (!x || !re_stream(m, x, hs, re_h248_mode(d->dir)))
+        goto fail;
+      call_log(c, WG_LOG_INFO, 8, "re-offer: channel %u %s -> %s: Modify %s Mode %s",
+               d->stream_id, sdpdc_dir_name(d->prev_dir), sdpdc_dir_name(d->dir),
+               c->t2[d->prev_chan], h248_mode_name((h248_mode_t)re_h248_mode(d->dir)));
+      n++;
+    }
+  }
+  if (n == 0) {
+    h248_msg_free(m);
+    re_after_modify(c); /* no channel change: maybe a DTLS restart */
+    return;
+  }
+  rc = call_send(c, m, re_modify_reply);
+  h248_msg_free(m);
+  if (rc < 0)
+    call_release(c, 500, "cannot configure the media gateway", "re-offer: Modify not sent");
+  return;
+fail_answer:
+  h248_msg_free(m);
+  call_release(c, 488, "the IMS answer does not fit the re-offer", "re-offer: unusable answer");
+  return;
+fail:
+  h248_msg_free(m);
+  call_release(c, 500, "out of memory", "re-offer: H.248 not built");
+}
+
+static void re_modify_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = re_reply_call(arg, status, reply, "Modify");
+  (void)msg;
+  if (c)
+    re_after_modify(c);
+}
+
+/* After the channel changes: a DTLS restart replaces T1, else answer. */
+static void re_after_modify(alg_call_t *c)
+{
+  const sdpdc_line_diff_t *l = re_line(c);
+  if (l && l->change == SDPDC_LINE_RESTART && c->t1) {
+    h248_msg_t *m = alg_mgc_msg(c->alg);
+    h248_trans_t *t = m ? h248_add_request(m, 0) : NULL;
+    h248_action_t *a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+    int rc = -ENOMEM;
+    if (a && h248_add_cmd(m, a, H248_CMD_SUBTRACT, c->t1))
+      rc = call_send(c, m, re_t1_sub_reply);
+    h248_msg_free(m);
+    if (rc < 0) {
+      call_release(c, 500, "cannot restart the DTLS association", "re-offer: Subtract T1");
+      return;
+    }
+    c->re_state = RE_T1_SUB;
+    call_log(c, WG_LOG_INFO, 11, "re-offer: DTLS restart (reason bits 0x%x): Subtract T1 %s, "
+             "then a new T1", l->restart, c->t1);
+    return;
+  }
+  re_answered(c);
+}
+
+static void re_t1_sub_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = re_reply_call(arg, status, reply, "Subtract T1");
+  char *local = NULL, *remote = NULL;
+  sdpdc_error_t e;
+  (void)msg;
+  if (!c)
+    return;
+  c->t1 = NULL;
+  const sdpdc_dcline_t *dl = &c->re_plan->dclines[0];
+  int fam = dl->offer && dl->offer->family == 6 ? 6 : 4;
+  /* the new T1 carries every channel of the new plan: send_t1_add reads
+   * c->plan and c->n_t2, so build it over the new plan */
+  const sdpdc_plan_t *keep = c->plan;
+  size_t keep_n = c->n_t2;
+  c->plan = c->re_plan;
+  c->n_t2 = c->re_plan->n_chans;
+  int rc = -EPROTO;
+  if (sdpdc_h248_t1_local_request(c->home, fam, dl->offer->proto, c->ice, &local, &e) == 0 &&
+      sdpdc_h248_t1_remote(c->home, dl->offer, c->ice, &remote, &e) == 0)
+    rc = send_t1_add(c, local, remote, dl->agw_dtls_client, re_t1_add_reply);
+  c->plan = (sdpdc_plan_t *)keep;
+  c->n_t2 = keep_n;
+  if (rc < 0) {
+    call_release(c, 500, "cannot restart the DTLS association", "re-offer: Add T1 not sent");
+    return;
+  }
+  c->re_state = RE_T1_ADD;
+  call_log(c, WG_LOG_INFO, 11, "re-offer: Add T1 (new DTLS association, %s)",
+           dl->agw_dtls_client ? "Est_DTLS: AGW is DTLS client" : "AGW is DTLS server");
+}
+
+static void re_t1_add_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = re_reply_call(arg, status, reply, "Add T1");
+  const h248_cmd_t *cmd;
+  const h248_stream_t *st;
+  sdpdc_error_t e;
+  (void)msg;
+  if (!c)
+    return;
+  cmd = reply_cmd(reply);
+  if (cmd && cmd->ntid)
+    c->t1 = su_strdup(c->home, cmd->tid[0]);
+  st = cmd ? h248_cmd_stream(cmd, 1) : NULL;
+  if (!c->t1 || !st || !st->local ||
+      sdpdc_frag_parse(c->home, st->local, strlen(st->local), &c->re_t1_local, &e) < 0 ||
+      c->re_t1_local->n_media < 1) {
+    call_release(c, 500, "bad answer from the media gateway", "re-offer: bad Add T1 reply");
+    return;
+  }
+  call_log(c, WG_LOG_INFO, 13, "re-offer: new T1 %s: %s port %u", c->t1,
+           c->re_t1_local->media[0].address ? c->re_t1_local->media[0].address : "?",
+           c->re_t1_local->media[0].port);
+  re_answered(c);
+}
+
+/* Everything is in place: build the re-answer, commit the new state, relay
+ * the 2xx to the WIC. */
+static void re_answered(alg_call_t *c)
+{
+  const sdpdc_session_t *t1l[1] = { c->re_t1_local ? c->re_t1_local : c->t1_local };
+  sdpdc_session_t *out_s = NULL;
+  sdpdc_error_t e;
+  char *answer = NULL, ver[16];
+  int unchanged = c->re_diff->unchanged;
+  snprintf(ver, sizeof ver, "%u", unchanged ? c->wic_ver : c->wic_ver + 1);
+  sdpdc_origin_t o = { "-", c->sess_id, ver, "-" };
+  int rc = sdpdc_reanswer_wic(c->home, c->re_plan, c->re_ims_answer, t1l, 1, &o, &answer, &out_s,
+                              &e);
+  if (rc < 0) {
+    call_log(c, WG_LOG_WARN, 14, "re-answer rewrite failed: %s", e.reason);
+    call_release(c, 488, e.reason, "re-offer: re-answer failed");
+    return;
+  }
+  /* commit: the new plan's channels get their T2s (kept: the old ones) */
+  char *nt2[MAXCH] = { 0 };
+  sdpdc_session_t *nt2l[MAXCH] = { 0 };
+  for (size_t j = 0; j < c->re_plan->n_chans && j < MAXCH; j++) {
+    const sdpdc_chan_diff_t *d = re_chan_of(c, j);
+    if (d && d->change != SDPDC_CHAN_ADDED && d->prev_chan < c->n_t2) {
+      nt2[j] = c->t2[d->prev_chan];
+      nt2l[j] = c->t2_local[d->prev_chan];
+    } else {
+      nt2[j] = c->re_t2[j];
+      nt2l[j] = c->re_t2_local[j];
+    }
+  }
+  memcpy(c->t2, nt2, sizeof nt2);
+  memcpy(c->t2_local, nt2l, sizeof nt2l);
+  c->n_t2 = c->re_plan->n_chans;
+  c->plan = c->re_plan;
+  c->offer = c->re_offer;
+  c->ims_answer = c->re_ims_answer;
+  c->ims_offer_s = c->re_ims_offer;
+  c->wic_answer_s = out_s;
+  c->wic_answer = answer;
+  if (c->re_t1_local)
+    c->t1_local = c->re_t1_local;
+  if (!unchanged)
+    c->ims_ver++, c->wic_ver++;
+  msg_t *held = c->re_held;
+  c->re_held = NULL;
+  alg_ptx_t *t = c->re_ptx;
+  if (alg_msg_set_sdp(held, answer) < 0) {
+    msg_destroy(held);
+    call_release(c, 500, "out of memory", "re-offer: cannot rewrite the answer");
+    return;
+  }
+  call_log(c, WG_LOG_INFO, 15, "re-answer to the WIC (%s, %zu channel%s)",
+           unchanged ? "session refresh, rebuilt from the stored state" : "changed", c->n_t2,
+           c->n_t2 == 1 ? "" : "s");
+  c->re_state = RE_NONE;
+  c->re_ptx = NULL;
+  c->re_offer = NULL;
+  c->re_diff = NULL;
+  c->re_plan = NULL;
+  c->re_ims_offer = c->re_ims_answer = c->re_t1_local = NULL;
+  memset(c->re_t2, 0, sizeof c->re_t2);
+  memset(c->re_t2_local, 0, sizeof c->re_t2_local);
+  if (t) {
+    if (c->re_done)
+      alg_ptx_release(c->re_done);
+    c->re_done = t; /* stays bound: a retransmitted 2xx is absorbed */
+    alg_proxy_relay(t, held);
+  } else {
+    msg_destroy(held);
+  }
+}
+
+/* A response of the IMS side to the re-offer. */
+static void re_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip)
+{
+  int status = sip->sip_status->st_status;
+  if (c->re_state != RE_OFFERED) {
+    msg_destroy(msg); /* a retransmission while we work on the first 2xx */
+    return;
+  }
+  if (status < 200) {
+    const char *b;
+    size_t n;
+    if (sdp_body(sip, &b, &n)) {
+      msg_destroy(msg); /* an early answer to a re-offer: the 2xx brings it again */
+      return;
+    }
+    alg_proxy_relay(t, msg);
+    return;
+  }
+  if (status >= 300) {
+    call_log(c, WG_LOG_INFO, -1, "re-offer answered %d by the IMS side: the session stays as "
+             "it was", status);
+    re_subtract_added(c);
+    c->re_ptx = NULL;
+    t->call = NULL;
+    alg_proxy_relay(t, msg);
+    re_clear(c);
+    return;
+  }
+  re_ims_answered(c, msg, sip);
+}
+
+int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
 {
   const char *body;
   size_t len;
   alg_call_t *c;
-  if (!sip->sip_call_id || !sdp_body(sip, &body, &len))
+  sdpdc_error_t e;
+  int rc;
+  if (!sip->sip_call_id)
     return 0;
   c = call_find_id(alg, sip->sip_call_id->i_id);
-  if (!c)
+  if (!c || c->state == CS_RELEASED)
     return 0;
-  call_log(c, WG_LOG_NOTICE, -1, "%s with SDP inside the data-channel call: refused (488)",
-           sip->sip_request->rq_method_name);
+  const char *method = sip->sip_request->rq_method_name;
+  int from_caller = sip->sip_from && sip->sip_from->a_tag && c->from && c->from->a_tag &&
+                    !strcmp(sip->sip_from->a_tag, c->from->a_tag);
+  int from_wic = c->mirror ? !from_caller : from_caller;
+  if (!sdp_body(sip, &body, &len)) {
+    if (sip->sip_request->rq_method == sip_method_update)
+      return 0; /* UPDATE without SDP (e.g. a session-timer refresh): proxied */
+    call_log(c, WG_LOG_NOTICE, -1, "re-INVITE without SDP in a data-channel call: 488");
+    alg_proxy_respond(t, 488, NULL, "a re-INVITE without SDP (offer in the 2xx) is not "
+                      "supported in a data-channel call", 0);
+    return 1;
+  }
+  if (c->re_ptx || c->waiting || c->held) {
+    /* RFC 3261 14.2: an offer while ours is in progress -> 491; while the
+     * initial exchange still runs -> 500 with Retry-After */
+    int st = c->re_ptx ? 491 : 500;
+    call_log(c, WG_LOG_NOTICE, -1, "%s with SDP while %s: %d", method,
+             c->re_ptx ? "a re-offer is in progress" : "the call is being set up", st);
+    alg_proxy_respond(t, st, NULL, c->re_ptx ? "another offer is in progress"
+                                             : "the session is being set up", st == 500 ? 2 : 0);
+    return 1;
+  }
+  if (c->state != CS_CONFIRMED && c->state != CS_WIC_ANSWERED && c->state != CS_T1_CREATED) {
+    call_log(c, WG_LOG_NOTICE, -1, "%s with SDP before the call is answered: 500", method);
+    alg_proxy_respond(t, 500, NULL, "the session is being set up", 2);
+    return 1;
+  }
+  if (c->mirror || !from_wic) {
+    call_log(c, WG_LOG_NOTICE, -1, "%s with SDP from the %s: refused (488)", method,
+             from_wic ? "WIC in a WIC-terminated call" : "IMS side");
+    alg_proxy_respond(t, 488, NULL, "a re-offer from this side of a data-channel call is not "
+                      "supported (only the WIC's re-offers in WIC-originated calls)", 0);
+    return 1;
+  }
+  rc = sdpdc_parse(c->home, body, len, &c->re_offer, &e);
+  if (rc == 0)
+    rc = sdpdc_reoffer_diff(c->home, c->plan, c->wic_answer_s, c->re_offer, &c->re_diff,
+                            &c->re_plan, &e);
+  if (rc == 0 && (c->re_plan->n_dclines != 1 || c->re_plan->n_chans < 1)) {
+    rc = -ENOTSUP;
+    snprintf(e.reason, sizeof e.reason, "%s", c->re_plan->n_chans < 1
+             ? "the re-offer leaves no MSRP data channel (end the call with BYE)"
+             : "only one data-channel m-line (SCTP association) per call is supported");
+  } else if (rc == 0 && c->re_plan->n_chans > MAXCH) {
+    rc = -ENOTSUP;
+    snprintf(e.reason, sizeof e.reason, "too many MSRP data channels");
+  }
+  if (rc < 0) {
+    call_log(c, WG_LOG_NOTICE, -1, "%s re-offer refused: %s", method, e.reason);
+    alg_proxy_respond(t, rc == -ENOMEM ? 500 : 488, NULL, e.reason, 0);
+    c->re_offer = NULL;
+    c->re_diff = NULL;
+    c->re_plan = NULL;
+    return 1;
+  }
+  c->re_ptx = t;
+  t->call = c;
+  c->re_state = RE_ADD_T2;
+  c->re_next = 0;
+  call_log(c, WG_LOG_INFO, 1, "%s re-offer from the WIC: %s (%zu added, %zu removed, %zu "
+           "changed, %zu restarted)", method, c->re_diff->unchanged ? "no change" : "changes",
+           c->re_diff->n_added, c->re_diff->n_removed, c->re_diff->n_changed,
+           c->re_diff->n_restarted);
+  rc = c->re_diff->unchanged ? 1 : re_send_add_t2(c);
+  if (rc == 1)
+    re_forward(c);
+  else if (rc < 0)
+    re_fail(c, 500, "cannot send H.248 Add");
   return 1;
 }
 
@@ -1356,6 +2054,14 @@ void alg_calls_audit(alg_t *alg)
 
 /* ---------------------------------------------------------- Notify */
 
+static int call_dropping(const alg_call_t *c, const char *tid)
+{
+  for (size_t i = 0; i < c->n_dropping; i++)
+    if (c->re_dropping[i] && !strcasecmp(c->re_dropping[i], tid))
+      return 1;
+  return 0;
+}
+
 void alg_call_notify(alg_t *alg, alg_agw_t *agw, uint32_t ctx, const char *tid,
                      const char *event)
 {
@@ -1372,6 +2078,10 @@ void alg_call_notify(alg_t *alg, alg_agw_t *agw, uint32_t ctx, const char *tid,
   if (event && !strcasecmp(event, H248_IQ_EVT_TLS_FAIL)) {
     call_log(c, WG_LOG_WARN, 17, "Notify %s on %s: DTLS establishment failed", event, tid);
     call_release(c, 488, "DTLS establishment failed", "DTLS failure");
+  } else if (event && !strcasecmp(event, H248_IQ_EVT_RELEASED) && tid &&
+             call_dropping(c, tid)) {
+    call_log(c, WG_LOG_INFO, -1, "Notify %s on %s: the bearer of a channel removed by a "
+             "re-offer (expected)", event, tid);
   } else if (event && !strcasecmp(event, H248_IQ_EVT_RELEASED)) {
     call_log(c, WG_LOG_WARN, -1, "Notify %s on %s: bearer released", event, tid);
     call_release(c, 503, "media bearer released", "bearer released");

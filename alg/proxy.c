@@ -143,7 +143,7 @@ static void ptx_destroy(alg_ptx_t *t)
   if (t->call) {
     alg_call_t *c = t->call;
     t->call = NULL;
-    alg_call_ptx_gone(c);
+    alg_call_ptx_gone(c, t);
   }
   if ((*t->prev = t->next))
     t->next->prev = t->prev;
@@ -519,11 +519,8 @@ static int leg_request(alg_t *alg, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
     nta_incoming_bind(irq, ptx_irq_cb, t);
 
   if (!initial && (method == sip_method_invite || method == sip_method_update) &&
-      alg_call_reoffer(alg, sip)) {
-    alg_proxy_respond(t, SIP_488_NOT_ACCEPTABLE, "SDP re-negotiation of a data-channel call "
-                      "is not supported", 0);
-    return 0;
-  }
+      alg_call_reoffer(alg, t, fsip))
+    return 0; /* the call layer forwards or answers it */
 
   if (initial && method == sip_method_invite) {
     nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
