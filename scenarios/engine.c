@@ -674,6 +674,7 @@ static int wic_send_request(struct call *c, const struct scn_step *st, const cha
     snprintf(c->wic_branch, sizeof c->wic_branch, "z9hG4bK%s", branch);
     c->wic_invite_cseq = ++c->wic_cseq;
   }
+  int reinvite = is_invite && c->wic_remote_tag[0] && !c->callee;
   const char *br = is_cancel ? c->wic_branch : NULL;
   char newbr[64];
   snprintf(newbr, sizeof newbr, "z9hG4bK%s", branch);
@@ -687,6 +688,13 @@ static int wic_send_request(struct call *c, const struct scn_step *st, const cha
   uint32_t cseq = (is_cancel || is_ack) ? c->wic_invite_cseq : is_invite && !in_dialog
                                                                  ? c->wic_invite_cseq
                                                                  : ++c->wic_cseq;
+  if (reinvite) {
+    /* a re-INVITE: a new INVITE transaction in the dialog (its ACK, its
+     * final response) */
+    c->wic_invite_cseq = cseq;
+    snprintf(c->wic_branch, sizeof c->wic_branch, "%s", newbr);
+    c->wic_got_final = 0;
+  }
   const char *ruri = in_dialog && c->wic_remote_target[0] ? c->wic_remote_target : c->wic_ruri;
   sb_printf(&b, "%s %s SIP/2.0\r\n%s", method, ruri, via);
   if (in_dialog && c->wic_routes)
@@ -1245,6 +1253,8 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
   }
   /* responses */
   int is_invite = !strcmp(p.cseq_method, "INVITE");
+  if (is_invite && p.code >= 200 && !c->callee && p.cseq != c->wic_invite_cseq)
+    return; /* a retransmitted final response of an earlier INVITE of the dialog */
   if (is_invite && p.code >= 200 && c->wic_got_final) {
     /* a retransmitted final response: ACK again, nothing new */
     if (c->wic_ack)
@@ -1771,6 +1781,14 @@ static void on_channel_open(wgm_dc_t *dc, const wgm_channel_info_t *info)
   out_flush(c);
 }
 
+static void on_channel_closed(wgm_dc_t *dc, uint16_t sid)
+{
+  struct call *c = wgm_dc_get_data(dc);
+  size_t row = call_add_row(c, now_us(), L_AGW, L_WIC, 0, 1, 0,
+                            "data channel %u closed (stream reset)", sid);
+  push_simple(c, SCN_ROLE_WIC, EV_CHANNEL_CLOSED, sid, row);
+}
+
 /* The WIC's own path for channel sid: its offer's a=dcsa:<sid> path:. */
 static void wic_own_path(struct call *c, int sid, char *buf, size_t len)
 {
@@ -1822,6 +1840,7 @@ static const wgm_dc_callbacks_t dc_cb = {
   .sctp_up = on_sctp_up,
   .sctp_lost = on_sctp_lost,
   .channel_open = on_channel_open,
+  .channel_closed = on_channel_closed,
   .message = on_dc_message,
   .writable = on_dc_writable,
   .dropped = on_dropped,
@@ -2098,6 +2117,8 @@ static const char *what_text(const struct scn_step *st, char *buf, size_t len)
   case SCN_W_SCTP: snprintf(buf, len, "SCTP association up"); break;
   case SCN_W_CHANNEL: snprintf(buf, len, "data channel open"); break;
   case SCN_W_MSRP_CONN: snprintf(buf, len, "MSRP TCP connection"); break;
+  case SCN_W_CHANNEL_CLOSED: snprintf(buf, len, "data channel closed"); break;
+  case SCN_W_CONN_CLOSED: snprintf(buf, len, "MSRP TCP connection closed"); break;
   case SCN_W_NOTHING: snprintf(buf, len, "nothing"); break;
   case SCN_W_H248:
     snprintf(buf, len, "H.248 %s %s", st->method, st->command ? st->command : "");
@@ -2124,6 +2145,7 @@ static void ev_text(const struct ev *e, char *buf, size_t len)
   case EV_CHANNEL: snprintf(buf, len, "data channel %d open", e->num); break;
   case EV_TCP_UP: snprintf(buf, len, "TCP connected"); break;
   case EV_TCP_DOWN: snprintf(buf, len, "TCP closed"); break;
+  case EV_CHANNEL_CLOSED: snprintf(buf, len, "data channel %d closed", e->num); break;
   }
 }
 
@@ -2278,6 +2300,32 @@ static int try_h248(struct call *c, const struct scn_step *st, char *why, size_t
   if (!s->daemon_running && !s->daemon_pcap[0])
     return -2; /* not observable */
   capture_read_h248(s, &h248, &nh248);
+  if (!strcasecmp(st->method, "next-request")) {
+    /* the first request after the last matched message must be this one
+     * (e.g. nothing between a session refresh and the release) */
+    for (size_t i = h248_used; i < nh248; i++) {
+      struct h248msg *m = &h248[i];
+      /* the ALG's periodic audits, acks and the AGW's own messages are
+       * not steps of a call */
+      if (m->is_reply || strcasecmp(m->kind, "Transaction") != 0 ||
+          !strcasecmp(m->command, "Notify") || !strcasecmp(m->command, "ServiceChange") ||
+          !strcasecmp(m->command, "AuditValue"))
+        continue;
+      if (strcasecmp(st->command, m->command) != 0) {
+        size_t n = strcspn(m->text, "\r\n");
+        snprintf(why, wlen, "expected the next H.248 request to be %s; got %s: %.*s",
+                 st->command, m->command, (int)(n < 160 ? n : 160), m->text);
+        return -1;
+      }
+      if (!check_matchers(c, st, m->text, m->text, strlen(m->text), why, wlen))
+        return -1;
+      h248_used = i + 1;
+      m->used = 1;
+      h248_row(c, m, st->fig);
+      return 1;
+    }
+    return 0;
+  }
   for (size_t i = h248_used; i < nh248; i++) {
     struct h248msg *m = &h248[i];
     int want_reply = !strcasecmp(st->method, "reply");
@@ -2380,6 +2428,12 @@ static int try_expect(struct call *c, const struct scn_step *st, char *why, size
       match = e->kind == EV_CHANNEL && (st->channel < 0 || e->num == st->channel);
       break;
     case SCN_W_MSRP_CONN: match = e->kind == EV_TCP_UP; break;
+    case SCN_W_CHANNEL_CLOSED:
+      match = e->kind == EV_CHANNEL_CLOSED && (st->channel < 0 || e->num == st->channel);
+      break;
+    case SCN_W_CONN_CLOSED:
+      match = e->kind == EV_TCP_DOWN && (st->channel <= 0 || e->num == st->channel);
+      break;
     default: break;
     }
     (void)consider;

@@ -719,9 +719,12 @@ static int parse_step_fill(struct pstate *p, char **tok, int n, struct scn_step 
       int code, cls;
       if (st.role == SCN_ROLE_H248) {
         if (strcasecmp(w, "request") != 0 && strcasecmp(w, "reply") != 0 &&
-            strcasecmp(w, "notify") != 0)
-          return perr(p, "H248 expect: expected request, reply or notify, then a command "
-                         "(Add, Modify, Subtract)");
+            strcasecmp(w, "notify") != 0 && strcasecmp(w, "next-request") != 0)
+          return perr(p, "H248 expect: expected request, next-request, reply or notify, then a "
+                         "command (Add, Modify, Subtract)");
+        if (strcasecmp(w, "next-request") == 0 &&
+            (i >= n || strchr(tok[i], '=') || is_matcher_word(tok[i])))
+          return perr(p, "H248 expect next-request: name the command (e.g. Subtract)");
         st.what = SCN_W_H248;
         st.method = strdup(w);
         if (i < n && !strchr(tok[i], '=') && !is_matcher_word(tok[i]))
@@ -768,6 +771,13 @@ static int parse_step_fill(struct pstate *p, char **tok, int n, struct scn_step 
         st.what = SCN_W_CHANNEL;
         if (i < n && isdigit((unsigned char)tok[i][0]))
           st.channel = atoi(tok[i++]);
+      } else if (strcasecmp(w, "channel-closed") == 0 && st.verb == SCN_EXPECT) {
+        st.what = SCN_W_CHANNEL_CLOSED;
+        if (i < n && isdigit((unsigned char)tok[i][0]))
+          st.channel = atoi(tok[i++]);
+      } else if (strcasecmp(w, "connection-closed") == 0 && st.verb == SCN_EXPECT &&
+                 st.role == SCN_ROLE_UEB) {
+        st.what = SCN_W_CONN_CLOSED;
       } else if (strcasecmp(w, "nothing") == 0 && st.verb == SCN_EXPECT) {
         st.what = SCN_W_NOTHING;
       } else if (strcasecmp(w, "connection") == 0 && st.verb == SCN_EXPECT &&
@@ -777,7 +787,9 @@ static int parse_step_fill(struct pstate *p, char **tok, int n, struct scn_step 
         return perr(p, "%s \"%s\": expected a SIP method (INVITE ACK BYE CANCEL), a status "
                        "code (200, 486, 4xx), MSRP%s",
                     verb, w,
-                    st.verb == SCN_EXPECT ? ", dtls, dtls-failure, sctp, channel, nothing" : "");
+                    st.verb == SCN_EXPECT ? ", dtls, dtls-failure, sctp, channel, "
+                                            "channel-closed, connection, connection-closed, "
+                                            "nothing" : "");
       }
       if (st.role == SCN_ROLE_UEB && st.what == SCN_W_REQUEST && st.verb == SCN_SEND &&
           strcmp(st.method, "BYE") != 0 && strcmp(st.method, "INVITE") != 0 &&
@@ -790,7 +802,7 @@ static int parse_step_fill(struct pstate *p, char **tok, int n, struct scn_step 
                        "INVITE (100 Trying is automatic)",
                     st.code);
       if ((st.what == SCN_W_DTLS || st.what == SCN_W_SCTP || st.what == SCN_W_CHANNEL ||
-           st.what == SCN_W_DTLS_FAIL) &&
+           st.what == SCN_W_DTLS_FAIL || st.what == SCN_W_CHANNEL_CLOSED) &&
           st.role != SCN_ROLE_WIC)
         return perr(p, "expect %s: only the WIC sees DTLS, SCTP and data channels", w);
     }

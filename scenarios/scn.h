@@ -52,6 +52,8 @@ enum scn_what {
   SCN_W_MSRP_CONN,   /* UE-B: a TCP connection for MSRP accepted/established */
   SCN_W_NOTHING,     /* expect nothing: no SIP request / final response, no MSRP
                         within the timeout (passes when the timeout expires) */
+  SCN_W_CHANNEL_CLOSED, /* WIC: a data channel closed (stream reset both ways) */
+  SCN_W_CONN_CLOSED,    /* UE-B: its MSRP TCP connection (m=N) closed */
 };
 
 enum scn_match_kind {

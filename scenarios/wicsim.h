@@ -39,6 +39,7 @@ enum ev_kind {
   EV_CHANNEL,  /* data channel open; num = sid */
   EV_TCP_UP,   /* UE-B: MSRP TCP connection established */
   EV_TCP_DOWN,
+  EV_CHANNEL_CLOSED, /* data channel closed (stream reset); num = sid */
 };
 
 /* An event in a role's inbox, waiting for an expect step. */
