@@ -35,6 +35,8 @@ static void call_advance(struct call *c);
 static void step_fail(struct call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void call_finish(struct call *c);
 static int wic_start_media(struct call *c);
+static int bind_udp(const char *ip, int *port);
+static void dc_closed_cb(wgm_dc_t *dc);
 
 static int64_t now_us(void) { return wg_time_us(); }
 
@@ -100,6 +102,16 @@ static const char *lookup(void *ctx, const char *name)
     return s->ip;
   if (!strcmp(name, "wic.port")) {
     snprintf(nb, 160, "%d", c->wic_port);
+    return nb;
+  }
+  if (!strcmp(name, "wic.port.2")) {
+    if (c->wic_fd2 < 0 && !c->wic_port2) {
+      int fd = bind_udp(s->ip, &c->wic_port2);
+      if (fd < 0)
+        return NULL;
+      c->wic_fd2 = fd;
+    }
+    snprintf(nb, 160, "%d", c->wic_port2);
     return nb;
   }
   if (!strcmp(name, "wic.sip-port")) {
@@ -1952,8 +1964,42 @@ static int wic_start_media(struct call *c)
     return r;
   }
   c->dc = dc;
+  snprintf(c->dc_peer, sizeof c->dc_peer, "%d %s", port, fp);
   wgm_dc_start_dtls(dc);
   return 0;
+}
+
+/* After the ACK of a re-INVITE's 2xx: a new answer port or fingerprint means
+ * a new association (DTLS restart, RFC 8842): close the running one and
+ * start again, from the port the WIC's last offer named. 1 restarted, 0 not
+ * needed, <0 error. */
+static int wic_maybe_restart(struct call *c)
+{
+  char mline[256] = "", fp[256] = "", peer[320], mine[256] = "";
+  if (!c->dc || !c->wic_answer || c->callee)
+    return 0;
+  scn_sdp_get(c->wic_answer, "m=application ", mline, sizeof mline);
+  scn_sdp_get(c->wic_answer, "a=fingerprint:", fp, sizeof fp);
+  snprintf(peer, sizeof peer, "%d %s", atoi(mline), fp);
+  if (!strcmp(peer, c->dc_peer))
+    return 0;
+  scn_sdp_get(c->wic_invite_body, "m=application ", mine, sizeof mine);
+  int my_port = atoi(mine);
+  call_add_row(c, now_us(), L_WIC, L_WIC, 0, 1, 0, "new association (DTLS restart) to port %d",
+               atoi(mline));
+  wgm_dc_close(c->dc, dc_closed_cb);
+  c->dc = NULL;
+  c->dtls_up = c->sctp_up = 0;
+  if (my_port == c->wic_port2 && c->wic_fd2 >= 0) {
+    c->wic_fd = c->wic_fd2;
+    c->wic_fd2 = -1;
+  } else if (my_port != c->wic_port2) {
+    step_fail(c, "DTLS restart: the WIC's re-offer keeps port %d, which the old association "
+                 "holds; offer ${wic.port.2}", my_port);
+    return -EINVAL;
+  }
+  int r = wic_start_media(c);
+  return r < 0 ? r : 1;
 }
 
 /* ------------------------------------------------------- media: UE-B */
@@ -2503,6 +2549,8 @@ static int do_send(struct call *c, const struct scn_step *st)
       int r = wic_send_request(c, st, st->method);
       if (r == 0 && !strcmp(st->method, "ACK") && c->wic_answer && !c->dc)
         r = wic_start_media(c);
+      else if (r == 0 && !strcmp(st->method, "ACK") && c->dc && (r = wic_maybe_restart(c)) > 0)
+        r = 0;
       if (r && !c->failed)
         step_fail(c, "cannot send %s: %s", st->method, uv_strerror(r));
       return r ? -1 : 0;
@@ -2854,6 +2902,7 @@ struct call *call_start(struct sim *s)
     return NULL;
   }
   c->wic_fd = fd; /* taken by the DC endpoint when the answer comes */
+  c->wic_fd2 = -1;
   /* UE-B's nominal MSRP ports (it connects: a=setup:active) */
   c->ueb_port = 2855;
   c->ueb_port2 = 2856;
@@ -2903,6 +2952,10 @@ static void call_finish(struct call *c)
   if (c->wic_fd >= 0) {
     close(c->wic_fd);
     c->wic_fd = -1;
+  }
+  if (c->wic_fd2 >= 0) {
+    close(c->wic_fd2);
+    c->wic_fd2 = -1;
   }
 }
 

@@ -59,7 +59,7 @@ const char *scn_role_name(enum scn_role r)
 }
 
 static const char *const builtin_vars[] = {
-  "wic.ip", "wic.port", "wic.sip-port", "wic.fingerprint", "wic.ufrag", "wic.pwd",
+  "wic.ip", "wic.port", "wic.port.2", "wic.sip-port", "wic.fingerprint", "wic.ufrag", "wic.pwd",
   "wic.path", "wic.path.2", "wic.uri", "wic.sess",
   "ueb.ip", "ueb.port", "ueb.port.2", "ueb.sip-port", "ueb.path", "ueb.path.2", "ueb.uri",
   "ueb.sess", "target", "bad.fingerprint", "rand", "call-id",
@@ -364,7 +364,7 @@ static int check_vars(struct pstate *p, const char *text)
     for (size_t i = 0; !ok && i < p->s->nvars; i++)
       ok = strcmp(p->s->vars[i].name, name) == 0;
     if (!ok)
-      return perr(p, "unknown variable ${%s} (known: wic.ip wic.port wic.sip-port "
+      return perr(p, "unknown variable ${%s} (known: wic.ip wic.port wic.port.2 wic.sip-port "
                      "wic.fingerprint wic.ufrag wic.pwd wic.path wic.path.2 wic.uri ueb.ip "
                      "ueb.port ueb.port.2 ueb.sip-port ueb.path ueb.path.2 ueb.uri target "
                      "bad.fingerprint rand, and those defined with `set`)",

@@ -199,6 +199,9 @@ struct call {
   int msrp_seq;
   int seen;                 /* ladder rows already shown (STUN, SCTP) */
   int wic_fd;               /* the WIC's media socket until the DC takes it */
+  int wic_fd2, wic_port2;   /* ${wic.port.2}: a second socket, bound on first use (a new
+                               association on another port, e.g. a DTLS restart) */
+  char dc_peer[320];        /* "port fingerprint" of the answer the running DC uses */
   int wic_bye_sent;
   /* the mirror flow (digest 7.1): UE-B calls, the WIC is the callee */
   int callee;               /* 1 once UE-B sent an INVITE */
