@@ -111,6 +111,10 @@ struct alg_call {
   char *re_dropping[MAXCH];           /* T2s of removed channels: their bearer Notify is expected */
   size_t n_dropping;
   msg_t *re_held;                     /* the IMS 2xx being processed */
+
+  /* session timer (RFC 4028): Session-Expires of the last 2xx */
+  su_timer_t *se_timer;
+  unsigned long se_delta;             /* s; 0 = no session timer */
 };
 
 enum re_state {
@@ -206,6 +210,8 @@ static void call_free(alg_call_t *c)
   }
   if (c->re_held)
     msg_destroy(c->re_held);
+  if (c->se_timer)
+    su_timer_destroy(c->se_timer);
   if (c->held)
     msg_destroy(c->held);
   for (i = 0; i < c->nq; i++)
@@ -383,6 +389,54 @@ void alg_call_free_all(alg_t *alg)
 {
   while (alg->calls)
     call_free(alg->calls);
+}
+
+/* ---------------------------------------------------------- session timer */
+
+/* RFC 4028: the dialog's session interval is the Session-Expires of the
+ * last 2xx to an INVITE/UPDATE; without a refresh within it the session is
+ * over. The ALG then releases the call as a stateful proxy that owns media
+ * resources must (BYE both sides, Subtract) -- our reading of RFC 4028
+ * sec 8/10 for a B2BUA-like ALG: it waits the whole interval (the UAs' own
+ * BYE comes earlier, at most min(32, SE/3) s before it). */
+static void se_expired(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
+{
+  alg_call_t *c = arg;
+  char w[96];
+  (void)m;
+  (void)t;
+  call_log(c, WG_LOG_NOTICE, -1, "session timer expired: no refresh within %lu s (RFC 4028)",
+           c->se_delta);
+  snprintf(w, sizeof w, "session timer expired (no refresh within %lu s)", c->se_delta);
+  call_release(c, 408, w, w);
+}
+
+/* (Re)start the session timer from a 2xx (NULL: a refresh request passed
+ * through: restart with the current interval). A 2xx without
+ * Session-Expires turns it off (RFC 4028 sec 7.2/9). */
+static void se_arm(alg_call_t *c, sip_t const *sip)
+{
+  if (sip) {
+    if (!sip->sip_session_expires || !sip->sip_session_expires->x_delta) {
+      if (c->se_delta)
+        call_log(c, WG_LOG_INFO, -1, "session timer off (2xx without Session-Expires)");
+      c->se_delta = 0;
+      if (c->se_timer)
+        su_timer_reset(c->se_timer);
+      return;
+    }
+    c->se_delta = sip->sip_session_expires->x_delta;
+    call_log(c, WG_LOG_INFO, -1, "session timer: %lu s (refresher %s)", c->se_delta,
+             sip->sip_session_expires->x_refresher ? sip->sip_session_expires->x_refresher
+                                                   : "not named");
+  }
+  if (!c->se_delta)
+    return;
+  if (c->se_timer)
+    su_timer_destroy(c->se_timer);
+  c->se_timer = su_timer_create(su_root_task(c->alg->root), (su_duration_t)(c->se_delta * 1000));
+  if (!c->se_timer || su_timer_set(c->se_timer, se_expired, c) < 0)
+    call_log(c, WG_LOG_WARN, -1, "session timer: cannot arm the timer");
 }
 
 /* ---------------------------------------------------------- step 2 */
@@ -1241,6 +1295,7 @@ static void process_response(alg_call_t *c, msg_t *msg)
     c->answered_up = 1;
     c->state = CS_WIC_ANSWERED;
     call_log(c, WG_LOG_INFO, 15, "%d with the DC answer to the WIC", status);
+    se_arm(c, sip);
   } else if (has_sdp) {
     c->early_answered = 1;
     call_log(c, WG_LOG_INFO, 15, "%d with the DC answer to the WIC (early)", status);
@@ -1842,6 +1897,7 @@ static void re_answered(alg_call_t *c)
   c->re_ims_offer = c->re_ims_answer = c->re_t1_local = NULL;
   memset(c->re_t2, 0, sizeof c->re_t2);
   memset(c->re_t2_local, 0, sizeof c->re_t2_local);
+  se_arm(c, sip_object(held)); /* a re-INVITE/UPDATE 2xx refreshes the session */
   if (t) {
     if (c->re_done)
       alg_ptx_release(c->re_done);
@@ -1983,6 +2039,16 @@ void alg_call_in_dialog(alg_t *alg, sip_t const *sip)
     }
   }
   switch (sip->sip_request->rq_method) {
+  case sip_method_invite:
+  case sip_method_update:
+    /* a refresh proxied untouched (UPDATE without SDP): restart the timer
+     * (taken as successful; a failed refresh is rare in a lab) */
+    if (c->se_delta && c->state != CS_RELEASED) {
+      call_log(c, WG_LOG_INFO, -1, "%s in the dialog: session refreshed",
+               sip->sip_request->rq_method_name);
+      se_arm(c, NULL);
+    }
+    break;
   case sip_method_ack:
     if (c->state == CS_WIC_ANSWERED) {
       c->state = CS_CONFIRMED;
