@@ -112,6 +112,17 @@ struct alg_call {
   size_t n_dropping;
   msg_t *re_held;                     /* the IMS 2xx being processed */
 
+  /* forked early dialogs (RFC 3261 12.1/13.2.2.4): the AGW's T2 follows the
+   * answer of one dialog (t2_tag); each other early dialog with an answer
+   * gets its own re-written answer; the 2xx's dialog is the one kept */
+  char *t2_tag;
+  struct alg_fork {
+    char *tag;
+    sdpdc_session_t *ims_answer, *wic_answer_s;
+    char *wic_answer;
+  } forks[MAXQ];
+  int nforks;
+
   /* session timer (RFC 4028): Session-Expires of the last 2xx */
   su_timer_t *se_timer;
   unsigned long se_delta;             /* s; 0 = no session timer */
@@ -799,6 +810,7 @@ static void modify_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_t
 static void mirror_answer(alg_call_t *c, msg_t *msg, sip_t const *sip);
 static void add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
 static void process_response(alg_call_t *c, msg_t *msg);
+static void drain_queue(alg_call_t *c);
 
 static void record_dialog(alg_call_t *c, sip_t const *sip)
 {
@@ -836,7 +848,13 @@ static void record_dialog(alg_call_t *c, sip_t const *sip)
   c->route_callee = callee;
 }
 
+static int send_modify_t2_cb(alg_call_t *c, h248_tl_reply_cb cb);
 static int send_modify_t2(alg_call_t *c)
+{
+  return send_modify_t2_cb(c, modify_t2_reply);
+}
+
+static int send_modify_t2_cb(alg_call_t *c, h248_tl_reply_cb cb)
 {
   h248_msg_t *m = alg_mgc_msg(c->alg);
   h248_trans_t *t;
@@ -880,7 +898,7 @@ static int send_modify_t2(alg_call_t *c)
     rc = -EPROTO;   /* every channel refused */
     goto out;
   }
-  rc = call_send(c, m, modify_t2_reply);
+  rc = call_send(c, m, cb);
 out:
   h248_msg_free(m);
   return rc;
@@ -1006,6 +1024,8 @@ static void start_answer(alg_call_t *c, msg_t *msg, sip_t const *sip)
   }
   c->held = msg;
   c->state = CS_IMS_ANSWERED;
+  if (sip->sip_to && sip->sip_to->a_tag)
+    c->t2_tag = su_strdup(c->home, sip->sip_to->a_tag);
   call_log(c, WG_LOG_INFO, 7, "SDP answer in %u from the IMS side", sip->sip_status->st_status);
   rc = send_modify_t2(c);
   if (rc == -EPROTO)
@@ -1238,6 +1258,107 @@ static void mirror_mod_t1_reply(void *arg, int status, h248_msg_t *msg, const h2
     drain_queue(c);
 }
 
+/* ---------------------------------------------------------- forked early dialogs */
+
+static struct alg_fork *fork_find(alg_call_t *c, const char *tag)
+{
+  for (int i = 0; i < c->nforks; i++)
+    if (!strcmp(c->forks[i].tag, tag))
+      return &c->forks[i];
+  return NULL;
+}
+
+static void fork_modify_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = reply_call(arg, status, reply, 10, "Modify T2 (confirmed dialog)");
+  msg_t *held;
+  uint64_t serial;
+  (void)msg;
+  if (!c)
+    return;
+  call_log(c, WG_LOG_INFO, 10, "T2 now follows the confirmed dialog (tag %s)", c->t2_tag);
+  held = c->held;
+  c->held = NULL;
+  serial = c->serial;
+  process_response(c, held);
+  if (call_find_serial(c->alg, serial))
+    drain_queue(c);
+}
+
+/* A response of an early dialog other than the one the AGW follows. An
+ * answer gets its own step-14 rewrite (same T1: the WIC's association does
+ * not depend on the dialog); the 2xx of such a dialog re-points T2 at its
+ * answer (Modify T2), and the others are dropped. Returns 1 when it took
+ * msg. */
+static int fork_response(alg_call_t *c, msg_t *msg, sip_t const *sip, const char *body,
+                         size_t len)
+{
+  int status = sip->sip_status->st_status;
+  const char *tag = sip->sip_to->a_tag;
+  struct alg_fork *f = fork_find(c, tag);
+  sdpdc_error_t e;
+  if (!f && body) {
+    sdpdc_session_t *ans = NULL, *out_s = NULL;
+    char *answer = NULL;
+    const sdpdc_session_t *t1l[1] = { c->t1_local };
+    sdpdc_origin_t o = { "-", c->sess_id, "1", "-" };
+    if (c->nforks >= MAXQ || sdpdc_parse(c->home, body, len, &ans, &e) < 0 ||
+        sdpdc_step14_answer(c->home, c->plan, ans, t1l, 1, &o, &answer, &out_s, &e) < 0) {
+      call_log(c, WG_LOG_WARN, 14, "early dialog %s: answer refused: %s", tag,
+               c->nforks >= MAXQ ? "too many early dialogs" : e.reason);
+      if (status >= 200) {
+        msg_destroy(msg);
+        call_release(c, 488, "unusable SDP answer from the IMS side", "forked 2xx unusable");
+      } else {
+        msg_destroy(msg); /* this early dialog's answer cannot be anchored: not relayed */
+      }
+      return 1;
+    }
+    f = &c->forks[c->nforks++];
+    f->tag = su_strdup(c->home, tag);
+    f->ims_answer = ans;
+    f->wic_answer = answer;
+    f->wic_answer_s = out_s;
+    call_log(c, WG_LOG_INFO, 14, "early dialog %s (forked): its own answer to the WIC", tag);
+  }
+  if (!f)
+    return 0; /* a 2xx without SDP from a dialog never seen with one: relayed as is */
+  if (status >= 200 && c->answered_up) {
+    /* a second 2xx (another fork) after the call was answered: the AGW
+     * stays with the answered dialog; that UAS ends its dialog without ACK */
+    call_log(c, WG_LOG_NOTICE, -1, "2xx of a second dialog (%s) after the call was answered: "
+             "dropped", tag);
+    msg_destroy(msg);
+    return 1;
+  }
+  if (status < 200) {
+    if (body && alg_msg_set_sdp(msg, f->wic_answer) < 0) {
+      msg_destroy(msg);
+      return 1;
+    }
+    call_log(c, WG_LOG_INFO, 15, "%d of early dialog %s with its DC answer", status, tag);
+    if (c->ptx)
+      alg_proxy_relay(c->ptx, msg);
+    else
+      msg_destroy(msg);
+    return 1;
+  }
+  /* the 2xx confirms this dialog: T2 follows its answer */
+  call_log(c, WG_LOG_INFO, 7, "2xx confirms early dialog %s: the AGW's T2 (configured for %s) "
+           "follows it, the other early dialogs are dropped", tag, c->t2_tag);
+  c->ims_answer = f->ims_answer;
+  c->wic_answer = f->wic_answer;
+  c->wic_answer_s = f->wic_answer_s;
+  c->t2_tag = f->tag;
+  c->held = msg;
+  if (send_modify_t2_cb(c, fork_modify_reply) < 0) {
+    c->held = NULL;
+    msg_destroy(msg);
+    call_release(c, 500, "cannot configure the media gateway", "Modify T2 (fork) not sent");
+  }
+  return 1;
+}
+
 /* One downstream response of the call's INVITE, in order. */
 static void process_response(alg_call_t *c, msg_t *msg)
 {
@@ -1277,6 +1398,12 @@ static void process_response(alg_call_t *c, msg_t *msg)
     else
       start_answer(c, msg, sip);
     return;
+  }
+  if (c->wic_answer && !c->mirror && sip->sip_to && sip->sip_to->a_tag && c->t2_tag &&
+      strcmp(sip->sip_to->a_tag, c->t2_tag) != 0 && (has_sdp || status >= 200)) {
+    /* another early dialog (the IMS side forked) */
+    if (fork_response(c, msg, sip, has_sdp ? body : NULL, len))
+      return;
   }
   if (status >= 200 && c->state == CS_IMS_OFFERED) {
     /* 2xx without an answer and none before: the answer is missing */

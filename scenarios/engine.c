@@ -868,7 +868,9 @@ static int ueb_send_response(struct call *c, const struct scn_step *st)
     if (!body)
       return -EINVAL;
   }
-  char *resp = build_response(c, req, st->code, c->ueb_tag, body, st, slot == 0);
+  char ftag[96];
+  snprintf(ftag, sizeof ftag, "%s%s%s", c->ueb_tag, st->tag ? "-" : "", st->tag ? st->tag : "");
+  char *resp = build_response(c, req, st->code, ftag, body, st, slot == 0);
   if (!resp) {
     free(body);
     return -ENOMEM;
@@ -1180,6 +1182,31 @@ static struct ev *sip_ev(const char *data, size_t len, const struct parsed *p)
   return e;
 }
 
+/* RFC 3262: PRACK for a reliable provisional response, in its early dialog
+ * (To with the response's tag, its Contact as target, its Record-Route as
+ * route set); fire and forget on loopback. */
+static void wic_prack(struct call *c, const char *resp, const struct parsed *p, const char *rseq)
+{
+  struct sim *s = c->sim;
+  char to[512] = "", branch[40];
+  if (hdr_get(resp, "To", to, sizeof to) || !p->contact[0])
+    return;
+  char *routes = route_set(resp, 1);
+  rnd_hex(branch, 8);
+  struct sb b = { 0 };
+  sb_printf(&b,
+            "PRACK %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport\r\n%s"
+            "Max-Forwards: 70\r\nFrom: <sip:wic-a@%s>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\n"
+            "CSeq: %u PRACK\r\nRAck: %s %u INVITE\r\nContent-Length: 0\r\n\r\n",
+            p->contact, s->ip, sa_port(&s->wic_sip_addr), branch, routes ? routes : "", s->ip,
+            c->wic_tag, to, c->call_id, ++c->wic_cseq, rseq, c->wic_invite_cseq);
+  free(routes);
+  if (b.p && wic_send_raw(c, b.p) == 0)
+    call_add_row(c, now_us(), L_WIC, L_ALG, 0, 0, 1, "PRACK (RAck %s %u INVITE)", rseq,
+                 c->wic_invite_cseq);
+  free(b.p);
+}
+
 static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct sockaddr *from)
 {
   struct parsed p;
@@ -1273,6 +1300,10 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
       wic_send_raw(c, c->wic_ack);
     return;
   }
+  if (!strcmp(p.cseq_method, "PRACK")) {
+    call_add_row(c, now_us(), L_ALG, L_WIC, 0, 0, 1, "%d %s (PRACK)", p.code, reason_of(p.code));
+    return; /* the answer to our own PRACK: not a step */
+  }
   if (p.code >= 100)
     rtx_stop(&c->wic_rtx, &c->wic_rtx_live);
   if (!is_invite && p.code >= 200) {
@@ -1282,6 +1313,23 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
   if (is_invite && p.code < 200) {
     /* provisional: stop retransmitting the INVITE (Timer A), keep it for CANCEL */
     c->wic_rtx_n = 99;
+  }
+  if (is_invite && p.code > 100 && p.code < 200 && !c->callee && p.body_len) {
+    /* an early answer (18x with SDP): the answer of that early dialog */
+    free(c->wic_answer);
+    c->wic_answer = strndup(p.body, p.body_len);
+    c->wic_early = 1;
+  }
+  if (is_invite && p.code > 100 && p.code < 200 && !c->callee) {
+    char req[128] = "", rseq[32] = "";
+    char *tmp = strndup(data, len);
+    if (tmp) {
+      hdr_get(tmp, "Require", req, sizeof req);
+      hdr_get(tmp, "RSeq", rseq, sizeof rseq);
+      if (strstr(req, "100rel") && rseq[0])
+        wic_prack(c, tmp, &p, rseq);
+      free(tmp);
+    }
   }
   struct ev *e = sip_ev(data, len, &p);
   if (!e)
@@ -1297,8 +1345,11 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
       snprintf(c->wic_remote_target, sizeof c->wic_remote_target, "%s", p.contact);
       free(c->wic_routes);
       c->wic_routes = route_set(e->text, 1);
-      free(c->wic_answer);
-      c->wic_answer = p.body_len ? strndup(p.body, p.body_len) : NULL;
+      if (p.body_len || !c->wic_early) {
+        /* a 2xx without SDP keeps the answer of a reliable 18x (RFC 3262) */
+        free(c->wic_answer);
+        c->wic_answer = p.body_len ? strndup(p.body, p.body_len) : NULL;
+      }
       c->marks.answered = now_us();
     } else {
       wic_ack_non2xx(c, e->text);
@@ -1405,7 +1456,17 @@ static void ueb_on_sip(struct sim *s, const char *data, size_t len, const struct
     c->ueb_final[slot] = 0;
     c->ueb_req_seq[slot] = ++c->ueb_seq;
   }
-  if (!strcmp(p.method, "INVITE")) {
+  if (!strcmp(p.method, "PRACK")) {
+    /* RFC 3262: UE-B acknowledges the PRACK of its reliable provisional */
+    char *resp = build_response(c, e->text, 200, c->ueb_tag, NULL, NULL, 0);
+    if (resp) {
+      ueb_send_raw(c, resp);
+      call_add_row(c, now_us(), L_UEB, L_ALG, 0, 0, 1, "200 OK (PRACK)");
+      free(c->ueb_last_resp[slot]);
+      c->ueb_last_resp[slot] = resp;
+      c->ueb_final[slot] = 1;
+    }
+  } else if (!strcmp(p.method, "INVITE")) {
     memcpy(&c->ueb_peer, from,
            from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
     c->ueb_conn = conn;

@@ -557,6 +557,14 @@ static int parse_option(struct pstate *p, struct scn_step *st, const char *t, in
     st->to = strdup(v);
     return 1;
   }
+  if (st->verb == SCN_SEND && KEY("tag")) {
+    if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+                   strlen(v) || strlen(v) > 16)
+      *rc = perr(p, "tag=%s: expected a short name (letters and digits) for the fork", v);
+    free(st->tag);
+    st->tag = strdup(v);
+    return 1;
+  }
   if (st->verb == SCN_SEND && KEY("header")) {
     if (!strchr(v, ':')) {
       *rc = perr(p, "header=\"%s\": expected \"Name: value\"", v);
@@ -839,6 +847,7 @@ static void step_release(struct scn_step *st)
   free(st->command);
   free(st->sdp);
   free(st->to);
+  free(st->tag);
   free(st->text);
   free(st->label);
   free(st->src);
@@ -1138,6 +1147,7 @@ void scn_free(struct scn *s)
     free(st->command);
     free(st->sdp);
     free(st->to);
+    free(st->tag);
     free(st->text);
     free(st->label);
     free(st->src);

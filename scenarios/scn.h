@@ -86,6 +86,8 @@ struct scn_step {
   char *command;       /* H.248 command (Add, Modify, ...) */
   char *sdp;           /* send: template name (NULL: no body) */
   char *to;            /* send <code> to=METHOD: which request to answer */
+  char *tag;           /* UE-B send <code> tag=NAME: answer as another UAS (a fork):
+                          its To-tag is UE-B's tag + "-NAME" */
   char **headers;      /* send: extra "Name: value" lines (may contain vars) */
   size_t nheaders;
   long size;           /* MSRP body size in bytes (-1 = any / default, -2 = "max") */
