@@ -95,6 +95,8 @@ struct alg_call {
   sdpdc_session_t *ims_offer_s;  /* step 5 / the last IMS re-offer */
   sdpdc_session_t *wic_answer_s; /* step 14 / the last re-answer to the WIC */
   unsigned ims_ver, wic_ver;     /* o= version of each leg's SDP */
+  char *ims_sdp;                 /* the text of the last SDP sent to the IMS side */
+  int re_from_ims;               /* the re-offer in progress came from the IMS side */
 
   /* a re-offer in progress (re-INVITE/UPDATE with SDP, digest 7.4) */
   alg_ptx_t *re_ptx;
@@ -105,6 +107,7 @@ struct alg_call {
   sdpdc_diff_t *re_diff;
   sdpdc_plan_t *re_plan;
   sdpdc_session_t *re_ims_offer, *re_ims_answer, *re_t1_local;
+  char *re_ims_text;                  /* the IMS re-offer's text */
   char *re_t2[MAXCH];                 /* per re_plan->chans: the added channels' new T2s */
   sdpdc_session_t *re_t2_local[MAXCH];
   size_t re_next;                     /* re_plan chan index the Add T2 loop is at */
@@ -796,6 +799,7 @@ static void step5_forward(alg_call_t *c)
   call_log(c, WG_LOG_INFO, 5, "offer rewritten to TCP/MSRP (%zu m=message line%s, c=%s, port %u)",
            c->n_t2, c->n_t2 > 1 ? "s" : "", c->t2_local[0]->media[0].address,
            c->t2_local[0]->media[0].port);
+  c->ims_sdp = offer;
   if (alg_msg_set_sdp(c->ptx->req, offer) < 0 || alg_proxy_forward(c->ptx) < 0) {
     call_release(c, 503, "cannot forward the INVITE", "forward failed");
     return;
@@ -1616,6 +1620,8 @@ static void re_clear(alg_call_t *c)
   c->re_diff = NULL;
   c->re_plan = NULL;
   c->re_ims_offer = c->re_ims_answer = c->re_t1_local = NULL;
+  c->re_ims_text = NULL;
+  c->re_from_ims = 0;
   memset(c->re_t2, 0, sizeof c->re_t2);
   memset(c->re_t2_local, 0, sizeof c->re_t2_local);
   c->re_next = 0;
@@ -1758,6 +1764,7 @@ static void re_forward(alg_call_t *c)
     return;
   }
   c->re_state = RE_OFFERED;
+  c->re_ims_text = offer;
   call_log(c, WG_LOG_INFO, 6, "re-offer forwarded to the IMS side (%s)",
            c->re_diff->unchanged ? "session refresh: no change" : "changed");
 }
@@ -1999,6 +2006,8 @@ static void re_answered(alg_call_t *c)
   c->offer = c->re_offer;
   c->ims_answer = c->re_ims_answer;
   c->ims_offer_s = c->re_ims_offer;
+  if (c->re_ims_text)
+    c->ims_sdp = c->re_ims_text;
   c->wic_answer_s = out_s;
   c->wic_answer = answer;
   if (c->re_t1_local)
@@ -2036,6 +2045,7 @@ static void re_answered(alg_call_t *c)
 }
 
 /* A response of the IMS side to the re-offer. */
+static void ims_refresh_answered(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip);
 static void re_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip)
 {
   int status = sip->sip_status->st_status;
@@ -2063,7 +2073,99 @@ static void re_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *si
     re_clear(c);
     return;
   }
+  if (c->re_from_ims) {
+    ims_refresh_answered(c, t, msg, sip);
+    return;
+  }
   re_ims_answered(c, msg, sip);
+}
+
+/* ---- a re-offer from the IMS side in a WIC-originated call: only a session
+ * refresh (the IMS side's SDP as it answered before) is taken. It goes to the
+ * WIC as our last DC SDP; the WIC's answer must keep the association and
+ * channels (sdpdc_reoffer_diff unchanged); the IMS side gets our last SDP
+ * to it. No H.248. */
+
+static int str_same(const char *a, const char *b)
+{
+  return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Is the IMS re-offer `now` the IMS side's previous SDP (same lines, ports,
+ * addresses, paths, setup and directions)? */
+static int ims_same(const sdpdc_session_t *prev, const sdpdc_session_t *now)
+{
+  if (!prev || !now || prev->n_media != now->n_media)
+    return 0;
+  for (size_t i = 0; i < now->n_media; i++) {
+    const sdpdc_media_t *a = &prev->media[i], *b = &now->media[i];
+    if (a->kind != b->kind || a->port != b->port || !str_same(a->address, b->address) ||
+        !str_same(a->path, b->path) || sdpdc_media_dir(prev, a) != sdpdc_media_dir(now, b))
+      return 0;
+  }
+  return 1;
+}
+
+static void ims_refresh_answered(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip)
+{
+  const char *body;
+  size_t len;
+  sdpdc_session_t *ans = NULL;
+  sdpdc_diff_t *diff = NULL;
+  sdpdc_plan_t *np = NULL;
+  sdpdc_error_t e;
+  int ok = sdp_body(sip, &body, &len) && sdpdc_parse(c->home, body, len, &ans, &e) == 0 &&
+           sdpdc_reoffer_diff(c->home, c->plan, c->wic_answer_s, ans, &diff, &np, &e) == 0 &&
+           diff->unchanged;
+  if (!ok) {
+    msg_destroy(msg);
+    call_log(c, WG_LOG_WARN, -1, "the WIC's answer to the IMS side's refresh changes the "
+             "session: the call is released");
+    call_release(c, 488, "the WIC's answer to a session refresh changed the session",
+                 "refresh answer changed");
+    return;
+  }
+  if (alg_msg_set_sdp(msg, c->ims_sdp) < 0) {
+    msg_destroy(msg);
+    call_release(c, 500, "out of memory", "refresh: cannot rewrite");
+    return;
+  }
+  call_log(c, WG_LOG_INFO, -1, "session refresh from the IMS side answered by the WIC: our "
+           "last SDP to the IMS side in the 2xx, no H.248");
+  se_arm(c, sip);
+  c->re_state = RE_NONE;
+  c->re_ptx = NULL;
+  c->re_from_ims = 0;
+  if (c->re_done)
+    alg_ptx_release(c->re_done);
+  c->re_done = t;
+  alg_proxy_relay(t, msg);
+}
+
+static int ims_reoffer(alg_call_t *c, alg_ptx_t *t, const char *body, size_t len,
+                       const char *method)
+{
+  sdpdc_session_t *now = NULL;
+  sdpdc_error_t e;
+  if (sdpdc_parse(c->home, body, len, &now, &e) < 0 || !ims_same(c->ims_answer, now) ||
+      !c->wic_answer || !c->ims_sdp) {
+    call_log(c, WG_LOG_NOTICE, -1, "%s with a changed SDP from the IMS side: refused (488)",
+             method);
+    alg_proxy_respond(t, 488, NULL, "only a session refresh (the same SDP) is supported as a "
+                      "re-offer from the IMS side of a data-channel call", 0);
+    return 1;
+  }
+  if (alg_msg_set_sdp(t->req, c->wic_answer) < 0 || alg_proxy_forward(t) < 0) {
+    alg_proxy_respond(t, 500, NULL, "cannot forward the refresh", 2);
+    return 1;
+  }
+  c->re_ptx = t;
+  t->call = c;
+  c->re_from_ims = 1;
+  c->re_state = RE_OFFERED;
+  call_log(c, WG_LOG_INFO, -1, "%s session refresh from the IMS side: forwarded to the WIC "
+           "with our last DC SDP, no H.248", method);
+  return 1;
 }
 
 int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
@@ -2105,6 +2207,8 @@ int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
     alg_proxy_respond(t, 500, NULL, "the session is being set up", 2);
     return 1;
   }
+  if (!c->mirror && !from_wic)
+    return ims_reoffer(c, t, body, len, method);
   if (c->mirror || !from_wic) {
     call_log(c, WG_LOG_NOTICE, -1, "%s with SDP from the %s: refused (488)", method,
              from_wic ? "WIC in a WIC-terminated call" : "IMS side");

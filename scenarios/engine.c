@@ -961,9 +961,70 @@ static void ueb_inv_rtx_cb(uv_timer_t *t)
   uv_timer_start(&c->ueb_rtx, ueb_inv_rtx_cb, next > 4000 ? 4000 : next, 0);
 }
 
+/* UE-B's re-INVITE in the dialog it was called in (the WIC called): a new
+ * INVITE transaction to the remote target through the route set. */
+static int ueb_send_reinvite(struct call *c, const struct scn_step *st)
+{
+  struct sim *s = c->sim;
+  char from[512], to[512], branch[40];
+  if (!c->ueb_acked) {
+    step_fail(c, "UE-B send INVITE: its dialog is not confirmed yet (no ACK)");
+    return -EINVAL;
+  }
+  char *body = NULL;
+  if (st->sdp) {
+    body = expand(c, scn_find_tmpl(s->scn, st->sdp)->text);
+    if (!body)
+      return -EINVAL;
+  }
+  hdr_get(c->ueb_invite, "To", from, sizeof from);
+  hdr_get(c->ueb_invite, "From", to, sizeof to);
+  rnd_hex(branch, 8);
+  snprintf(c->ueb_branch, sizeof c->ueb_branch, "z9hG4bK%s", branch);
+  c->ueb_invite_cseq = ++c->ueb_cseq;
+  int port = sa_port(&s->ueb_sip_addr);
+  struct sb b = { 0 };
+  sb_printf(&b, "INVITE %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=%s;rport\r\n%s",
+            c->ueb_remote_target, c->ueb_conn ? "TCP" : "UDP", s->ip, port, c->ueb_branch,
+            c->ueb_routes ? c->ueb_routes : "");
+  sb_printf(&b,
+            "Max-Forwards: 70\r\nFrom: %s%s%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %u INVITE\r\n"
+            "Contact: <sip:ue-b@%s:%d>\r\nUser-Agent: wicsim/" PACKAGE_VERSION "\r\n",
+            from, strstr(from, ";tag=") ? "" : ";tag=", strstr(from, ";tag=") ? "" : c->ueb_tag,
+            to, c->call_id, c->ueb_invite_cseq, s->ip, port);
+  int fr = sip_finish(c, st, &b, body);
+  if (fr < 0) {
+    free(body);
+    return fr;
+  }
+  char sum[96] = "";
+  sdp_summary(body, sum, sizeof sum);
+  int r = ueb_send_raw(c, b.p);
+  if (r == 0) {
+    call_add_row(c, s->last_send_us, L_UEB, L_ALG, st->fig, 0, 0, "INVITE%s (re-INVITE)", sum);
+    free(c->ueb_inv_req);
+    c->ueb_inv_req = b.p;
+    b.p = NULL;
+    c->ueb_reinv = 1;
+    c->ueb_got_final = 0;
+    c->ueb_rtx_n = 0;
+    uv_timer_start(&c->ueb_rtx, ueb_inv_rtx_cb, T1_MS, 0);
+    if (body) {
+      free(c->ueb_answer); /* UE-B's own SDP from now on */
+      c->ueb_answer = body;
+      body = NULL;
+    }
+  }
+  free(b.p);
+  free(body);
+  return r;
+}
+
 static int ueb_send_invite(struct call *c, const struct scn_step *st)
 {
   struct sim *s = c->sim;
+  if (c->ueb_invite && !c->callee)
+    return ueb_send_reinvite(c, st);
   if (c->ueb_invite || c->ueb_branch[0]) {
     step_fail(c, "UE-B send INVITE: UE-B already has a call (re-INVITE is not supported)");
     return -EINVAL;
@@ -1229,12 +1290,39 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
   if (p.is_request) {
     int is_inv = !strcmp(p.method, "INVITE"), is_ack = !strcmp(p.method, "ACK");
     if (is_inv && c->wic_inv_req) {
-      /* a retransmitted INVITE (the WIC as callee): the same answer again */
-      if (c->wic_inv_resp)
-        wic_send_raw(c, c->wic_inv_resp);
+      char cs_old[64] = "", cs_new[64] = "";
+      hdr_get(c->wic_inv_req, "CSeq", cs_old, sizeof cs_old);
+      char *tmp = strndup(data, len);
+      if (tmp)
+        hdr_get(tmp, "CSeq", cs_new, sizeof cs_new);
+      free(tmp);
+      if (!strcmp(cs_old, cs_new)) {
+        /* a retransmitted INVITE: the same answer again */
+        if (c->wic_inv_resp)
+          wic_send_raw(c, c->wic_inv_resp);
+        return;
+      }
+    }
+    if (is_inv && c->wic_remote_tag[0]) {
+      /* a re-INVITE in the WIC's dialog: answered by a "WIC send CODE" step;
+       * the dialog (tags, target, route set) stays as it is */
+      struct ev *e = sip_ev(data, len, &p);
+      if (!e)
+        return;
+      free(c->wic_inv_req);
+      c->wic_inv_req = strdup(e->text);
+      c->wic_reinv = 1;
+      e->row = call_add_row(c, now_us(), L_ALG, L_WIC, 0, 0, 0, "INVITE%s (re-INVITE)", sum);
+      char *resp = build_response(c, e->text, 100, NULL, NULL, NULL, 0);
+      if (resp) {
+        wic_send_raw(c, resp);
+        free(c->wic_inv_resp);
+        c->wic_inv_resp = resp;
+      }
+      push_ev(c, SCN_ROLE_WIC, e);
       return;
     }
-    if (is_ack && c->callee) {
+    if (is_ack && (c->callee || c->wic_reinv)) {
       if (!c->wic_last_req)
         return; /* a retransmitted ACK */
       free(c->wic_last_req);
@@ -1390,7 +1478,13 @@ static void ueb_on_sip(struct sim *s, const char *data, size_t len, const struct
                           reason_of(p.code), sum);
     if (p.code >= 200) {
       c->ueb_got_final = 1;
-      if (p.code < 300) {
+      if (p.code < 300 && c->ueb_reinv) {
+        /* the 2xx of UE-B's re-INVITE: the dialog stays as it is */
+        free(c->ueb_2xx_resp);
+        c->ueb_2xx_resp = strdup(e->text);
+        free(c->ueb_offer);
+        c->ueb_offer = p.body_len ? strndup(p.body, p.body_len) : NULL;
+      } else if (p.code < 300) {
         free(c->ueb_2xx_resp);
         c->ueb_2xx_resp = strdup(e->text);
         snprintf(c->ueb_remote_tag, sizeof c->ueb_remote_tag, "%s", p.to_tag);

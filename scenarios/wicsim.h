@@ -201,7 +201,9 @@ struct call {
   int wic_fd;               /* the WIC's media socket until the DC takes it */
   int wic_fd2, wic_port2;   /* ${wic.port.2}: a second socket, bound on first use (a new
                                association on another port, e.g. a DTLS restart) */
-  int wic_early;            /* an 18x brought an SDP answer (kept if the 2xx has none) */
+  int wic_early;
+  int wic_reinv;            /* the WIC got a re-INVITE in its dialog (answered by "send CODE") */
+  int ueb_reinv;            /* UE-B sent a re-INVITE in the dialog it was called in */            /* an 18x brought an SDP answer (kept if the 2xx has none) */
   char dc_peer[320];        /* "port fingerprint" of the answer the running DC uses */
   int wic_bye_sent;
   /* the mirror flow (digest 7.1): UE-B calls, the WIC is the callee */
