@@ -96,6 +96,12 @@ struct alg_call {
   sdpdc_session_t *wic_answer_s; /* step 14 / the last re-answer to the WIC */
   unsigned ims_ver, wic_ver;     /* o= version of each leg's SDP */
   char *ims_sdp;                 /* the text of the last SDP sent to the IMS side */
+  char *dc_offer;                /* mirror: the text of the DC offer sent to the WIC */
+  /* a refresh passed through (mirror calls): what the answering side must
+   * answer (its previous SDP) and what the offerer then gets */
+  const sdpdc_session_t *rf_expect;
+  int rf_expect_dc;
+  const char *rf_reply;
   int re_from_ims;               /* the re-offer in progress came from the IMS side */
 
   /* a re-offer in progress (re-INVITE/UPDATE with SDP, digest 7.4) */
@@ -1179,6 +1185,7 @@ static void mirror_add_t1_reply(void *arg, int status, h248_msg_t *msg, const h2
     call_release(c, rc == -ENOMEM ? 500 : 488, rc < 0 ? e.reason : NULL, "mirror offer failed");
     return;
   }
+  c->dc_offer = offer;
   if (alg_msg_set_sdp(c->ptx->req, offer) < 0 || alg_proxy_forward(c->ptx) < 0) {
     call_release(c, 503, "cannot forward the INVITE", "forward failed");
     return;
@@ -1622,6 +1629,8 @@ static void re_clear(alg_call_t *c)
   c->re_ims_offer = c->re_ims_answer = c->re_t1_local = NULL;
   c->re_ims_text = NULL;
   c->re_from_ims = 0;
+  c->rf_expect = NULL;
+  c->rf_reply = NULL;
   memset(c->re_t2, 0, sizeof c->re_t2);
   memset(c->re_t2_local, 0, sizeof c->re_t2_local);
   c->re_next = 0;
@@ -2046,6 +2055,7 @@ static void re_answered(alg_call_t *c)
 
 /* A response of the IMS side to the re-offer. */
 static void ims_refresh_answered(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip);
+static void mirror_refresh_answered(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip);
 static void re_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip)
 {
   int status = sip->sip_status->st_status;
@@ -2071,6 +2081,10 @@ static void re_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *si
     t->call = NULL;
     alg_proxy_relay(t, msg);
     re_clear(c);
+    return;
+  }
+  if (c->rf_reply) {
+    mirror_refresh_answered(c, t, msg, sip);
     return;
   }
   if (c->re_from_ims) {
@@ -2168,6 +2182,101 @@ static int ims_reoffer(alg_call_t *c, alg_ptx_t *t, const char *body, size_t len
   return 1;
 }
 
+/* Is the DC SDP `now` the same as `prev` (first DC line: port, address,
+ * fingerprints, tls-id, channels and their paths)? */
+static int dc_same(const sdpdc_session_t *prev, const sdpdc_session_t *now)
+{
+  const sdpdc_media_t *a = prev ? sdpdc_media_nth(prev, SDPDC_KIND_DC, 0) : NULL;
+  const sdpdc_media_t *b = now ? sdpdc_media_nth(now, SDPDC_KIND_DC, 0) : NULL;
+  if (!a || !b || a->port != b->port || !str_same(a->address, b->address) ||
+      a->n_fingerprints != b->n_fingerprints || !str_same(a->tls_id, b->tls_id) ||
+      a->n_dcmaps != b->n_dcmaps || sdpdc_media_dir(prev, a) != sdpdc_media_dir(now, b))
+    return 0;
+  for (size_t i = 0; i < a->n_fingerprints; i++)
+    if (!str_same(a->fingerprints[i].value, b->fingerprints[i].value))
+      return 0;
+  for (size_t i = 0; i < a->n_dcmaps; i++) {
+    const sdpdc_dcmap_t *x = &a->dcmaps[i], *y = &b->dcmaps[i];
+    const char *px = NULL, *py = NULL;
+    if (x->id != y->id)
+      return 0;
+    for (size_t k = 0; k < x->n_dcsa; k++)
+      if (!strcasecmp(x->dcsa[k].name, "path"))
+        px = x->dcsa[k].value;
+    for (size_t k = 0; k < y->n_dcsa; k++)
+      if (!strcasecmp(y->dcsa[k].name, "path"))
+        py = y->dcsa[k].value;
+    if (!str_same(px, py))
+      return 0;
+  }
+  return 1;
+}
+
+/* WIC-terminated (mirror) call: a re-offer from either side is taken when it
+ * is a session refresh (the side's previous SDP): it goes on with our
+ * previous SDP to the other side, whose answer must be its previous SDP; the
+ * offerer gets our previous SDP to it. No H.248. */
+static int mirror_refresh(alg_call_t *c, alg_ptx_t *t, const char *body, size_t len,
+                          const char *method, int from_wic)
+{
+  sdpdc_session_t *now = NULL;
+  sdpdc_error_t e;
+  /* mirror state: c->offer = the IMS offer, c->ims_answer = the WIC's answer,
+   * c->dc_offer = our DC offer to the WIC, c->wic_answer = our answer to IMS */
+  int same = sdpdc_parse(c->home, body, len, &now, &e) == 0 &&
+             (from_wic ? dc_same(c->ims_answer, now) : ims_same(c->offer, now)) && c->dc_offer &&
+             c->wic_answer;
+  if (!same) {
+    call_log(c, WG_LOG_NOTICE, -1, "%s with a changed SDP from the %s in a WIC-terminated call: "
+             "refused (488)", method, from_wic ? "WIC" : "IMS side");
+    alg_proxy_respond(t, 488, NULL, "only a session refresh (the same SDP) is supported as a "
+                      "re-offer in a WIC-terminated data-channel call", 0);
+    return 1;
+  }
+  if (alg_msg_set_sdp(t->req, from_wic ? c->wic_answer : c->dc_offer) < 0 ||
+      alg_proxy_forward(t) < 0) {
+    alg_proxy_respond(t, 500, NULL, "cannot forward the refresh", 2);
+    return 1;
+  }
+  c->re_ptx = t;
+  t->call = c;
+  c->re_from_ims = !from_wic;
+  c->re_state = RE_OFFERED;
+  c->rf_expect = from_wic ? c->offer : c->ims_answer;
+  c->rf_expect_dc = !from_wic;
+  c->rf_reply = from_wic ? c->dc_offer : c->wic_answer;
+  call_log(c, WG_LOG_INFO, -1, "%s session refresh from the %s (WIC-terminated call): "
+           "forwarded with our previous SDP, no H.248", method, from_wic ? "WIC" : "IMS side");
+  return 1;
+}
+
+static void mirror_refresh_answered(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip)
+{
+  const char *body;
+  size_t len;
+  sdpdc_session_t *ans = NULL;
+  sdpdc_error_t e;
+  int ok = sdp_body(sip, &body, &len) && sdpdc_parse(c->home, body, len, &ans, &e) == 0 &&
+           (c->rf_expect_dc ? dc_same(c->rf_expect, ans) : ims_same(c->rf_expect, ans));
+  if (!ok || alg_msg_set_sdp(msg, c->rf_reply) < 0) {
+    msg_destroy(msg);
+    call_release(c, 488, "the answer to a session refresh changed the session",
+                 "refresh answer changed");
+    return;
+  }
+  call_log(c, WG_LOG_INFO, -1, "session refresh answered: our previous SDP in the 2xx");
+  se_arm(c, sip);
+  c->re_state = RE_NONE;
+  c->re_ptx = NULL;
+  c->re_from_ims = 0;
+  c->rf_expect = NULL;
+  c->rf_reply = NULL;
+  if (c->re_done)
+    alg_ptx_release(c->re_done);
+  c->re_done = t;
+  alg_proxy_relay(t, msg);
+}
+
 int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
 {
   const char *body;
@@ -2209,6 +2318,8 @@ int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
   }
   if (!c->mirror && !from_wic)
     return ims_reoffer(c, t, body, len, method);
+  if (c->mirror)
+    return mirror_refresh(c, t, body, len, method, from_wic);
   if (c->mirror || !from_wic) {
     call_log(c, WG_LOG_NOTICE, -1, "%s with SDP from the %s: refused (488)", method,
              from_wic ? "WIC in a WIC-terminated call" : "IMS side");

@@ -686,7 +686,7 @@ static int wic_send_request(struct call *c, const struct scn_step *st, const cha
     snprintf(c->wic_branch, sizeof c->wic_branch, "z9hG4bK%s", branch);
     c->wic_invite_cseq = ++c->wic_cseq;
   }
-  int reinvite = is_invite && c->wic_remote_tag[0] && !c->callee;
+  int reinvite = is_invite && c->wic_remote_tag[0];
   const char *br = is_cancel ? c->wic_branch : NULL;
   char newbr[64];
   snprintf(newbr, sizeof newbr, "z9hG4bK%s", branch);
@@ -967,7 +967,7 @@ static int ueb_send_reinvite(struct call *c, const struct scn_step *st)
 {
   struct sim *s = c->sim;
   char from[512], to[512], branch[40];
-  if (!c->ueb_acked) {
+  if (c->callee ? !c->ueb_ack : !c->ueb_acked) {
     step_fail(c, "UE-B send INVITE: its dialog is not confirmed yet (no ACK)");
     return -EINVAL;
   }
@@ -977,8 +977,14 @@ static int ueb_send_reinvite(struct call *c, const struct scn_step *st)
     if (!body)
       return -EINVAL;
   }
-  hdr_get(c->ueb_invite, "To", from, sizeof from);
-  hdr_get(c->ueb_invite, "From", to, sizeof to);
+  if (c->callee) {
+    /* UE-B called: its dialog is the one of its INVITE's 2xx */
+    hdr_get(c->ueb_2xx_resp, "From", from, sizeof from);
+    hdr_get(c->ueb_2xx_resp, "To", to, sizeof to);
+  } else {
+    hdr_get(c->ueb_invite, "To", from, sizeof from);
+    hdr_get(c->ueb_invite, "From", to, sizeof to);
+  }
   rnd_hex(branch, 8);
   snprintf(c->ueb_branch, sizeof c->ueb_branch, "z9hG4bK%s", branch);
   c->ueb_invite_cseq = ++c->ueb_cseq;
@@ -1023,7 +1029,7 @@ static int ueb_send_reinvite(struct call *c, const struct scn_step *st)
 static int ueb_send_invite(struct call *c, const struct scn_step *st)
 {
   struct sim *s = c->sim;
-  if (c->ueb_invite && !c->callee)
+  if ((c->ueb_invite && !c->callee) || (c->callee && c->ueb_2xx_resp))
     return ueb_send_reinvite(c, st);
   if (c->ueb_invite || c->ueb_branch[0]) {
     step_fail(c, "UE-B send INVITE: UE-B already has a call (re-INVITE is not supported)");
