@@ -102,6 +102,8 @@ struct alg_call {
   const sdpdc_session_t *rf_expect;
   int rf_expect_dc;
   const char *rf_reply;
+  int agw_client;                /* mirror: the AGW is the DTLS client (the WIC answered passive) */
+  int re_mirror;                 /* the re-offer in progress is an IMS change in a mirror call */
   int re_from_ims;               /* the re-offer in progress came from the IMS side */
 
   /* a re-offer in progress (re-INVITE/UPDATE with SDP, digest 7.4) */
@@ -1233,6 +1235,7 @@ static void mirror_answer(alg_call_t *c, msg_t *msg, sip_t const *sip)
     return;
   }
   c->wic_answer = answer;
+  c->agw_client = agw_client;
   c->held = msg;
   c->state = CS_IMS_ANSWERED;
   m = alg_mgc_msg(c->alg);
@@ -1631,6 +1634,7 @@ static void re_clear(alg_call_t *c)
   c->re_from_ims = 0;
   c->rf_expect = NULL;
   c->rf_reply = NULL;
+  c->re_mirror = 0;
   memset(c->re_t2, 0, sizeof c->re_t2);
   memset(c->re_t2_local, 0, sizeof c->re_t2_local);
   c->re_next = 0;
@@ -1661,7 +1665,7 @@ static alg_call_t *re_reply_call(void *arg, int status, const h248_trans_t *repl
   c->waiting = 0;
   if (c->state == CS_RELEASED)
     return NULL;
-  if (status < 0 || alg_h248_reply_error(reply, text, sizeof text)) {
+  if (status < 0 || (reply && alg_h248_reply_error(reply, text, sizeof text))) {
     if (status < 0)
       snprintf(text, sizeof text, "media gateway did not answer (%s)", what);
     call_log(c, WG_LOG_WARN, -1, "re-offer: %s: %s", what, text);
@@ -2056,6 +2060,7 @@ static void re_answered(alg_call_t *c)
 /* A response of the IMS side to the re-offer. */
 static void ims_refresh_answered(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip);
 static void mirror_refresh_answered(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip);
+static void mirror_re_answered(alg_call_t *c, msg_t *msg, sip_t const *sip);
 static void re_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip)
 {
   int status = sip->sip_status->st_status;
@@ -2081,6 +2086,10 @@ static void re_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *si
     t->call = NULL;
     alg_proxy_relay(t, msg);
     re_clear(c);
+    return;
+  }
+  if (c->re_mirror) {
+    mirror_re_answered(c, msg, sip);
     return;
   }
   if (c->rf_reply) {
@@ -2212,6 +2221,227 @@ static int dc_same(const sdpdc_session_t *prev, const sdpdc_session_t *now)
   return 1;
 }
 
+/* WIC-terminated (mirror) call, a changed IMS re-offer (sdpdc_mirror_rediff):
+ * the DC re-offer (sdpdc_mirror_offer on the new plan: a=connection:existing,
+ * removed dcmaps gone, added ones with fresh ids) goes to the WIC first; on
+ * its 2xx one transaction Subtracts the removed channels' T2s, deletes their
+ * T1 streams, adds T1 streams for the added ones and Adds their T2s (Local $
+ * and the IMS Remote, SendReceive), and sets the Mode of kept channels whose
+ * direction changed; then sdpdc_mirror_answer gives the IMS answer. The WIC
+ * refusing keeps the session (nothing was changed); an AGW failure after the
+ * WIC's 2xx ends the call. */
+static void mirror_re_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+
+static int mirror_reoffer(alg_call_t *c, alg_ptx_t *t, sdpdc_session_t *now, const char *method)
+{
+  sdpdc_error_t e;
+  unsigned used[MAXCH];
+  size_t n_used = 0;
+  const sdpdc_session_t *t1l[1] = { c->t1_local };
+  char ver[16], *offer = NULL;
+  int rc = sdpdc_mirror_rediff(c->home, c->plan, c->ims_answer, now, c->agw_client, used, n_used,
+                               &c->re_diff, &c->re_plan, &e);
+  if (rc == 0 && (c->re_plan->n_chans < 1 || c->re_plan->n_chans > MAXCH)) {
+    rc = -ENOTSUP;
+    snprintf(e.reason, sizeof e.reason, "%s", c->re_plan->n_chans < 1
+             ? "the re-offer leaves no MSRP channel (end the call with BYE)"
+             : "too many MSRP channels");
+  }
+  if (rc == 0) {
+    snprintf(ver, sizeof ver, "%u", c->wic_ver + 1);
+    sdpdc_origin_t o = { "-", c->sess_id, ver, "-" };
+    rc = sdpdc_mirror_offer(c->home, c->re_plan, t1l, 1, &o, &offer, NULL, &e);
+  }
+  if (rc < 0) {
+    call_log(c, WG_LOG_NOTICE, -1, "%s re-offer from the IMS side refused: %s", method, e.reason);
+    alg_proxy_respond(t, rc == -ENOMEM ? 500 : 488, NULL, e.reason, 0);
+    c->re_diff = NULL;
+    c->re_plan = NULL;
+    return 1;
+  }
+  if (alg_msg_set_sdp(t->req, offer) < 0 || alg_proxy_forward(t) < 0) {
+    alg_proxy_respond(t, 500, NULL, "cannot forward the re-offer", 2);
+    c->re_diff = NULL;
+    c->re_plan = NULL;
+    return 1;
+  }
+  c->re_offer = now;
+  c->re_ims_text = offer; /* here: the DC re-offer to the WIC */
+  c->re_ptx = t;
+  t->call = c;
+  c->re_mirror = 1;
+  c->re_from_ims = 1;
+  c->re_state = RE_OFFERED;
+  call_log(c, WG_LOG_INFO, -1, "%s re-offer from the IMS side (WIC-terminated call): %zu added, "
+           "%zu removed, %zu changed: DC re-offer to the WIC", method, c->re_diff->n_added,
+           c->re_diff->n_removed, c->re_diff->n_changed);
+  return 1;
+}
+
+/* The WIC answered the mirror re-offer: the H.248 changes. */
+static void mirror_re_answered(alg_call_t *c, msg_t *msg, sip_t const *sip)
+{
+  const char *body;
+  size_t len;
+  sdpdc_error_t e;
+  const sdpdc_line_diff_t *l = re_line(c);
+  h248_msg_t *m = NULL;
+  h248_trans_t *tr;
+  h248_action_t *a;
+  int n = 0;
+  c->re_held = msg;
+  if (!sdp_body(sip, &body, &len) || sdpdc_parse(c->home, body, len, &c->re_ims_answer, &e) < 0) {
+    call_release(c, 488, "no usable SDP answer from the WIC to the re-offer",
+                 "mirror re-offer: bad WIC answer");
+    return;
+  }
+  c->re_state = RE_MODIFY;
+  m = alg_mgc_msg(c->alg);
+  tr = m ? h248_add_request(m, 0) : NULL;
+  a = tr ? h248_add_action(m, tr, h248_ctx_num(c->ctx)) : NULL;
+  if (!a)
+    goto fail;
+  c->re_next = 0;
+  for (size_t k = 0; l && k < l->n_chans; k++) {
+    const sdpdc_chan_diff_t *d = &l->chans[k];
+    if (d->change == SDPDC_CHAN_REMOVED && d->prev_chan < c->n_t2) {
+      unsigned hs = c->plan->chans[d->prev_chan].h248_stream;
+      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_SUBTRACT, c->t2[d->prev_chan]);
+      h248_cmd_t *y = c->t1 ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t1) : NULL;
+      h248_stream_t *st = y ? re_stream(m, y, hs, -1) : NULL;
+      if (!x || !st || h248_stream_set_local(m, st, "") < 0 ||
+          h248_stream_set_remote(m, st, "") < 0)
+        goto fail;
+      if (c->n_dropping < MAXCH)
+        c->re_dropping[c->n_dropping++] = c->t2[d->prev_chan];
+      call_log(c, WG_LOG_INFO, -1, "mirror re-offer: channel %u removed: Subtract %s, T1 stream "
+               "%u deleted", d->stream_id, c->t2[d->prev_chan], hs);
+      n++;
+    } else if (d->change == SDPDC_CHAN_ADDED && d->new_chan < c->re_plan->n_chans) {
+      const sdpdc_chan_t *ch = &c->re_plan->chans[d->new_chan];
+      char *local = NULL, *remote = NULL, sid[16];
+      if (sdpdc_h248_t2_local_request(c->home, c->agw->addr.ss_family == AF_INET6 ? 6 : 4,
+                                      &local, &e) < 0 ||
+          sdpdc_h248_t2_remote(c->home, ch->msrp_offer, 1, &remote, &e) < 0)
+        goto fail;
+      snprintf(sid, sizeof sid, "%u", ch->stream_id);
+      h248_cmd_t *y = c->t1 ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t1) : NULL;
+      h248_stream_t *s1 = y ? re_stream(m, y, ch->h248_stream, H248_MODE_SENDRECV) : NULL;
+      if (!s1 || !h248_stream_add_prop(m, s1, H248_IQ_PROP_SCTPID, sid))
+        goto fail;
+      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_ADD, "$");
+      h248_stream_t *st = x ? re_stream(m, x, ch->h248_stream, re_h248_mode(d->dir)) : NULL;
+      if (!st || h248_stream_set_local(m, st, local) < 0 || h248_stream_set_remote(m, st, remote) < 0)
+        goto fail;
+      call_log(c, WG_LOG_INFO, 2, "mirror re-offer: channel %u added: T1 stream %u sctpid %u, "
+               "Add T2", ch->stream_id, ch->h248_stream, ch->stream_id);
+      n++;
+    } else if ((d->change == SDPDC_CHAN_KEEP || d->change == SDPDC_CHAN_CHANGED) &&
+               d->prev_dir != d->dir && d->prev_chan < c->n_t2) {
+      unsigned hs = c->plan->chans[d->prev_chan].h248_stream;
+      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_MODIFY, c->t2[d->prev_chan]);
+      if (!x || !re_stream(m, x, hs, re_h248_mode(d->dir)))
+        goto fail;
+      n++;
+    }
+  }
+  if (n == 0) {
+    h248_msg_free(m);
+    mirror_re_reply(cref(c), 0, NULL, NULL);
+    return;
+  }
+  if (call_send(c, m, mirror_re_reply) < 0)
+    goto fail;
+  h248_msg_free(m);
+  return;
+fail:
+  h248_msg_free(m);
+  call_release(c, 500, "cannot configure the media gateway", "mirror re-offer: H.248 not built");
+}
+
+static void mirror_re_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = re_reply_call(arg, status, reply, "mirror re-offer");
+  const sdpdc_session_t *t2l[MAXCH];
+  char *nt2[MAXCH] = { 0 };
+  sdpdc_session_t *nt2l[MAXCH] = { 0 };
+  sdpdc_error_t e;
+  char *answer = NULL, ver[16];
+  int agw_client = 0;
+  (void)msg;
+  if (!c)
+    return;
+  /* the Add replies, in order, are the added channels' T2s */
+  const h248_cmd_t *cmd = reply && reply->actions ? reply->actions->cmds : NULL;
+  for (size_t j = 0; j < c->re_plan->n_chans && j < MAXCH; j++) {
+    const sdpdc_chan_diff_t *d = re_chan_of(c, j);
+    if (d && d->change != SDPDC_CHAN_ADDED && d->prev_chan < c->n_t2) {
+      nt2[j] = c->t2[d->prev_chan];
+      nt2l[j] = c->t2_local[d->prev_chan];
+      continue;
+    }
+    while (cmd && cmd->type != H248_CMD_ADD)
+      cmd = cmd->next;
+    const h248_stream_t *st = cmd && cmd->media ? cmd->media->streams : NULL;
+    if (!cmd || !cmd->ntid || !st || !st->local ||
+        sdpdc_frag_parse(c->home, st->local, strlen(st->local), &nt2l[j], &e) < 0 ||
+        nt2l[j]->n_media < 1) {
+      call_release(c, 500, "bad answer from the media gateway", "mirror re-offer: bad Add T2");
+      return;
+    }
+    nt2[j] = su_strdup(c->home, cmd->tid[0]);
+    c->re_t2[j] = nt2[j];
+    cmd = cmd->next;
+  }
+  for (size_t j = 0; j < c->re_plan->n_chans; j++)
+    t2l[j] = nt2l[j];
+  snprintf(ver, sizeof ver, "%u", c->ims_ver + 1);
+  sdpdc_origin_t o = { "-", c->sess_id, ver, "-" };
+  if (sdpdc_mirror_answer(c->home, c->re_plan, c->re_ims_answer, t2l, c->re_plan->n_chans, &o,
+                          &agw_client, &answer, NULL, &e) < 0) {
+    call_release(c, 488, e.reason, "mirror re-offer: IMS answer not built");
+    return;
+  }
+  memcpy(c->t2, nt2, sizeof nt2);
+  memcpy(c->t2_local, nt2l, sizeof nt2l);
+  c->n_t2 = c->re_plan->n_chans;
+  c->plan = c->re_plan;
+  c->offer = c->re_offer;
+  c->ims_answer = c->re_ims_answer; /* the WIC's answer */
+  c->dc_offer = c->re_ims_text;
+  c->wic_answer = answer;           /* the answer to the IMS side */
+  c->ims_ver++, c->wic_ver++;
+  msg_t *held = c->re_held;
+  c->re_held = NULL;
+  alg_ptx_t *t = c->re_ptx;
+  if (alg_msg_set_sdp(held, answer) < 0) {
+    msg_destroy(held);
+    call_release(c, 500, "out of memory", "mirror re-offer: cannot rewrite");
+    return;
+  }
+  call_log(c, WG_LOG_INFO, -1, "mirror re-offer done: %zu channel%s, answer to the IMS side",
+           c->n_t2, c->n_t2 == 1 ? "" : "s");
+  se_arm(c, sip_object(held));
+  c->re_state = RE_NONE;
+  c->re_ptx = NULL;
+  c->re_mirror = 0;
+  c->re_from_ims = 0;
+  c->re_offer = NULL;
+  c->re_diff = NULL;
+  c->re_plan = NULL;
+  c->re_ims_answer = NULL;
+  c->re_ims_text = NULL;
+  memset(c->re_t2, 0, sizeof c->re_t2);
+  if (t) {
+    if (c->re_done)
+      alg_ptx_release(c->re_done);
+    c->re_done = t;
+    alg_proxy_relay(t, held);
+  } else {
+    msg_destroy(held);
+  }
+}
+
 /* WIC-terminated (mirror) call: a re-offer from either side is taken when it
  * is a session refresh (the side's previous SDP): it goes on with our
  * previous SDP to the other side, whose answer must be its previous SDP; the
@@ -2223,9 +2453,11 @@ static int mirror_refresh(alg_call_t *c, alg_ptx_t *t, const char *body, size_t 
   sdpdc_error_t e;
   /* mirror state: c->offer = the IMS offer, c->ims_answer = the WIC's answer,
    * c->dc_offer = our DC offer to the WIC, c->wic_answer = our answer to IMS */
-  int same = sdpdc_parse(c->home, body, len, &now, &e) == 0 &&
-             (from_wic ? dc_same(c->ims_answer, now) : ims_same(c->offer, now)) && c->dc_offer &&
-             c->wic_answer;
+  int parsed = sdpdc_parse(c->home, body, len, &now, &e) == 0;
+  int same = parsed && (from_wic ? dc_same(c->ims_answer, now) : ims_same(c->offer, now)) &&
+             c->dc_offer && c->wic_answer;
+  if (!same && parsed && !from_wic)
+    return mirror_reoffer(c, t, now, method);
   if (!same) {
     call_log(c, WG_LOG_NOTICE, -1, "%s with a changed SDP from the %s in a WIC-terminated call: "
              "refused (488)", method, from_wic ? "WIC" : "IMS side");

@@ -1318,6 +1318,10 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
       free(c->wic_inv_req);
       c->wic_inv_req = strdup(e->text);
       c->wic_reinv = 1;
+      if (p.body_len) {
+        free(c->wic_answer); /* the peer's SDP now: its paths give the To-Paths */
+        c->wic_answer = strndup(p.body, p.body_len);
+      }
       e->row = call_add_row(c, now_us(), L_ALG, L_WIC, 0, 0, 0, "INVITE%s (re-INVITE)", sum);
       char *resp = build_response(c, e->text, 100, NULL, NULL, NULL, 0);
       if (resp) {
