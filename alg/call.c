@@ -732,6 +732,22 @@ static const h248_cmd_t *reply_cmd(const h248_trans_t *reply)
   return reply && reply->actions ? reply->actions->cmds : NULL;
 }
 
+/* An Add T1 reply: the new T1's name into c->t1 and its stream-1 Local into
+ * *local. 0, or -EPROTO when either is missing or the SDP is bad. */
+static int t1_from_reply(alg_call_t *c, const h248_trans_t *reply, sdpdc_session_t **local)
+{
+  const h248_cmd_t *cmd = reply_cmd(reply);
+  const h248_stream_t *s = cmd ? h248_cmd_stream(cmd, 1) : NULL;
+  sdpdc_error_t e;
+  if (cmd && cmd->ntid)
+    c->t1 = su_strdup(c->home, cmd->tid[0]);
+  if (!c->t1 || !s || !s->local ||
+      sdpdc_frag_parse(c->home, s->local, strlen(s->local), local, &e) < 0 ||
+      (*local)->n_media < 1)
+    return -EPROTO;
+  return 0;
+}
+
 static void add_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
 {
   alg_call_t *c = reply_call(arg, status, reply, 4, "Add T2");
@@ -1074,8 +1090,6 @@ static void drain_queue(alg_call_t *c)
 static void add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
 {
   alg_call_t *c = reply_call(arg, status, reply, 13, "Add T1");
-  const h248_cmd_t *cmd;
-  const h248_stream_t *s;
   sdpdc_error_t e;
   sdpdc_origin_t o;
   const sdpdc_session_t *t1l[1];
@@ -1087,13 +1101,7 @@ static void add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_tran
 
   if (!c)
     return;
-  cmd = reply_cmd(reply);
-  if (cmd && cmd->ntid)
-    c->t1 = su_strdup(c->home, cmd->tid[0]);
-  s = cmd ? h248_cmd_stream(cmd, 1) : NULL;
-  if (!c->t1 || !s || !s->local ||
-      sdpdc_frag_parse(c->home, s->local, strlen(s->local), &c->t1_local, &e) < 0 ||
-      c->t1_local->n_media < 1) {
+  if (t1_from_reply(c, reply, &c->t1_local) < 0) {
     call_log(c, WG_LOG_WARN, 13, "Add T1 reply without termination or Local SDP");
     call_release(c, 500, "bad answer from the media gateway", "bad Add T1 reply");
     return;
@@ -1159,8 +1167,6 @@ static int mirror_add_t1(alg_call_t *c)
 static void mirror_add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
 {
   alg_call_t *c = reply_call(arg, status, reply, 13, "Add T1");
-  const h248_cmd_t *cmd;
-  const h248_stream_t *s;
   const sdpdc_session_t *t1l[1];
   sdpdc_origin_t o = { "-", NULL, "1", "-" };
   sdpdc_error_t e;
@@ -1169,13 +1175,7 @@ static void mirror_add_t1_reply(void *arg, int status, h248_msg_t *msg, const h2
   (void)msg;
   if (!c)
     return;
-  cmd = reply_cmd(reply);
-  if (cmd && cmd->ntid)
-    c->t1 = su_strdup(c->home, cmd->tid[0]);
-  s = cmd ? h248_cmd_stream(cmd, 1) : NULL;
-  if (!c->t1 || !s || !s->local ||
-      sdpdc_frag_parse(c->home, s->local, strlen(s->local), &c->t1_local, &e) < 0 ||
-      c->t1_local->n_media < 1) {
+  if (t1_from_reply(c, reply, &c->t1_local) < 0) {
     call_release(c, 500, "bad answer from the media gateway", "bad Add T1 reply");
     return;
   }
@@ -1617,14 +1617,12 @@ static void re_subtract_added(alg_call_t *c)
 }
 
 /* Forget the re-offer in progress (the old session stays). */
-static void re_clear(alg_call_t *c)
+/* The re-offer's fields back to none (its transaction is left alone). */
+static void re_reset(alg_call_t *c)
 {
-  if (c->re_ptx) {
-    alg_ptx_release(c->re_ptx);
-    c->re_ptx = NULL;
-  }
   if (c->re_held)
     msg_destroy(c->re_held), c->re_held = NULL;
+  c->re_ptx = NULL;
   c->re_state = RE_NONE;
   c->re_offer = NULL;
   c->re_diff = NULL;
@@ -1638,6 +1636,43 @@ static void re_clear(alg_call_t *c)
   memset(c->re_t2, 0, sizeof c->re_t2);
   memset(c->re_t2_local, 0, sizeof c->re_t2_local);
   c->re_next = 0;
+}
+
+static void re_clear(alg_call_t *c)
+{
+  if (c->re_ptx)
+    alg_ptx_release(c->re_ptx);
+  re_reset(c);
+}
+
+/* The re-offer is done: its 2xx (held, SDP rewritten) goes to the offerer;
+ * the transaction stays bound as re_done so that a retransmitted 2xx is
+ * absorbed, and the session timer restarts from the 2xx. */
+static void re_finish(alg_call_t *c, msg_t *held)
+{
+  alg_ptx_t *t = c->re_ptx;
+  se_arm(c, sip_object(held));
+  if (c->re_held == held)
+    c->re_held = NULL;
+  re_reset(c);
+  if (!t) {
+    msg_destroy(held);
+    return;
+  }
+  if (c->re_done)
+    alg_ptx_release(c->re_done);
+  c->re_done = t;
+  alg_proxy_relay(t, held);
+}
+
+/* A new request transaction in the call's context: its action, or NULL. */
+static h248_action_t *re_ctx_request(alg_call_t *c, h248_msg_t **mp)
+{
+  h248_msg_t *m = alg_mgc_msg(c->alg);
+  h248_trans_t *t = m ? h248_add_request(m, 0) : NULL;
+  h248_action_t *a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+  *mp = m;
+  return a;
 }
 
 /* The re-offer failed before the IMS side took it: the old session stays,
@@ -1791,6 +1826,48 @@ static h248_stream_t *re_stream(h248_msg_t *m, h248_cmd_t *cmd, unsigned n, int 
   return st;
 }
 
+/* A removed channel: Subtract its T2 (TCP closed) and delete its T1 stream
+ * (Local { }, Remote { }: the AGW resets the SCTP stream). Its T2's bearer
+ * Notify is expected from now on. 0 or -ENOMEM. */
+static int re_cmd_remove(alg_call_t *c, h248_msg_t *m, h248_action_t *a,
+                         const sdpdc_chan_diff_t *d, const char *who)
+{
+  unsigned hs = c->plan->chans[d->prev_chan].h248_stream;
+  h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_SUBTRACT, c->t2[d->prev_chan]);
+  h248_cmd_t *y = c->t1 ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t1) : NULL;
+  h248_stream_t *st = y ? re_stream(m, y, hs, -1) : NULL;
+  if (!x || !st || h248_stream_set_local(m, st, "") < 0 || h248_stream_set_remote(m, st, "") < 0)
+    return -ENOMEM;
+  if (c->n_dropping < MAXCH)
+    c->re_dropping[c->n_dropping++] = c->t2[d->prev_chan];
+  call_log(c, WG_LOG_INFO, -1, "%s: channel %u removed: Subtract %s, T1 stream %u deleted", who,
+           d->stream_id, c->t2[d->prev_chan], hs);
+  return 0;
+}
+
+/* An added channel's T1 stream: Modify T1 { Stream = n { SendReceive, sctpid } }. */
+static int re_cmd_t1_stream(alg_call_t *c, h248_msg_t *m, h248_action_t *a, const sdpdc_chan_t *ch)
+{
+  char sid[16];
+  snprintf(sid, sizeof sid, "%u", ch->stream_id);
+  h248_cmd_t *y = c->t1 ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t1) : NULL;
+  h248_stream_t *s1 = y ? re_stream(m, y, ch->h248_stream, H248_MODE_SENDRECV) : NULL;
+  return s1 && h248_stream_add_prop(m, s1, H248_IQ_PROP_SCTPID, sid) ? 0 : -ENOMEM;
+}
+
+/* A kept channel whose direction changed: its T2's Mode (hold/resume). */
+static int re_cmd_mode(alg_call_t *c, h248_msg_t *m, h248_action_t *a, const sdpdc_chan_diff_t *d)
+{
+  unsigned hs = c->plan->chans[d->prev_chan].h248_stream;
+  h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_MODIFY, c->t2[d->prev_chan]);
+  if (!x || !re_stream(m, x, hs, re_h248_mode(d->dir)))
+    return -ENOMEM;
+  call_log(c, WG_LOG_INFO, 8, "re-offer: channel %u %s -> %s: Modify %s Mode %s", d->stream_id,
+           sdpdc_dir_name(d->prev_dir), sdpdc_dir_name(d->dir), c->t2[d->prev_chan],
+           h248_mode_name((h248_mode_t)re_h248_mode(d->dir)));
+  return 0;
+}
+
 /* The IMS answered the re-offer with 2xx: build the H.248 changes. */
 static void re_ims_answered(alg_call_t *c, msg_t *msg, sip_t const *sip)
 {
@@ -1798,7 +1875,6 @@ static void re_ims_answered(alg_call_t *c, msg_t *msg, sip_t const *sip)
   size_t len = 0;
   sdpdc_error_t e;
   h248_msg_t *m = NULL;
-  h248_trans_t *t;
   h248_action_t *a = NULL;
   int n = 0, rc;
   const sdpdc_line_diff_t *l = re_line(c);
@@ -1815,32 +1891,19 @@ static void re_ims_answered(alg_call_t *c, msg_t *msg, sip_t const *sip)
     re_answered(c);
     return;
   }
-  m = alg_mgc_msg(c->alg);
-  t = m ? h248_add_request(m, 0) : NULL;
-  a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
-  if (!a)
+  if (!(a = re_ctx_request(c, &m)))
     goto fail;
   for (size_t k = 0; l && k < l->n_chans; k++) {
     const sdpdc_chan_diff_t *d = &l->chans[k];
     if (d->change == SDPDC_CHAN_REMOVED && d->prev_chan < c->n_t2) {
-      /* stream reset on the data channel, its T2 (and TCP) released */
-      unsigned hs = c->plan->chans[d->prev_chan].h248_stream;
-      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_SUBTRACT, c->t2[d->prev_chan]);
-      h248_cmd_t *y = c->t1 ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t1) : NULL;
-      h248_stream_t *st = y ? re_stream(m, y, hs, -1) : NULL;
-      if (!x || !st || h248_stream_set_local(m, st, "") < 0 ||
-          h248_stream_set_remote(m, st, "") < 0)
+      if (re_cmd_remove(c, m, a, d, "re-offer") < 0)
         goto fail;
-      if (c->n_dropping < MAXCH)
-        c->re_dropping[c->n_dropping++] = c->t2[d->prev_chan];
-      call_log(c, WG_LOG_INFO, -1, "re-offer: channel %u removed: Subtract %s, T1 stream %u "
-               "deleted", d->stream_id, c->t2[d->prev_chan], hs);
       n++;
     } else if (d->change == SDPDC_CHAN_ADDED && d->new_chan < c->re_plan->n_chans) {
       size_t j = d->new_chan;
       const sdpdc_chan_t *ch = &c->re_plan->chans[j];
       const sdpdc_media_t *msrp;
-      char *remote = NULL, sid[16];
+      char *remote = NULL;
       if (ch->msrp_media >= c->re_ims_answer->n_media || !c->re_t2[j])
         goto fail_answer;
       msrp = &c->re_ims_answer->media[ch->msrp_media];
@@ -1852,10 +1915,7 @@ static void re_ims_answered(alg_call_t *c, msg_t *msg, sip_t const *sip)
       h248_stream_t *st = x ? re_stream(m, x, ch->h248_stream, re_h248_mode(d->dir)) : NULL;
       if (!st || h248_stream_set_remote(m, st, remote) < 0)
         goto fail;
-      snprintf(sid, sizeof sid, "%u", ch->stream_id);
-      h248_cmd_t *y = c->t1 ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t1) : NULL;
-      h248_stream_t *s1 = y ? re_stream(m, y, ch->h248_stream, H248_MODE_SENDRECV) : NULL;
-      if (!s1 || !h248_stream_add_prop(m, s1, H248_IQ_PROP_SCTPID, sid))
+      if (re_cmd_t1_stream(c, m, a, ch) < 0)
         goto fail;
       call_log(c, WG_LOG_INFO, 8, "re-offer: channel %u added: Modify %s (remote %s:%u), "
                "T1 stream %u sctpid %u", ch->stream_id, c->re_t2[j],
@@ -1863,13 +1923,8 @@ static void re_ims_answered(alg_call_t *c, msg_t *msg, sip_t const *sip)
       n++;
     } else if ((d->change == SDPDC_CHAN_KEEP || d->change == SDPDC_CHAN_CHANGED) &&
                d->prev_dir != d->dir && d->prev_chan < c->n_t2) {
-      unsigned hs = c->plan->chans[d->prev_chan].h248_stream;
-      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_MODIFY, c->t2[d->prev_chan]);
-      if (!x || !re_stream(m, x, hs, re_h248_mode(d->dir)))
+      if (re_cmd_mode(c, m, a, d) < 0)
         goto fail;
-      call_log(c, WG_LOG_INFO, 8, "re-offer: channel %u %s -> %s: Modify %s Mode %s",
-               d->stream_id, sdpdc_dir_name(d->prev_dir), sdpdc_dir_name(d->dir),
-               c->t2[d->prev_chan], h248_mode_name((h248_mode_t)re_h248_mode(d->dir)));
       n++;
     }
   }
@@ -1959,19 +2014,10 @@ static void re_t1_sub_reply(void *arg, int status, h248_msg_t *msg, const h248_t
 static void re_t1_add_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
 {
   alg_call_t *c = re_reply_call(arg, status, reply, "Add T1");
-  const h248_cmd_t *cmd;
-  const h248_stream_t *st;
-  sdpdc_error_t e;
   (void)msg;
   if (!c)
     return;
-  cmd = reply_cmd(reply);
-  if (cmd && cmd->ntid)
-    c->t1 = su_strdup(c->home, cmd->tid[0]);
-  st = cmd ? h248_cmd_stream(cmd, 1) : NULL;
-  if (!c->t1 || !st || !st->local ||
-      sdpdc_frag_parse(c->home, st->local, strlen(st->local), &c->re_t1_local, &e) < 0 ||
-      c->re_t1_local->n_media < 1) {
+  if (t1_from_reply(c, reply, &c->re_t1_local) < 0) {
     call_release(c, 500, "bad answer from the media gateway", "re-offer: bad Add T1 reply");
     return;
   }
@@ -2027,34 +2073,14 @@ static void re_answered(alg_call_t *c)
     c->t1_local = c->re_t1_local;
   if (!unchanged)
     c->ims_ver++, c->wic_ver++;
-  msg_t *held = c->re_held;
-  c->re_held = NULL;
-  alg_ptx_t *t = c->re_ptx;
-  if (alg_msg_set_sdp(held, answer) < 0) {
-    msg_destroy(held);
+  if (alg_msg_set_sdp(c->re_held, answer) < 0) {
     call_release(c, 500, "out of memory", "re-offer: cannot rewrite the answer");
     return;
   }
   call_log(c, WG_LOG_INFO, 15, "re-answer to the WIC (%s, %zu channel%s)",
            unchanged ? "session refresh, rebuilt from the stored state" : "changed", c->n_t2,
            c->n_t2 == 1 ? "" : "s");
-  c->re_state = RE_NONE;
-  c->re_ptx = NULL;
-  c->re_offer = NULL;
-  c->re_diff = NULL;
-  c->re_plan = NULL;
-  c->re_ims_offer = c->re_ims_answer = c->re_t1_local = NULL;
-  memset(c->re_t2, 0, sizeof c->re_t2);
-  memset(c->re_t2_local, 0, sizeof c->re_t2_local);
-  se_arm(c, sip_object(held)); /* a re-INVITE/UPDATE 2xx refreshes the session */
-  if (t) {
-    if (c->re_done)
-      alg_ptx_release(c->re_done);
-    c->re_done = t; /* stays bound: a retransmitted 2xx is absorbed */
-    alg_proxy_relay(t, held);
-  } else {
-    msg_destroy(held);
-  }
+  re_finish(c, c->re_held);
 }
 
 /* A response of the IMS side to the re-offer. */
@@ -2155,14 +2181,8 @@ static void ims_refresh_answered(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t 
   }
   call_log(c, WG_LOG_INFO, -1, "session refresh from the IMS side answered by the WIC: our "
            "last SDP to the IMS side in the 2xx, no H.248");
-  se_arm(c, sip);
-  c->re_state = RE_NONE;
-  c->re_ptx = NULL;
-  c->re_from_ims = 0;
-  if (c->re_done)
-    alg_ptx_release(c->re_done);
-  c->re_done = t;
-  alg_proxy_relay(t, msg);
+  (void)t;
+  re_finish(c, msg);
 }
 
 static int ims_reoffer(alg_call_t *c, alg_ptx_t *t, const char *body, size_t len,
@@ -2286,7 +2306,6 @@ static void mirror_re_answered(alg_call_t *c, msg_t *msg, sip_t const *sip)
   sdpdc_error_t e;
   const sdpdc_line_diff_t *l = re_line(c);
   h248_msg_t *m = NULL;
-  h248_trans_t *tr;
   h248_action_t *a;
   int n = 0;
   c->re_held = msg;
@@ -2296,38 +2315,21 @@ static void mirror_re_answered(alg_call_t *c, msg_t *msg, sip_t const *sip)
     return;
   }
   c->re_state = RE_MODIFY;
-  m = alg_mgc_msg(c->alg);
-  tr = m ? h248_add_request(m, 0) : NULL;
-  a = tr ? h248_add_action(m, tr, h248_ctx_num(c->ctx)) : NULL;
-  if (!a)
+  if (!(a = re_ctx_request(c, &m)))
     goto fail;
-  c->re_next = 0;
   for (size_t k = 0; l && k < l->n_chans; k++) {
     const sdpdc_chan_diff_t *d = &l->chans[k];
     if (d->change == SDPDC_CHAN_REMOVED && d->prev_chan < c->n_t2) {
-      unsigned hs = c->plan->chans[d->prev_chan].h248_stream;
-      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_SUBTRACT, c->t2[d->prev_chan]);
-      h248_cmd_t *y = c->t1 ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t1) : NULL;
-      h248_stream_t *st = y ? re_stream(m, y, hs, -1) : NULL;
-      if (!x || !st || h248_stream_set_local(m, st, "") < 0 ||
-          h248_stream_set_remote(m, st, "") < 0)
+      if (re_cmd_remove(c, m, a, d, "mirror re-offer") < 0)
         goto fail;
-      if (c->n_dropping < MAXCH)
-        c->re_dropping[c->n_dropping++] = c->t2[d->prev_chan];
-      call_log(c, WG_LOG_INFO, -1, "mirror re-offer: channel %u removed: Subtract %s, T1 stream "
-               "%u deleted", d->stream_id, c->t2[d->prev_chan], hs);
       n++;
     } else if (d->change == SDPDC_CHAN_ADDED && d->new_chan < c->re_plan->n_chans) {
       const sdpdc_chan_t *ch = &c->re_plan->chans[d->new_chan];
-      char *local = NULL, *remote = NULL, sid[16];
+      char *local = NULL, *remote = NULL;
       if (sdpdc_h248_t2_local_request(c->home, c->agw->addr.ss_family == AF_INET6 ? 6 : 4,
                                       &local, &e) < 0 ||
-          sdpdc_h248_t2_remote(c->home, ch->msrp_offer, 1, &remote, &e) < 0)
-        goto fail;
-      snprintf(sid, sizeof sid, "%u", ch->stream_id);
-      h248_cmd_t *y = c->t1 ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t1) : NULL;
-      h248_stream_t *s1 = y ? re_stream(m, y, ch->h248_stream, H248_MODE_SENDRECV) : NULL;
-      if (!s1 || !h248_stream_add_prop(m, s1, H248_IQ_PROP_SCTPID, sid))
+          sdpdc_h248_t2_remote(c->home, ch->msrp_offer, 1, &remote, &e) < 0 ||
+          re_cmd_t1_stream(c, m, a, ch) < 0)
         goto fail;
       h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_ADD, "$");
       h248_stream_t *st = x ? re_stream(m, x, ch->h248_stream, re_h248_mode(d->dir)) : NULL;
@@ -2338,9 +2340,7 @@ static void mirror_re_answered(alg_call_t *c, msg_t *msg, sip_t const *sip)
       n++;
     } else if ((d->change == SDPDC_CHAN_KEEP || d->change == SDPDC_CHAN_CHANGED) &&
                d->prev_dir != d->dir && d->prev_chan < c->n_t2) {
-      unsigned hs = c->plan->chans[d->prev_chan].h248_stream;
-      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_MODIFY, c->t2[d->prev_chan]);
-      if (!x || !re_stream(m, x, hs, re_h248_mode(d->dir)))
+      if (re_cmd_mode(c, m, a, d) < 0)
         goto fail;
       n++;
     }
@@ -2411,35 +2411,13 @@ static void mirror_re_reply(void *arg, int status, h248_msg_t *msg, const h248_t
   c->dc_offer = c->re_ims_text;
   c->wic_answer = answer;           /* the answer to the IMS side */
   c->ims_ver++, c->wic_ver++;
-  msg_t *held = c->re_held;
-  c->re_held = NULL;
-  alg_ptx_t *t = c->re_ptx;
-  if (alg_msg_set_sdp(held, answer) < 0) {
-    msg_destroy(held);
+  if (alg_msg_set_sdp(c->re_held, answer) < 0) {
     call_release(c, 500, "out of memory", "mirror re-offer: cannot rewrite");
     return;
   }
   call_log(c, WG_LOG_INFO, -1, "mirror re-offer done: %zu channel%s, answer to the IMS side",
            c->n_t2, c->n_t2 == 1 ? "" : "s");
-  se_arm(c, sip_object(held));
-  c->re_state = RE_NONE;
-  c->re_ptx = NULL;
-  c->re_mirror = 0;
-  c->re_from_ims = 0;
-  c->re_offer = NULL;
-  c->re_diff = NULL;
-  c->re_plan = NULL;
-  c->re_ims_answer = NULL;
-  c->re_ims_text = NULL;
-  memset(c->re_t2, 0, sizeof c->re_t2);
-  if (t) {
-    if (c->re_done)
-      alg_ptx_release(c->re_done);
-    c->re_done = t;
-    alg_proxy_relay(t, held);
-  } else {
-    msg_destroy(held);
-  }
+  re_finish(c, c->re_held);
 }
 
 /* WIC-terminated (mirror) call: a re-offer from either side is taken when it
@@ -2497,16 +2475,8 @@ static void mirror_refresh_answered(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip
     return;
   }
   call_log(c, WG_LOG_INFO, -1, "session refresh answered: our previous SDP in the 2xx");
-  se_arm(c, sip);
-  c->re_state = RE_NONE;
-  c->re_ptx = NULL;
-  c->re_from_ims = 0;
-  c->rf_expect = NULL;
-  c->rf_reply = NULL;
-  if (c->re_done)
-    alg_ptx_release(c->re_done);
-  c->re_done = t;
-  alg_proxy_relay(t, msg);
+  (void)t;
+  re_finish(c, msg);
 }
 
 int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
