@@ -361,6 +361,30 @@ ueb.recv_request("ACK")
 L.check(len(agw.received) == n_h248, "H.248 for a session refresh: %s" % agw.received[n_h248:])
 L.note("7c ok: session refresh re-INVITE forwarded, answer rebuilt, no H.248")
 
+# ---------------------------------------------------------- 7c2. glare: 491 (RFC 3261 14.1)
+# a second re-offer while one is in progress gets 491 and never reaches UE-B;
+# the first one completes
+wic.cseq += 1
+first = wic.cseq
+wic._in_dialog("INVITE", first, L.figure_offer(wic.port + 1).replace("\n", "\r\n"),
+               "Contact: %s\r\n" % wic.contact())
+reinv = ueb.recv_request("INVITE")
+wic.cseq += 1
+wic._in_dialog("INVITE", wic.cseq, L.figure_offer(wic.port + 1).replace("\n", "\r\n"),
+               "Contact: %s\r\n" % wic.contact())
+r = wic.recv(lambda m: m.status and m.status >= 300, what="491 to the second re-offer")
+L.check(r.status == 491 and r.hdr("warning"), "glare: %s %s" % (r.status, r.hdr("warning")))
+wic.ack_non2xx(r, wic.dialog["target"])
+ueb.nothing(lambda m: m.method == "INVITE", 0.3)
+ueb.reply(reinv, 200, "OK", L.ims_answer(ueb.port + 1))
+r = wic.recv_final()
+L.check(r.status == 200 and r.cseq()[0] == first, "first re-offer: %s %s" %
+        (r.status, r.hdr("cseq")))
+wic._in_dialog("ACK", first)
+ueb.recv_request("ACK")
+L.check(len(agw.received) == n_h248, "H.248 for refreshes: %s" % agw.received[n_h248:])
+L.note("7c2 ok: a re-offer while another is in progress -> 491 with Warning, the first completes")
+
 # ---------------------------------------------------------- 7d. re-offer errors keep the session
 # a re-offer that cannot be anchored (no MSRP channel left) -> 488 + Warning,
 # nothing reaches UE-B, no H.248, and the call still works (BYE releases it)
