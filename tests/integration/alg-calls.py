@@ -8,7 +8,8 @@
 #   after the IMS answered -> error to the WIC, ACK + BYE to the IMS side;
 #   malformed DC SDP -> 488 + Warning; overload -> 503 + Retry-After;
 #   AGW silent -> 503 within alg.h248-timeout; bearer-released Notify; early
-#   answer (183 + SDP); session refresh re-INVITE (no H.248); unusable re-offer -> 488; Max-Forwards 0 -> 483;
+#   answer (183 + SDP); session refresh re-INVITE (no H.248); glare 491; AGW error in a
+#   re-offer -> 500; unusable re-offer -> 488; Max-Forwards 0 -> 483;
 #   SIGTERM with a ringing call -> 503 to the WIC and CANCEL to UE-B.
 import importlib.util, os, re, sys, time
 
@@ -385,9 +386,29 @@ ueb.recv_request("ACK")
 L.check(len(agw.received) == n_h248, "H.248 for refreshes: %s" % agw.received[n_h248:])
 L.note("7c2 ok: a re-offer while another is in progress -> 491 with Warning, the first completes")
 
+# ---------------------------------------------------------- 7c3. AGW error in a re-offer
+# a re-offer adding a channel whose Add T2 fails: 500 + Warning to the WIC,
+# nothing reaches UE-B, the call stays (the BYE below releases it)
+agw.errors["addT2"] = '510 { "Insufficient resources" }'
+two_re = L.figure_offer(wic.port + 1) + ('a=dcmap:3 label="file";subprotocol="MSRP";ordered=true\n'
+                                        'a=dcsa:3 setup:actpass\n'
+                                        'a=dcsa:3 accept-types:message/cpim\n'
+                                        'a=dcsa:3 path:msrp://wic-a.example.invalid:9/second;dc\n')
+wic.cseq += 1
+wic._in_dialog("INVITE", wic.cseq, two_re.replace("\n", "\r\n"), "Contact: %s\r\n" % wic.contact())
+agw.serve(is_add_t2, what="Add T2 for the added channel")
+r = wic.recv_final()
+L.check(r.status == 500 and "Insufficient" in (r.hdr("warning") or "") and r.hdr("retry-after"),
+        "AGW error in a re-offer: %s %s" % (r.status, r.hdr("warning")))
+wic.ack_non2xx(r, wic.dialog["target"])
+ueb.nothing(lambda m: m.method == "INVITE", 0.3)
+del agw.errors["addT2"]
+L.note("7c3 ok: AGW error in a re-offer -> 500 + Warning + Retry-After, nothing to UE-B, call kept")
+
 # ---------------------------------------------------------- 7d. re-offer errors keep the session
 # a re-offer that cannot be anchored (no MSRP channel left) -> 488 + Warning,
 # nothing reaches UE-B, no H.248, and the call still works (BYE releases it)
+n_h248 = len(agw.received)
 bad = L.figure_offer(wic.port + 1).replace('subprotocol="MSRP"', 'subprotocol="chat"')
 wic.cseq += 1
 wic._in_dialog("INVITE", wic.cseq, bad.replace("\n", "\r\n"))
