@@ -81,7 +81,7 @@ for f in "$S"/scenarios/*.scn; do
   grep -q -- "-- PASS\$" "$out" || fail "no PASS summary for $name"
   ran=$((ran + 1))
 done
-[ $ran -ge 9 ] || fail "only $ran scenarios ran"
+[ $ran -ge 20 ] || fail "only $ran scenarios ran"
 
 # Call state is released asynchronously (BYE, Subtract, sockets closed):
 # wait until the fd count is back (15 s at most), then compare. Library fds
