@@ -2135,6 +2135,20 @@ static void re_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *si
  * channels (sdpdc_reoffer_diff unchanged); the IMS side gets our last SDP
  * to it. No H.248. */
 
+/* The highest CSeq each side used in the dialog, so that the ALG's own
+ * in-dialog requests (BYE) go above them. */
+static void call_track_cseq(alg_call_t *c, sip_t const *sip)
+{
+  if (!sip->sip_cseq || !sip->sip_from || !c->from || !sip->sip_from->a_tag || !c->from->a_tag)
+    return;
+  if (!strcmp(sip->sip_from->a_tag, c->from->a_tag)) {
+    if (sip->sip_cseq->cs_seq > c->caller_cseq)
+      c->caller_cseq = sip->sip_cseq->cs_seq;
+  } else if (sip->sip_cseq->cs_seq > c->callee_cseq) {
+    c->callee_cseq = sip->sip_cseq->cs_seq;
+  }
+}
+
 static int str_same(const char *a, const char *b)
 {
   return (!a && !b) || (a && b && !strcmp(a, b));
@@ -2491,6 +2505,7 @@ int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
   c = call_find_id(alg, sip->sip_call_id->i_id);
   if (!c || c->state == CS_RELEASED)
     return 0;
+  call_track_cseq(c, sip); /* the ALG's own BYE must go above a re-offer's CSeq */
   const char *method = sip->sip_request->rq_method_name;
   int from_caller = sip->sip_from && sip->sip_from->a_tag && c->from && c->from->a_tag &&
                     !strcmp(sip->sip_from->a_tag, c->from->a_tag);
@@ -2522,13 +2537,6 @@ int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
     return ims_reoffer(c, t, body, len, method);
   if (c->mirror)
     return mirror_refresh(c, t, body, len, method, from_wic);
-  if (c->mirror || !from_wic) {
-    call_log(c, WG_LOG_NOTICE, -1, "%s with SDP from the %s: refused (488)", method,
-             from_wic ? "WIC in a WIC-terminated call" : "IMS side");
-    alg_proxy_respond(t, 488, NULL, "a re-offer from this side of a data-channel call is not "
-                      "supported (only the WIC's re-offers in WIC-originated calls)", 0);
-    return 1;
-  }
   rc = sdpdc_parse(c->home, body, len, &c->re_offer, &e);
   if (rc == 0)
     rc = sdpdc_reoffer_diff(c->home, c->plan, c->wic_answer_s, c->re_offer, &c->re_diff,
@@ -2574,14 +2582,7 @@ void alg_call_in_dialog(alg_t *alg, sip_t const *sip)
   c = call_find_id(alg, sip->sip_call_id->i_id);
   if (!c)
     return;
-  if (sip->sip_cseq && sip->sip_from && c->from && sip->sip_from->a_tag && c->from->a_tag) {
-    if (!strcmp(sip->sip_from->a_tag, c->from->a_tag)) {
-      if (sip->sip_cseq->cs_seq > c->caller_cseq)
-        c->caller_cseq = sip->sip_cseq->cs_seq;
-    } else if (sip->sip_cseq->cs_seq > c->callee_cseq) {
-      c->callee_cseq = sip->sip_cseq->cs_seq;
-    }
-  }
+  call_track_cseq(c, sip);
   switch (sip->sip_request->rq_method) {
   case sip_method_invite:
   case sip_method_update:
