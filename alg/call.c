@@ -2199,19 +2199,72 @@ static void ims_refresh_answered(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t 
   re_finish(c, msg);
 }
 
+static int mirror_reoffer(alg_call_t *c, alg_ptx_t *t, sdpdc_session_t *now, const char *method,
+                          const sdpdc_plan_t *prev, const sdpdc_session_t *prev_wic,
+                          int agw_client, const unsigned *used, size_t n_used);
+
+/* WIC-originated call, a changed re-offer from the IMS side: the IMS side is
+ * the offerer now, so the exchange is the mirror's (mirror_reoffer:
+ * sdpdc_mirror_rediff, the DC re-offer to the WIC, H.248 on its 2xx,
+ * sdpdc_mirror_answer to the IMS side). The previous negotiation is seen as
+ * a mirror plan: the IMS side's last SDP (its answer) as the offer, each
+ * anchored channel with its stream id, H.248 stream and m=message position,
+ * in the order of c->t2. Added channels get ids of the AGW's DTLS role
+ * parity (RFC 8832 sec 6: never one the WIC opens by DCEP) that are not a
+ * dcmap id of the WIC's last offer. Once answered, the call keeps the mirror
+ * shape (c->plan->mirror) until a changed WIC re-offer turns it back. */
+static int figure_ims_reoffer(alg_call_t *c, alg_ptx_t *t, sdpdc_session_t *now,
+                              const char *method)
+{
+  size_t n = c->plan->n_chans;
+  sdpdc_plan_t *pp = su_zalloc(c->home, sizeof *pp);
+  sdpdc_chan_t *ch = pp ? su_zalloc(c->home, (n ? n : 1) * sizeof *ch) : NULL;
+  sdpdc_dcline_t *dl = ch ? su_zalloc(c->home, sizeof *dl) : NULL;
+  const sdpdc_media_t *w = sdpdc_media_nth(c->offer, SDPDC_KIND_DC, 0);
+  unsigned used[64];
+  size_t n_used = 0;
+  if (!dl || c->plan->n_dclines != 1) {
+    alg_proxy_respond(t, dl ? 488 : 500, NULL, dl ? "one data-channel m-line is supported"
+                                                  : "out of memory", 0);
+    return 1;
+  }
+  for (size_t j = 0; j < n; j++) {
+    ch[j] = c->plan->chans[j];
+    ch[j].dcmap = NULL;
+    if (ch[j].msrp_media >= c->ims_answer->n_media) {
+      alg_proxy_respond(t, 500, NULL, "the stored session does not fit the re-offer", 0);
+      return 1;
+    }
+    ch[j].msrp_offer = &c->ims_answer->media[ch[j].msrp_media];
+  }
+  pp->mirror = 1;
+  pp->offer = c->ims_answer;
+  pp->chans = ch;
+  pp->n_chans = n;
+  pp->dclines = dl;
+  pp->n_dclines = 1;
+  dl->n_chans = n;
+  dl->existing = 1;
+  dl->agw_dtls_client = c->plan->dclines[0].agw_dtls_client;
+  dl->answer_setup = c->plan->dclines[0].answer_setup;
+  for (size_t k = 0; w && k < w->n_dcmaps && n_used < 64; k++)
+    used[n_used++] = w->dcmaps[k].id;
+  return mirror_reoffer(c, t, now, method, pp, NULL, dl->agw_dtls_client, used, n_used);
+}
+
 static int ims_reoffer(alg_call_t *c, alg_ptx_t *t, const char *body, size_t len,
                        const char *method)
 {
   sdpdc_session_t *now = NULL;
-  sdpdc_error_t e;
-  if (sdpdc_parse(c->home, body, len, &now, &e) < 0 || !ims_same(c->ims_answer, now) ||
-      !c->wic_answer || !c->ims_sdp) {
-    call_log(c, WG_LOG_NOTICE, -1, "%s with a changed SDP from the IMS side: refused (488)",
+  sdpdc_error_t e = { 0 };
+  if (sdpdc_parse(c->home, body, len, &now, &e) < 0 || !c->wic_answer || !c->ims_sdp) {
+    call_log(c, WG_LOG_NOTICE, -1, "%s with an unusable SDP from the IMS side: refused (488)",
              method);
-    alg_proxy_respond(t, 488, NULL, "only a session refresh (the same SDP) is supported as a "
-                      "re-offer from the IMS side of a data-channel call", 0);
+    alg_proxy_respond(t, 488, NULL, e.reason[0] ? e.reason : "unusable re-offer", 0);
     return 1;
   }
+  if (!ims_same(c->ims_answer, now))
+    return figure_ims_reoffer(c, t, now, method);
   if (alg_msg_set_sdp(t->req, c->wic_answer) < 0 || alg_proxy_forward(t) < 0) {
     alg_proxy_respond(t, 500, NULL, "cannot forward the refresh", 2);
     return 1;
@@ -2266,14 +2319,14 @@ static int dc_same(const sdpdc_session_t *prev, const sdpdc_session_t *now)
  * WIC's 2xx ends the call. */
 static void mirror_re_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
 
-static int mirror_reoffer(alg_call_t *c, alg_ptx_t *t, sdpdc_session_t *now, const char *method)
+static int mirror_reoffer(alg_call_t *c, alg_ptx_t *t, sdpdc_session_t *now, const char *method,
+                          const sdpdc_plan_t *prev, const sdpdc_session_t *prev_wic,
+                          int agw_client, const unsigned *used, size_t n_used)
 {
   sdpdc_error_t e;
-  unsigned used[MAXCH];
-  size_t n_used = 0;
   const sdpdc_session_t *t1l[1] = { c->t1_local };
   char ver[16], *offer = NULL;
-  int rc = sdpdc_mirror_rediff(c->home, c->plan, c->ims_answer, now, c->agw_client, used, n_used,
+  int rc = sdpdc_mirror_rediff(c->home, prev, prev_wic, now, agw_client, used, n_used,
                                &c->re_diff, &c->re_plan, &e);
   if (rc == 0 && (c->re_plan->n_chans < 1 || c->re_plan->n_chans > MAXCH)) {
     rc = -ENOTSUP;
@@ -2424,6 +2477,7 @@ static void mirror_re_reply(void *arg, int status, h248_msg_t *msg, const h248_t
   c->ims_answer = c->re_ims_answer; /* the WIC's answer */
   c->dc_offer = c->re_ims_text;
   c->wic_answer = answer;           /* the answer to the IMS side */
+  c->agw_client = c->plan->dclines[0].agw_dtls_client;
   c->ims_ver++, c->wic_ver++;
   if (alg_msg_set_sdp(c->re_held, answer) < 0) {
     call_release(c, 500, "out of memory", "mirror re-offer: cannot rewrite");
@@ -2449,7 +2503,7 @@ static int mirror_refresh(alg_call_t *c, alg_ptx_t *t, const char *body, size_t 
   int same = parsed && (from_wic ? dc_same(c->ims_answer, now) : ims_same(c->offer, now)) &&
              c->dc_offer && c->wic_answer;
   if (!same && parsed && !from_wic)
-    return mirror_reoffer(c, t, now, method);
+    return mirror_reoffer(c, t, now, method, c->plan, c->ims_answer, c->agw_client, NULL, 0);
   if (!same) {
     call_log(c, WG_LOG_NOTICE, -1, "%s with a changed SDP from the %s in a WIC-terminated call: "
              "refused (488)", method, from_wic ? "WIC" : "IMS side");
@@ -2533,9 +2587,10 @@ int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
     alg_proxy_respond(t, 500, NULL, "the session is being set up", 2);
     return 1;
   }
-  if (!c->mirror && !from_wic)
+  /* the shape of the last exchange: the WIC offered (figure) or the IMS side did (mirror) */
+  if (!c->plan->mirror && !from_wic)
     return ims_reoffer(c, t, body, len, method);
-  if (c->mirror)
+  if (c->plan->mirror)
     return mirror_refresh(c, t, body, len, method, from_wic);
   rc = sdpdc_parse(c->home, body, len, &c->re_offer, &e);
   if (rc == 0)
