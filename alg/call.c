@@ -115,6 +115,7 @@ struct alg_call {
   sdpdc_diff_t *re_diff;
   sdpdc_plan_t *re_plan;
   sdpdc_session_t *re_ims_offer, *re_ims_answer, *re_t1_local;
+  const sdpdc_session_t *re_prev_ims; /* a WIC re-offer: our previous SDP to the IMS side */
   char *re_ims_text;                  /* the IMS re-offer's text */
   char *re_t2[MAXCH];                 /* per re_plan->chans: the added channels' new T2s */
   sdpdc_session_t *re_t2_local[MAXCH];
@@ -1628,6 +1629,7 @@ static void re_reset(alg_call_t *c)
   c->re_diff = NULL;
   c->re_plan = NULL;
   c->re_ims_offer = c->re_ims_answer = c->re_t1_local = NULL;
+  c->re_prev_ims = NULL;
   c->re_ims_text = NULL;
   c->re_from_ims = 0;
   c->rf_expect = NULL;
@@ -1800,7 +1802,7 @@ static void re_forward(alg_call_t *c)
   sdpdc_origin_t o = { "-", c->sess_id, ver, "-" };
   for (size_t j = 0; j < c->re_plan->n_chans; j++)
     t2l[j] = c->re_t2_local[j]; /* NULL for kept channels: their previous line */
-  rc = sdpdc_reoffer_ims(c->home, c->re_plan, c->ims_offer_s, t2l, c->re_plan->n_chans, &o,
+  rc = sdpdc_reoffer_ims(c->home, c->re_plan, c->re_prev_ims, t2l, c->re_plan->n_chans, &o,
                          &offer, &c->re_ims_offer, &e);
   if (rc < 0) {
     re_fail(c, rc == -ENOMEM ? 500 : 488, e.reason);
@@ -2488,6 +2490,61 @@ static void mirror_re_reply(void *arg, int status, h248_msg_t *msg, const h248_t
   re_finish(c, c->re_held);
 }
 
+static int wic_reoffer(alg_call_t *c, alg_ptx_t *t, const char *body, size_t len,
+                       const char *method, const sdpdc_plan_t *prev,
+                       const sdpdc_session_t *prev_answer, const sdpdc_session_t *prev_ims);
+
+/* A call of the mirror shape (the IMS side made the last offer), a changed
+ * re-offer from the WIC: the WIC is the offerer now, so the exchange is the
+ * figure's WIC re-offer (wic_reoffer: sdpdc_reoffer_diff, Add T2 for added
+ * channels, IMS re-offer, H.248 on its answer, re-answer to the WIC). The
+ * previous negotiation is seen as a WIC-originated plan: the WIC's last SDP
+ * (its DC answer) as the offer (sdpdc_plan_offer), its channels put in the
+ * order of c->t2 with their H.248 streams and IMS m-line positions; our
+ * previous SDP to the IMS side is our TCP/MSRP answer. Once answered, the
+ * call has the figure shape until a changed IMS re-offer turns it back. */
+static int mirror_wic_reoffer(alg_call_t *c, alg_ptx_t *t, const char *body, size_t len,
+                              const char *method)
+{
+  sdpdc_plan_t *fp = NULL;
+  sdpdc_session_t *prev_ims = NULL;
+  sdpdc_chan_t *nc = NULL;
+  sdpdc_error_t e = { 0 };
+  size_t n = c->plan->n_chans;
+  const char *why = NULL;
+  if (sdpdc_plan_offer(c->home, c->ims_answer, &fp, &e) < 0 ||
+      sdpdc_parse(c->home, c->wic_answer, strlen(c->wic_answer), &prev_ims, &e) < 0)
+    why = e.reason;
+  else if (fp->n_dclines != 1 || fp->n_chans != n ||
+           !(nc = su_zalloc(c->home, (n ? n : 1) * sizeof *nc)))
+    why = "the stored session cannot be re-offered";
+  for (size_t j = 0; !why && j < n; j++) {
+    const sdpdc_chan_t *mc = &c->plan->chans[j];
+    size_t k = 0;
+    while (k < n && fp->chans[k].stream_id != mc->stream_id)
+      k++;
+    if (k == n) {
+      why = "the stored session cannot be re-offered";
+      break;
+    }
+    nc[j] = fp->chans[k];
+    nc[j].h248_stream = mc->h248_stream;
+    nc[j].msrp_media = mc->msrp_media;
+  }
+  if (why) {
+    call_log(c, WG_LOG_NOTICE, -1, "%s re-offer from the WIC refused: %s", method, why);
+    alg_proxy_respond(t, 488, NULL, why, 0);
+    return 1;
+  }
+  fp->chans = nc;
+  fp->dclines[0].first_chan = 0;
+  fp->dclines[0].n_chans = n;
+  fp->n_ims_media = prev_ims->n_media;
+  call_log(c, WG_LOG_INFO, -1, "%s with a changed SDP from the WIC in a call the IMS side "
+           "offered last: handled as a WIC re-offer", method);
+  return wic_reoffer(c, t, body, len, method, fp, NULL, prev_ims);
+}
+
 /* WIC-terminated (mirror) call: a re-offer from either side is taken when it
  * is a session refresh (the side's previous SDP): it goes on with our
  * previous SDP to the other side, whose answer must be its previous SDP; the
@@ -2504,6 +2561,8 @@ static int mirror_refresh(alg_call_t *c, alg_ptx_t *t, const char *body, size_t 
              c->dc_offer && c->wic_answer;
   if (!same && parsed && !from_wic)
     return mirror_reoffer(c, t, now, method, c->plan, c->ims_answer, c->agw_client, NULL, 0);
+  if (!same && parsed && c->dc_offer && c->wic_answer)
+    return mirror_wic_reoffer(c, t, body, len, method);
   if (!same) {
     call_log(c, WG_LOG_NOTICE, -1, "%s with a changed SDP from the %s in a WIC-terminated call: "
              "refused (488)", method, from_wic ? "WIC" : "IMS side");
@@ -2552,8 +2611,6 @@ int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
   const char *body;
   size_t len;
   alg_call_t *c;
-  sdpdc_error_t e;
-  int rc;
   if (!sip->sip_call_id)
     return 0;
   c = call_find_id(alg, sip->sip_call_id->i_id);
@@ -2592,9 +2649,20 @@ int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
     return ims_reoffer(c, t, body, len, method);
   if (c->plan->mirror)
     return mirror_refresh(c, t, body, len, method, from_wic);
-  rc = sdpdc_parse(c->home, body, len, &c->re_offer, &e);
+  return wic_reoffer(c, t, body, len, method, c->plan, c->wic_answer_s, c->ims_offer_s);
+}
+
+/* A re-offer from the WIC, against the previous negotiation: prev (a
+ * WIC-originated plan), prev_answer (our last DC SDP to the WIC, NULL = all
+ * channels accepted) and prev_ims (our last SDP to the IMS side). */
+static int wic_reoffer(alg_call_t *c, alg_ptx_t *t, const char *body, size_t len,
+                       const char *method, const sdpdc_plan_t *prev,
+                       const sdpdc_session_t *prev_answer, const sdpdc_session_t *prev_ims)
+{
+  sdpdc_error_t e;
+  int rc = sdpdc_parse(c->home, body, len, &c->re_offer, &e);
   if (rc == 0)
-    rc = sdpdc_reoffer_diff(c->home, c->plan, c->wic_answer_s, c->re_offer, &c->re_diff,
+    rc = sdpdc_reoffer_diff(c->home, prev, prev_answer, c->re_offer, &c->re_diff,
                             &c->re_plan, &e);
   if (rc == 0 && (c->re_plan->n_dclines != 1 || c->re_plan->n_chans < 1)) {
     rc = -ENOTSUP;
@@ -2615,6 +2683,7 @@ int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
   }
   c->re_ptx = t;
   t->call = c;
+  c->re_prev_ims = prev_ims;
   c->re_state = RE_ADD_T2;
   c->re_next = 0;
   call_log(c, WG_LOG_INFO, 1, "%s re-offer from the WIC: %s (%zu added, %zu removed, %zu "
