@@ -129,6 +129,9 @@ void alg_proxy_relay(alg_ptx_t *t, msg_t *resp);
 void alg_proxy_cancel_down(alg_ptx_t *t);
 /* Detach the call from its ptx. */
 void alg_ptx_release(alg_ptx_t *t);
+/* End the dialog of a 2xx to t's INVITE that is not relayed (its SDP has no
+ * gateway behind it): ACK it, and when bye, BYE that dialog. */
+void alg_proxy_kill_2xx(alg_ptx_t *t, sip_t const *sip, int bye);
 /* Replace a message's body with an SDP text. 0 or -ENOMEM. */
 int alg_msg_set_sdp(msg_t *msg, const char *sdp);
 /* Capture a SIP message (sent=1: from us to its address; else to us). */

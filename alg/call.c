@@ -132,6 +132,7 @@ struct alg_call {
     char *tag;
     sdpdc_session_t *ims_answer, *wic_answer_s;
     char *wic_answer;
+    int killed;                /* its 2xx came after the call was answered: ACK + BYE sent */
   } forks[MAXQ];
   int nforks;
 
@@ -1312,6 +1313,29 @@ static int fork_response(alg_call_t *c, msg_t *msg, sip_t const *sip, const char
   const char *tag = sip->sip_to->a_tag;
   struct alg_fork *f = fork_find(c, tag);
   sdpdc_error_t e;
+  if (status >= 200 && c->answered_up) {
+    /* a 2xx of another dialog (the IMS side forked) after the call was
+     * answered. A plain proxy relays it (RFC 3261 16.7) and the UAC ACKs and
+     * BYEs it (13.2.2.4); here its SDP cannot be anchored (the AGW follows
+     * the answered dialog; the WIC has one association) and a BYE of the
+     * WIC for it could not be told from the call's own. So the ALG, which
+     * owns the media, ends that dialog itself: ACK (again for each
+     * retransmission) and one BYE; the WIC sees nothing. */
+    int again = f && f->killed;
+    if (!f && c->nforks < MAXQ) {
+      f = &c->forks[c->nforks++];
+      memset(f, 0, sizeof *f);
+      f->tag = su_strdup(c->home, tag);
+    }
+    if (f)
+      f->killed = 1;
+    call_log(c, WG_LOG_NOTICE, -1, "2xx of a second dialog (%s) after the call was answered: "
+             "%s", tag, again ? "retransmission, ACK again" : "not relayed, ACK + BYE to it");
+    if (c->ptx)
+      alg_proxy_kill_2xx(c->ptx, sip, !again);
+    msg_destroy(msg);
+    return 1;
+  }
   if (!f && body) {
     sdpdc_session_t *ans = NULL, *out_s = NULL;
     char *answer = NULL;
@@ -1338,14 +1362,6 @@ static int fork_response(alg_call_t *c, msg_t *msg, sip_t const *sip, const char
   }
   if (!f)
     return 0; /* a 2xx without SDP from a dialog never seen with one: relayed as is */
-  if (status >= 200 && c->answered_up) {
-    /* a second 2xx (another fork) after the call was answered: the AGW
-     * stays with the answered dialog; that UAS ends its dialog without ACK */
-    call_log(c, WG_LOG_NOTICE, -1, "2xx of a second dialog (%s) after the call was answered: "
-             "dropped", tag);
-    msg_destroy(msg);
-    return 1;
-  }
   if (status < 200) {
     if (body && alg_msg_set_sdp(msg, f->wic_answer) < 0) {
       msg_destroy(msg);

@@ -266,7 +266,7 @@ void alg_proxy_relay(alg_ptx_t *t, msg_t *msg)
   }
 }
 
-static void kill_late_2xx(alg_ptx_t *t, sip_t const *sip)
+void alg_proxy_kill_2xx(alg_ptx_t *t, sip_t const *sip, int bye)
 {
   sip_t const *req = sip_object(t->req);
   sip_route_t *route = NULL, *r;
@@ -287,11 +287,13 @@ static void kill_late_2xx(alg_ptx_t *t, sip_t const *sip)
     if (r)
       r->r_next = route, route = r;
   }
-  wg_log(WG_LOG_NOTICE, "alg", &lc, "late 2xx for a released data-channel call: ACK + BYE");
+  wg_log(WG_LOG_NOTICE, "alg", &lc, "2xx that the data-channel call cannot anchor: ACK%s",
+         bye ? " + BYE" : " (retransmission)");
   alg_proxy_send_in_dialog(t->alg, sip_method_ack, "ACK", sip->sip_contact->m_url, route,
                            req->sip_from, sip->sip_to, sip->sip_call_id, cseq);
-  alg_proxy_send_in_dialog(t->alg, sip_method_bye, "BYE", sip->sip_contact->m_url, route,
-                           req->sip_from, sip->sip_to, sip->sip_call_id, cseq + 1);
+  if (bye)
+    alg_proxy_send_in_dialog(t->alg, sip_method_bye, "BYE", sip->sip_contact->m_url, route,
+                             req->sip_from, sip->sip_to, sip->sip_call_id, cseq + 1);
   su_home_deinit(home);
 }
 
@@ -329,7 +331,7 @@ static int ptx_response(alg_ptx_t *t, nta_outgoing_t *orq, sip_t const *sip)
     /* a late 2xx for a data-channel call that is already over (we answered
      * the WIC with an error): its SDP has no gateway behind it, so end
      * that dialog instead of relaying it */
-    kill_late_2xx(t, sip);
+    alg_proxy_kill_2xx(t, sip, 1);
     msg_destroy(msg);
     return 0;
   }

@@ -1530,13 +1530,16 @@ static void ueb_on_sip(struct sim *s, const char *data, size_t len, const struct
   if (conn && !c->ueb_conn)
     c->ueb_conn = conn;
   if (!is_ack && c->ueb_last_req[slot]) {
-    /* a retransmission? same CSeq and method as the stored one */
-    char cs_old[64], cs_new[64];
+    /* a retransmission? same CSeq and method, and the same top Via (branch):
+     * the ALG's own BYE to another fork may carry the CSeq of the call's */
+    char cs_old[64], cs_new[64], via_old[512] = "", via_new[512] = "";
     hdr_get(c->ueb_last_req[slot], "CSeq", cs_old, sizeof cs_old);
+    hdr_get(c->ueb_last_req[slot], "Via", via_old, sizeof via_old);
     char *tmp = strndup(data, len);
     hdr_get(tmp, "CSeq", cs_new, sizeof cs_new);
+    hdr_get(tmp, "Via", via_new, sizeof via_new);
     free(tmp);
-    if (!strcmp(cs_old, cs_new)) {
+    if (!strcmp(cs_old, cs_new) && !strcmp(via_old, via_new)) {
       if (c->ueb_last_resp[slot])
         ueb_send_raw(c, c->ueb_last_resp[slot]);
       return;
