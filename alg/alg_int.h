@@ -92,6 +92,7 @@ struct alg {
   uint32_t next_tid;
   su_timer_t *mgc_timer;      /* retransmissions, audits (every 100 ms) */
   void *mgc;                  /* mgc.c's private state */
+  void *released;             /* call.c: calls the ALG ended lately (crossing BYEs) */
 };
 
 /* -------------------------------------------------------- proxy (SIP) */
@@ -158,6 +159,9 @@ void alg_call_cancelled(alg_call_t *c, alg_ptx_t *t);
  * returns 1 when the call layer owns the transaction (a re-offer it
  * processes, or answers with an error), 0 when the proxy forwards it. */
 int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip);
+/* A BYE for a call the ALG itself ended lately (its BYEs crossed): answered
+ * 200 here, never forwarded (the far side had the ALG's BYE). 1 = taken. */
+int alg_call_bye_crossed(alg_t *alg, alg_ptx_t *t, sip_t const *sip);
 /* A request inside a dialog passed through (BYE releases the call). */
 void alg_call_in_dialog(alg_t *alg, sip_t const *sip);
 /* A ptx of the call (its INVITE, or a re-offer's) is going away. */

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/msg_header.h>
@@ -327,6 +328,63 @@ static int sip_status_for_h248(int code)
   }
 }
 
+/* Calls the ALG ended itself with a BYE to each side (bearer loss, DTLS
+ * failure, session timer, AGW loss...): a BYE of the WIC or the IMS side that
+ * crossed the ALG's is answered 200 here for 64*T1 (RFC 3261 Timer H/J
+ * span), never forwarded, so the far side gets exactly one BYE. */
+#define RELEASED_MAX 64
+#define RELEASED_MS 32000
+struct released {
+  struct { char call_id[128], tag[64]; uint64_t at; } e[RELEASED_MAX];
+  unsigned next;
+};
+
+static uint64_t mono_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void released_add(alg_call_t *c)
+{
+  struct released *r = c->alg->released;
+  if (!r && !(r = c->alg->released = calloc(1, sizeof *r)))
+    return;
+  unsigned i = r->next++ % RELEASED_MAX;
+  snprintf(r->e[i].call_id, sizeof r->e[i].call_id, "%s", c->call_id);
+  snprintf(r->e[i].tag, sizeof r->e[i].tag, "%s",
+           c->from && c->from->a_tag ? c->from->a_tag : "");
+  r->e[i].at = mono_ms();
+}
+
+int alg_call_bye_crossed(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
+{
+  struct released *r = alg->released;
+  uint64_t now = mono_ms();
+  if (!r || !sip->sip_call_id || !sip->sip_from || !sip->sip_to)
+    return 0;
+  for (unsigned i = 0; i < RELEASED_MAX; i++) {
+    const char *tag = r->e[i].tag;
+    if (!r->e[i].at || now - r->e[i].at > RELEASED_MS ||
+        strcmp(r->e[i].call_id, sip->sip_call_id->i_id) != 0 || !tag[0] ||
+        !((sip->sip_from->a_tag && !strcmp(sip->sip_from->a_tag, tag)) ||
+          (sip->sip_to->a_tag && !strcmp(sip->sip_to->a_tag, tag))))
+      continue;
+    wg_log_ctx_t lc = { r->e[i].call_id, 0, -1 };
+    wg_log(WG_LOG_INFO, "alg", &lc, "BYE crossed the ALG's own release: 200, not forwarded");
+    alg_proxy_respond(t, 200, NULL, NULL, 0);
+    return 1;
+  }
+  return 0;
+}
+
+static void released_free(alg_t *alg)
+{
+  free(alg->released);
+  alg->released = NULL;
+}
+
 /* End the call. up_status: what the WIC gets if it has no final response
  * yet (0: nothing to answer, e.g. a final error was relayed); bye_both: the
  * call is established and the ALG ends it (BYE to both sides). */
@@ -388,6 +446,8 @@ static void call_release(alg_call_t *c, int up_status, const char *warning, cons
     alg_proxy_cancel_down(t);
   }
   send_subtract(c);
+  if (c->answered_up && up_status)
+    released_add(c);
   c->state = CS_RELEASED;
   call_free(c);
 }
@@ -413,6 +473,7 @@ void alg_call_free_all(alg_t *alg)
 {
   while (alg->calls)
     call_free(alg->calls);
+  released_free(alg);
 }
 
 /* ---------------------------------------------------------- session timer */

@@ -523,6 +523,8 @@ static int leg_request(alg_t *alg, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
   if (!initial && (method == sip_method_invite || method == sip_method_update) &&
       alg_call_reoffer(alg, t, fsip))
     return 0; /* the call layer forwards or answers it */
+  if (!initial && method == sip_method_bye && alg_call_bye_crossed(alg, t, fsip))
+    return 0; /* the ALG ended that call already: answered here */
 
   if (initial && method == sip_method_invite) {
     nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
