@@ -40,6 +40,17 @@ static uint16_t sa_port(const struct sockaddr *sa)
   return ntohs(((const struct sockaddr_in *)sa)->sin_port);
 }
 
+static int sa_same_ip(const struct sockaddr *a, const struct sockaddr *b)
+{
+  if (a->sa_family != b->sa_family)
+    return 0;
+  if (a->sa_family == AF_INET)
+    return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+           ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+  return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
 static int sa_equal(const struct sockaddr *a, const struct sockaddr *b)
 {
   if (a->sa_family != b->sa_family)
@@ -60,7 +71,7 @@ static const char *const known_keys[] = {
     "agw.max-contexts",     "agw.max-terminations", "agw.consent-timeout",
     "agw.dtls-timeout",     "agw.cert",          "agw.key",
     "agw.notify-released-bearer", "agw.register-retry", "agw.max-message-size",
-    "agw.sctp-port",        "agw.long-timer",    "agw.sctp-streams", NULL};
+    "agw.sctp-port",        "agw.long-timer",    "agw.sctp-streams", "agw.auditors", NULL};
 
 /* A bare IP (v4 or v6, brackets allowed) into out (port 0). */
 static int parse_ip(const char *text, struct sockaddr_storage *out)
@@ -168,6 +179,30 @@ static int conf_read(agw_conf_t *c, const wg_config_t *cfg, char *err, size_t er
   c->mid_default = v == NULL;
   snprintf(c->mid_text, sizeof c->mid_text, "%s", v ? v : defmid);
   c->mid_text[sizeof c->mid_text - 1] = '\0';
+  /* agw.auditors: addresses (any port) that may send read-only AuditValue
+   * transactions, e.g. a monitor or a test asking for the live contexts */
+  v = wg_config_get(cfg, "agw.auditors", "");
+  for (const char *p = v; *p;) {
+    while (*p == ' ' || *p == ',')
+      p++;
+    size_t l = strcspn(p, ", ");
+    if (l == 0)
+      break;
+    char one[80];
+    if (c->n_auditors >= AGW_MAX_AUDITORS || l >= sizeof one) {
+      seterr(err, errlen, "agw.auditors: more than %d addresses, or one too long",
+             AGW_MAX_AUDITORS);
+      return -EINVAL;
+    }
+    memcpy(one, p, l);
+    one[l] = '\0';
+    if (parse_ip(one, &c->auditors[c->n_auditors]) < 0) {
+      seterr(err, errlen, "agw.auditors: '%s' is not an IP address", one);
+      return -EINVAL;
+    }
+    c->n_auditors++;
+    p += l;
+  }
   v = wg_config_get(cfg, "agw.cert", "");
   snprintf(c->cert, sizeof c->cert, "%s", v);
   v = wg_config_get(cfg, "agw.key", "");
@@ -296,13 +331,47 @@ static void on_udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   h248_tl_input(agw->tl, from, sa_len(from), buf->base, (size_t)nread);
 }
 
-/* A request from some peer: only the MGC we registered with may command us. */
+static int is_auditor(const agw_t *agw, const struct sockaddr *from)
+{
+  for (int i = 0; i < agw->conf.n_auditors; i++)
+    if (sa_same_ip(from, (const struct sockaddr *)&agw->conf.auditors[i]))
+      return 1;
+  return 0;
+}
+
+/* A transaction that only reads: every command an AuditValue or AuditCap. */
+static int audit_only(const h248_trans_t *req)
+{
+  int n = 0;
+  for (const h248_action_t *a = req->actions; a; a = a->next)
+    for (const h248_cmd_t *c = a->cmds; c; c = c->next, n++)
+      if (c->type != H248_CMD_AUDITVALUE && c->type != H248_CMD_AUDITCAP)
+        return 0;
+  return n > 0;
+}
+
+/* A request from some peer: only the MGC we registered with may command us;
+ * a configured auditor (agw.auditors) may audit. */
 static void on_request(void *arg, h248_tl_txn_t *txn, h248_msg_t *msg, const h248_trans_t *req,
                        const struct sockaddr *from, socklen_t fromlen)
 {
   agw_t *agw = arg;
   char a[64];
   (void)fromlen;
+  if (!sa_equal(from, (const struct sockaddr *)&agw->conf.mgc) && is_auditor(agw, from)) {
+    if (!audit_only(req)) {
+      wg_log(WG_LOG_WARN, AGW_LOG, &nolog,
+             "transaction %u from auditor %s refused: only AuditValue/AuditCapabilities (504)",
+             (unsigned)req->id, wg_format_addr(from, a, sizeof a));
+      h248_tl_reply_error(agw->tl, txn, 504,
+                          "Command received from unauthorized entity (an auditor may only audit)");
+      return;
+    }
+    wg_log(WG_LOG_INFO, AGW_LOG, &nolog, "transaction %u: audit from %s",
+           (unsigned)req->id, wg_format_addr(from, a, sizeof a));
+    agw_exec_request(agw, txn, msg, req);
+    return;
+  }
   if (!sa_equal(from, (const struct sockaddr *)&agw->conf.mgc)) {
     wg_log(WG_LOG_WARN, AGW_LOG, &nolog,
            "transaction %u from %s refused: not the MGC we registered with (504)",

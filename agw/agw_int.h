@@ -17,6 +17,8 @@
 
 #define AGW_LOG "agw"
 
+#define AGW_MAX_AUDITORS 8
+
 typedef struct agw_conf {
   struct sockaddr_storage listen, mgc, access, core;
   char mid_text[128];
@@ -31,6 +33,8 @@ typedef struct agw_conf {
   long max_message_size, sctp_port;
   long sctp_streams; /* agw.sctp-streams: SCTP streams offered per association */
   long long_timer_ms;
+  struct sockaddr_storage auditors[AGW_MAX_AUDITORS]; /* agw.auditors (port ignored) */
+  int n_auditors;
 } agw_conf_t;
 
 enum agw_state {
@@ -111,6 +115,11 @@ int agw_media_reserve(agw_t *agw, agw_term_t *t, agw_stream_t *s, agw_err_t *e);
 /* Release every endpoint and port of t (asynchronous closes are counted in
  * agw->media_closing). */
 void agw_media_release(agw_t *agw, agw_term_t *t);
+/* One stream of t is deleted by Modify (not T1's stream 1): a data channel
+ * is closed by an outgoing SCTP stream reset (RFC 8831 6.7), a T2 stream's
+ * TCP connection is closed and its port given back. The caller then clears
+ * the slot. */
+void agw_media_remove_stream(agw_t *agw, agw_term_t *t, agw_stream_t *s);
 /* Fill s->local with the values we chose (for the reply). */
 void agw_media_local_sdp(agw_t *agw, agw_term_t *t, agw_stream_t *s, char *out, size_t len);
 /* Statistics of a termination (for Subtract/AuditValue replies). */

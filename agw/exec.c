@@ -73,6 +73,7 @@ typedef struct plan_stream {
   int has_mode, mode;
   int has_sctpid, sctpid;
   int has_local, has_remote;
+  int remove;          /* Local { } and Remote { } both empty: delete the stream */
   agw_sdp_t local, remote;
 } plan_stream_t;
 
@@ -134,8 +135,8 @@ static int check_sdp(const agw_sdp_t *s, enum agw_kind kind, uint16_t sid, int r
   return 0;
 }
 
-static int plan_build(agw_t *agw, const h248_cmd_t *cmd, enum agw_kind kind_known, plan_t *p,
-                      agw_err_t *e)
+static int plan_build(agw_t *agw, const h248_cmd_t *cmd, enum agw_kind kind_known, int is_add,
+                      plan_t *p, agw_err_t *e)
 {
   (void)agw;
   memset(p, 0, sizeof *p);
@@ -188,8 +189,24 @@ static int plan_build(agw_t *agw, const h248_cmd_t *cmd, enum agw_kind kind_know
     return agw_fail(e, 441, "Missing Local or Remote descriptor: cannot tell the termination's "
                             "transport");
   /* second pass: everything else */
+  if (cmd->media) {
+    /* H.248.1 7.1.8 reading (UNVERIFIED): a stream given with empty Local
+     * and Remote descriptors and nothing else is deleted (doc/agw.md) */
+    int i = 0;
+    for (const h248_stream_t *s = cmd->media->streams; s; s = s->next, i++) {
+      plan_stream_t *ps = &p->s[i];
+      if (ps->has_local && ps->has_remote && !ps->local.present && !ps->remote.present &&
+          (!s->lc || (s->lc->mode == H248_MODE_UNSET && !s->lc->props)))
+        ps->remove = 1;
+    }
+  }
   for (int i = 0; i < p->n; i++) {
     plan_stream_t *ps = &p->s[i];
+    if (ps->remove && is_add)
+      return agw_fail(e, 449, "Unsupported: removing stream %u in an Add", ps->id);
+    if (ps->remove && ps->id == 1 && p->kind == AGW_KIND_ACCESS)
+      return agw_fail(e, 449, "Unsupported: removing stream 1 (the SCTP association); "
+                              "Subtract the termination");
     if ((rc = check_sdp(&ps->local, p->kind, ps->id, 0, e)) < 0 ||
         (rc = check_sdp(&ps->remote, p->kind, ps->id, 1, e)) < 0)
       return rc;
@@ -309,13 +326,22 @@ static int plan_build(agw_t *agw, const h248_cmd_t *cmd, enum agw_kind kind_know
 static int plan_apply(agw_t *agw, agw_term_t *t, const plan_t *p, int is_add, agw_err_t *e)
 {
   int rc;
-  /* stream slots first, so that a full termination fails before changes */
+  /* stream slots first, so that a full termination fails before changes;
+   * a stream to delete that is not there: nothing to do */
   for (int i = 0; i < p->n; i++)
-    if (!agw_stream_get(t, p->s[i].id, 1))
+    if (!p->s[i].remove && !agw_stream_get(t, p->s[i].id, 1))
       return agw_fail(e, 510, "Insufficient resources: more than %d streams", AGW_MAX_STREAMS);
   for (int i = 0; i < p->n; i++) {
     const plan_stream_t *ps = &p->s[i];
     agw_stream_t *s = agw_stream_get(t, ps->id, 0);
+    if (ps->remove) {
+      if (s) {
+        agw_media_remove_stream(agw, t, s);
+        memset(s, 0, sizeof *s);
+        s->sctpid = -1;
+      }
+      continue;
+    }
     if (ps->has_mode)
       s->mode = ps->mode;
     else if (is_add && t->kind == AGW_KIND_ACCESS)
@@ -422,7 +448,7 @@ static void add_audit_media(exec_t *x, h248_cmd_t *rc, agw_term_t *t)
 typedef struct actx {
   h248_action_t *ra;   /* reply action */
   agw_ctx_t *ctx;      /* NULL: "$" not created yet, or "-" */
-  int choose, null_ctx;
+  int choose, null_ctx, all_ctx;
   int n_done;          /* command replies added */
 } actx_t;
 
@@ -449,7 +475,7 @@ static int cmd_add(exec_t *x, actx_t *ac, const h248_cmd_t *cmd, agw_err_t *e)
                             "by the MG: use $)", tid);
   }
   plan_t p;
-  if ((rc = plan_build(agw, cmd, 0, &p, e)) < 0)
+  if ((rc = plan_build(agw, cmd, 0, 1, &p, e)) < 0)
     return rc;
   if (!p.any_local)
     return agw_fail(e, 441, "Missing Local descriptor: Add needs Local with $ values");
@@ -524,7 +550,7 @@ static int cmd_modify(exec_t *x, actx_t *ac, const h248_cmd_t *cmd, agw_err_t *e
     return agw_fail(e, 435, "TerminationID %s is in context %u, not in the NULL context", tid,
                     t->ctx->id);
   plan_t p;
-  if ((rc = plan_build(x->agw, cmd, t->kind, &p, e)) < 0)
+  if ((rc = plan_build(x->agw, cmd, t->kind, 0, &p, e)) < 0)
     return rc;
   if ((rc = plan_apply(x->agw, t, &p, 0, e)) < 0)
     return rc;
@@ -601,6 +627,30 @@ static int cmd_audit(exec_t *x, actx_t *ac, const h248_cmd_t *cmd, agw_err_t *e)
 {
   const char *tid = cmd->tid[0];
   int rc;
+  if (strcasecmp(tid, "ROOT") == 0 && ac->all_ctx) {
+    /* H.248.1 7.2.5: ContextID ALL with TerminationID Root lists the
+     * context ids, as one reply action per live context
+     * (Context = 1001 { AuditValue = ROOT }, ...). With no context the one
+     * reply action is the NULL context: Context = - { AuditValue = ROOT }. */
+    int n = 0;
+    for (agw_ctx_t *c = x->agw->model.ctxs; c; c = c->next) {
+      h248_action_t *ra = n == 0 ? ac->ra : h248_add_action(x->rep, x->rt, h248_ctx_num(c->id));
+      if (!ra)
+        return agw_fail(e, 500, "Internal failure: out of memory");
+      ra->ctx = h248_ctx_num(c->id);
+      if (!h248_add_cmd(x->rep, ra, cmd->type, "ROOT"))
+        return agw_fail(e, 500, "Internal failure: out of memory");
+      n++;
+    }
+    if (n == 0) {
+      ac->ra->ctx = h248_ctx_null();
+      if (!h248_add_cmd(x->rep, ac->ra, cmd->type, "ROOT"))
+        return agw_fail(e, 500, "Internal failure: out of memory");
+    }
+    logc(WG_LOG_INFO, 0, -1, "AuditValue of all contexts: %d live", n);
+    ac->n_done++;
+    return 0;
+  }
   if (strcasecmp(tid, "ROOT") == 0) {
     /* the MGC's liveness check: an empty answer */
     if (!h248_add_cmd(x->rep, ac->ra, cmd->type, "ROOT"))
@@ -702,6 +752,7 @@ static int exec_action(exec_t *x, const h248_action_t *a)
       goto error;
     }
   } else if (a->ctx.kind == H248_CTX_ALL) {
+    ac.all_ctx = 1;
     for (const h248_cmd_t *c = a->cmds; c; c = c->next)
       if (c->type != H248_CMD_AUDITVALUE && c->type != H248_CMD_AUDITCAP) {
         agw_fail(&e, 501, "Not implemented: %s in context *", h248_cmd_name(c->type));

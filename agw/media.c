@@ -948,6 +948,34 @@ int agw_media_apply(agw_t *agw, agw_term_t *t, int is_add, agw_err_t *e)
   return 0;
 }
 
+/* One T2 stream's media: relay stopped, TCP closed (its octet counts kept
+ * in the stream for a Subtract's statistics), port given back. */
+static void t2_stream_release(agw_t *agw, agw_stream_t *s)
+{
+  t2_media_t *tm = s->media;
+  if (tm) {
+    relay_free(tm);
+    tm->t = NULL;
+    if (tm->tcp) {
+      wgm_tcp_stats_t st;
+      wgm_tcp_get_stats(tm->tcp, &st);
+      s->tx_bytes = st.tx_bytes;
+      s->rx_bytes = st.rx_bytes;
+      agw->media_closing++;
+      wgm_tcp_close(tm->tcp, on_tcp_closed);
+      tm->tcp = NULL;
+    } else {
+      t2_held_clear(tm);
+      free(tm);
+    }
+    s->media = NULL;
+  }
+  if (s->has_port) {
+    agw_pool_give(&agw->core_pool, s->port);
+    s->has_port = 0;
+  }
+}
+
 void agw_media_release(agw_t *agw, agw_term_t *t)
 {
   if (t->kind == AGW_KIND_ACCESS) {
@@ -982,29 +1010,30 @@ void agw_media_release(agw_t *agw, agw_term_t *t)
   }
   for (unsigned i = 0; i < AGW_MAX_STREAMS; i++) {
     agw_stream_t *s = &t->streams[i];
-    t2_media_t *tm = s->media;
-    if (tm) {
-      relay_free(tm);
-      tm->t = NULL;
-      if (tm->tcp) {
-        wgm_tcp_stats_t st;
-        wgm_tcp_get_stats(tm->tcp, &st);
-        s->tx_bytes = st.tx_bytes;
-        s->rx_bytes = st.rx_bytes;
-        agw->media_closing++;
-        wgm_tcp_close(tm->tcp, on_tcp_closed);
-        tm->tcp = NULL;
-      } else {
-        t2_held_clear(tm);
-        free(tm);
-      }
-      s->media = NULL;
-    }
-    if (s->used && s->has_port) {
-      agw_pool_give(&agw->core_pool, s->port);
-      s->has_port = 0;
-    }
+    if (s->used)
+      t2_stream_release(agw, s);
   }
+}
+
+void agw_media_remove_stream(agw_t *agw, agw_term_t *t, agw_stream_t *s)
+{
+  if (t->kind == AGW_KIND_ACCESS) {
+    t1_media_t *m = t->media;
+    int sid = s->sctpid;
+    s->media = NULL;
+    s->sctpid = -1; /* the relay of the T2 stream stops at the update below */
+    s->used = 0;
+    ctx_update_relays(agw, t->ctx);
+    s->used = 1;
+    if (m && m->dc && sid >= 0) {
+      int rc = wgm_dc_close_channel(m->dc, (uint16_t)sid);
+      logt(WG_LOG_INFO, t, -1, "stream %u removed: data channel %d %s", s->id, sid,
+           rc < 0 ? wgm_strerror(rc) : "reset (RFC 8831)");
+    }
+    return;
+  }
+  t2_stream_release(agw, s);
+  logt(WG_LOG_INFO, t, -1, "stream %u removed: TCP closed", s->id);
 }
 
 void agw_media_local_sdp(agw_t *agw, agw_term_t *t, agw_stream_t *s, char *out, size_t len)

@@ -106,6 +106,7 @@ struct alg {
   uint32_t next_tid;
   su_timer_t *mgc_timer;      /* retransmissions, audits (every 100 ms) */
   void *mgc;                  /* mgc.c's private state */
+  void *released;             /* call.c: calls the ALG ended lately (crossing BYEs) */
 };
 
 /* -------------------------------------------------------- proxy (SIP) */
@@ -150,6 +151,9 @@ void alg_proxy_cancel_down(alg_ptx_t *t);
 void alg_ptx_release(alg_ptx_t *t);
 /* Whether a Record-Route/Route URI is one of ours (SIP, ws or wss). */
 int alg_rr_is_me(alg_t *alg, url_t const *u);
+/* End the dialog of a 2xx to t's INVITE that is not relayed (its SDP has no
+ * gateway behind it): ACK it, and when bye, BYE that dialog. */
+void alg_proxy_kill_2xx(alg_ptx_t *t, sip_t const *sip, int bye);
 /* Replace a message's body with an SDP text. 0 or -ENOMEM. */
 int alg_msg_set_sdp(msg_t *msg, const char *sdp);
 /* Capture a SIP message (sent=1: from us to its address; else to us). */
@@ -240,13 +244,17 @@ void alg_call_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip
 void alg_call_down_timeout(alg_call_t *c, alg_ptx_t *t, int status);
 /* Upstream CANCELled the INVITE. */
 void alg_call_cancelled(alg_call_t *c, alg_ptx_t *t);
-/* An in-dialog INVITE/UPDATE with SDP inside a data-channel call: 1 when
- * the proxy must refuse it (488: re-negotiation is not supported). */
-int alg_call_reoffer(alg_t *alg, sip_t const *sip);
+/* An in-dialog INVITE/UPDATE inside a data-channel call (ptx->req ready):
+ * returns 1 when the call layer owns the transaction (a re-offer it
+ * processes, or answers with an error), 0 when the proxy forwards it. */
+int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip);
+/* A BYE for a call the ALG itself ended lately (its BYEs crossed): answered
+ * 200 here, never forwarded (the far side had the ALG's BYE). 1 = taken. */
+int alg_call_bye_crossed(alg_t *alg, alg_ptx_t *t, sip_t const *sip);
 /* A request inside a dialog passed through (BYE releases the call). */
 void alg_call_in_dialog(alg_t *alg, sip_t const *sip);
-/* The ptx of the call is going away. */
-void alg_call_ptx_gone(alg_call_t *c);
+/* A ptx of the call (its INVITE, or a re-offer's) is going away. */
+void alg_call_ptx_gone(alg_call_t *c, alg_ptx_t *t);
 /* Release every call (graceful stop / AGW lost). agw NULL = all. */
 void alg_calls_release_agw(alg_t *alg, alg_agw_t *agw, const char *why);
 void alg_call_free_all(alg_t *alg);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/msg_header.h>
@@ -91,6 +92,64 @@ struct alg_call {
   sip_route_t *route_callee;   /* route set from us towards the callee */
   sip_route_t *route_caller;   /* route set from us towards the caller */
   uint32_t invite_cseq, caller_cseq, callee_cseq;
+
+  /* the SDP last sent on each leg (models, for the re-offer builders) */
+  sdpdc_session_t *ims_offer_s;  /* step 5 / the last IMS re-offer */
+  sdpdc_session_t *wic_answer_s; /* step 14 / the last re-answer to the WIC */
+  unsigned ims_ver, wic_ver;     /* o= version of each leg's SDP */
+  char *ims_sdp;                 /* the text of the last SDP sent to the IMS side */
+  char *dc_offer;                /* mirror: the text of the DC offer sent to the WIC */
+  /* a refresh passed through (mirror calls): what the answering side must
+   * answer (its previous SDP) and what the offerer then gets */
+  const sdpdc_session_t *rf_expect;
+  int rf_expect_dc;
+  const char *rf_reply;
+  int agw_client;                /* mirror: the AGW is the DTLS client (the WIC answered passive) */
+  int re_mirror;                 /* the re-offer in progress is an IMS change in a mirror call */
+  int re_from_ims;               /* the re-offer in progress came from the IMS side */
+
+  /* a re-offer in progress (re-INVITE/UPDATE with SDP, digest 7.4) */
+  alg_ptx_t *re_ptx;
+  alg_ptx_t *re_done;                 /* the last re-offer's transaction, lingering: its
+                                       * retransmitted 2xx are absorbed */
+  int re_state;
+  sdpdc_session_t *re_offer;
+  sdpdc_diff_t *re_diff;
+  sdpdc_plan_t *re_plan;
+  sdpdc_session_t *re_ims_offer, *re_ims_answer, *re_t1_local;
+  const sdpdc_session_t *re_prev_ims; /* a WIC re-offer: our previous SDP to the IMS side */
+  char *re_ims_text;                  /* the IMS re-offer's text */
+  char *re_t2[MAXCH];                 /* per re_plan->chans: the added channels' new T2s */
+  sdpdc_session_t *re_t2_local[MAXCH];
+  size_t re_next;                     /* re_plan chan index the Add T2 loop is at */
+  char *re_dropping[MAXCH];           /* T2s of removed channels: their bearer Notify is expected */
+  size_t n_dropping;
+  msg_t *re_held;                     /* the IMS 2xx being processed */
+
+  /* forked early dialogs (RFC 3261 12.1/13.2.2.4): the AGW's T2 follows the
+   * answer of one dialog (t2_tag); each other early dialog with an answer
+   * gets its own re-written answer; the 2xx's dialog is the one kept */
+  char *t2_tag;
+  struct alg_fork {
+    char *tag;
+    sdpdc_session_t *ims_answer, *wic_answer_s;
+    char *wic_answer;
+    int killed;                /* its 2xx came after the call was answered: ACK + BYE sent */
+  } forks[MAXQ];
+  int nforks;
+
+  /* session timer (RFC 4028): Session-Expires of the last 2xx */
+  su_timer_t *se_timer;
+  unsigned long se_delta;             /* s; 0 = no session timer */
+};
+
+enum re_state {
+  RE_NONE = 0,
+  RE_ADD_T2,      /* Add T2 for the added channels */
+  RE_OFFERED,     /* re-offer forwarded to the IMS side */
+  RE_MODIFY,      /* the IMS accepted: Subtract/Modify on the AGW */
+  RE_T1_SUB,      /* DTLS restart: the old T1 goes */
+  RE_T1_ADD,      /* DTLS restart: the new T1 */
 };
 
 static uint64_t g_serial;
@@ -167,6 +226,18 @@ static void call_free(alg_call_t *c)
     alg_ptx_release(c->ptx);
     c->ptx = NULL;
   }
+  if (c->re_ptx) {
+    alg_ptx_release(c->re_ptx);
+    c->re_ptx = NULL;
+  }
+  if (c->re_done) {
+    alg_ptx_release(c->re_done);
+    c->re_done = NULL;
+  }
+  if (c->re_held)
+    msg_destroy(c->re_held);
+  if (c->se_timer)
+    su_timer_destroy(c->se_timer);
   if (c->held)
     msg_destroy(c->held);
   for (i = 0; i < c->nq; i++)
@@ -258,6 +329,63 @@ static int sip_status_for_h248(int code)
   }
 }
 
+/* Calls the ALG ended itself with a BYE to each side (bearer loss, DTLS
+ * failure, session timer, AGW loss...): a BYE of the WIC or the IMS side that
+ * crossed the ALG's is answered 200 here for 64*T1 (RFC 3261 Timer H/J
+ * span), never forwarded, so the far side gets exactly one BYE. */
+#define RELEASED_MAX 64
+#define RELEASED_MS 32000
+struct released {
+  struct { char call_id[128], tag[64]; uint64_t at; } e[RELEASED_MAX];
+  unsigned next;
+};
+
+static uint64_t mono_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void released_add(alg_call_t *c)
+{
+  struct released *r = c->alg->released;
+  if (!r && !(r = c->alg->released = calloc(1, sizeof *r)))
+    return;
+  unsigned i = r->next++ % RELEASED_MAX;
+  snprintf(r->e[i].call_id, sizeof r->e[i].call_id, "%s", c->call_id);
+  snprintf(r->e[i].tag, sizeof r->e[i].tag, "%s",
+           c->from && c->from->a_tag ? c->from->a_tag : "");
+  r->e[i].at = mono_ms();
+}
+
+int alg_call_bye_crossed(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
+{
+  struct released *r = alg->released;
+  uint64_t now = mono_ms();
+  if (!r || !sip->sip_call_id || !sip->sip_from || !sip->sip_to)
+    return 0;
+  for (unsigned i = 0; i < RELEASED_MAX; i++) {
+    const char *tag = r->e[i].tag;
+    if (!r->e[i].at || now - r->e[i].at > RELEASED_MS ||
+        strcmp(r->e[i].call_id, sip->sip_call_id->i_id) != 0 || !tag[0] ||
+        !((sip->sip_from->a_tag && !strcmp(sip->sip_from->a_tag, tag)) ||
+          (sip->sip_to->a_tag && !strcmp(sip->sip_to->a_tag, tag))))
+      continue;
+    wg_log_ctx_t lc = { r->e[i].call_id, 0, -1 };
+    wg_log(WG_LOG_INFO, "alg", &lc, "BYE crossed the ALG's own release: 200, not forwarded");
+    alg_proxy_respond(t, 200, NULL, NULL, 0);
+    return 1;
+  }
+  return 0;
+}
+
+static void released_free(alg_t *alg)
+{
+  free(alg->released);
+  alg->released = NULL;
+}
+
 /* End the call. up_status: what the WIC gets if it has no final response
  * yet (0: nothing to answer, e.g. a final error was relayed); bye_both: the
  * call is established and the ALG ends it (BYE to both sides). */
@@ -281,6 +409,16 @@ static void call_release(alg_call_t *c, int up_status, const char *warning, cons
   if (c->waiting)
     alg_mgc_cancel(alg, c->wait_tid), c->waiting = 0;
   call_log(c, WG_LOG_NOTICE, -1, "release in state %s: %s", state_name[c->state], why);
+  if (c->re_ptx) {
+    /* a re-offer in progress: its transaction ends with the call */
+    if (c->re_ptx->status_sent < 200)
+      alg_proxy_respond(c->re_ptx, 500, NULL, "the call was released", 0);
+    if (c->re_ptx) {
+      alg_ptx_release(c->re_ptx);
+      c->re_ptx = NULL;
+    }
+  }
+  /* the added T2s of an unfinished re-offer go with the context */
 
   /* the WIC side */
   if (t && t->status_sent < 200) {
@@ -309,6 +447,8 @@ static void call_release(alg_call_t *c, int up_status, const char *warning, cons
     alg_proxy_cancel_down(t);
   }
   send_subtract(c);
+  if (c->answered_up && up_status)
+    released_add(c);
   c->state = CS_RELEASED;
   call_free(c);
 }
@@ -357,6 +497,55 @@ void alg_call_free_all(alg_t *alg)
 {
   while (alg->calls)
     call_free(alg->calls);
+  released_free(alg);
+}
+
+/* ---------------------------------------------------------- session timer */
+
+/* RFC 4028: the dialog's session interval is the Session-Expires of the
+ * last 2xx to an INVITE/UPDATE; without a refresh within it the session is
+ * over. The ALG then releases the call as a stateful proxy that owns media
+ * resources must (BYE both sides, Subtract) -- our reading of RFC 4028
+ * sec 8/10 for a B2BUA-like ALG: it waits the whole interval (the UAs' own
+ * BYE comes earlier, at most min(32, SE/3) s before it). */
+static void se_expired(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
+{
+  alg_call_t *c = arg;
+  char w[96];
+  (void)m;
+  (void)t;
+  call_log(c, WG_LOG_NOTICE, -1, "session timer expired: no refresh within %lu s (RFC 4028)",
+           c->se_delta);
+  snprintf(w, sizeof w, "session timer expired (no refresh within %lu s)", c->se_delta);
+  call_release(c, 408, w, w);
+}
+
+/* (Re)start the session timer from a 2xx (NULL: a refresh request passed
+ * through: restart with the current interval). A 2xx without
+ * Session-Expires turns it off (RFC 4028 sec 7.2/9). */
+static void se_arm(alg_call_t *c, sip_t const *sip)
+{
+  if (sip) {
+    if (!sip->sip_session_expires || !sip->sip_session_expires->x_delta) {
+      if (c->se_delta)
+        call_log(c, WG_LOG_INFO, -1, "session timer off (2xx without Session-Expires)");
+      c->se_delta = 0;
+      if (c->se_timer)
+        su_timer_reset(c->se_timer);
+      return;
+    }
+    c->se_delta = sip->sip_session_expires->x_delta;
+    call_log(c, WG_LOG_INFO, -1, "session timer: %lu s (refresher %s)", c->se_delta,
+             sip->sip_session_expires->x_refresher ? sip->sip_session_expires->x_refresher
+                                                   : "not named");
+  }
+  if (!c->se_delta)
+    return;
+  if (c->se_timer)
+    su_timer_destroy(c->se_timer);
+  c->se_timer = su_timer_create(su_root_task(c->alg->root), (su_duration_t)(c->se_delta * 1000));
+  if (!c->se_timer || su_timer_set(c->se_timer, se_expired, c) < 0)
+    call_log(c, WG_LOG_WARN, -1, "session timer: cannot arm the timer");
 }
 
 /* ---------------------------------------------------------- step 2 */
@@ -573,6 +762,7 @@ int alg_call_invite(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
     char sid[32];
     snprintf(sid, sizeof sid, "%llu", (unsigned long long)(wg_time_us() / 1000));
     c->sess_id = su_strdup(c->home, sid);
+    c->ims_ver = c->wic_ver = 1;
   }
   c->ice = c->mirror || (c->plan->dclines[0].offer && c->plan->dclines[0].offer->ice_ufrag != NULL);
   if (c->mirror)
@@ -627,6 +817,22 @@ static alg_call_t *reply_call(void *arg, int status, const h248_trans_t *reply, 
 static const h248_cmd_t *reply_cmd(const h248_trans_t *reply)
 {
   return reply && reply->actions ? reply->actions->cmds : NULL;
+}
+
+/* An Add T1 reply: the new T1's name into c->t1 and its stream-1 Local into
+ * *local. 0, or -EPROTO when either is missing or the SDP is bad. */
+static int t1_from_reply(alg_call_t *c, const h248_trans_t *reply, sdpdc_session_t **local)
+{
+  const h248_cmd_t *cmd = reply_cmd(reply);
+  const h248_stream_t *s = cmd ? h248_cmd_stream(cmd, 1) : NULL;
+  sdpdc_error_t e;
+  if (cmd && cmd->ntid)
+    c->t1 = su_strdup(c->home, cmd->tid[0]);
+  if (!c->t1 || !s || !s->local ||
+      sdpdc_frag_parse(c->home, s->local, strlen(s->local), local, &e) < 0 ||
+      (*local)->n_media < 1)
+    return -EPROTO;
+  return 0;
 }
 
 static void add_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
@@ -695,7 +901,7 @@ static void step5_forward(alg_call_t *c)
   }
   for (size_t i = 0; i < c->n_t2; i++)
     t2l[i] = c->t2_local[i];
-  rc = sdpdc_step5_offer(c->home, c->plan, t2l, c->n_t2, &o, &offer, NULL, &e);
+  rc = sdpdc_step5_offer(c->home, c->plan, t2l, c->n_t2, &o, &offer, &c->ims_offer_s, &e);
   if (rc < 0) {
     call_log(c, WG_LOG_WARN, 5, "step 5 rewrite failed: %s", e.reason);
     call_release(c, rc == -ENOMEM ? 500 : 488, e.reason, "step 5 failed");
@@ -704,6 +910,7 @@ static void step5_forward(alg_call_t *c)
   call_log(c, WG_LOG_INFO, 5, "offer rewritten to TCP/MSRP (%zu m=message line%s, c=%s, port %u)",
            c->n_t2, c->n_t2 > 1 ? "s" : "", c->t2_local[0]->media[0].address,
            c->t2_local[0]->media[0].port);
+  c->ims_sdp = offer;
   if (alg_msg_set_sdp(c->ptx->req, offer) < 0 || alg_proxy_forward(c->ptx) < 0) {
     call_release(c, 503, "cannot forward the INVITE", "forward failed");
     return;
@@ -718,6 +925,7 @@ static void modify_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_t
 static void mirror_answer(alg_call_t *c, msg_t *msg, sip_t const *sip);
 static void add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
 static void process_response(alg_call_t *c, msg_t *msg);
+static void drain_queue(alg_call_t *c);
 
 static void record_dialog(alg_call_t *c, sip_t const *sip)
 {
@@ -755,7 +963,13 @@ static void record_dialog(alg_call_t *c, sip_t const *sip)
   c->route_callee = callee;
 }
 
+static int send_modify_t2_cb(alg_call_t *c, h248_tl_reply_cb cb);
 static int send_modify_t2(alg_call_t *c)
+{
+  return send_modify_t2_cb(c, modify_t2_reply);
+}
+
+static int send_modify_t2_cb(alg_call_t *c, h248_tl_reply_cb cb)
 {
   h248_msg_t *m = alg_mgc_msg(c->alg);
   h248_trans_t *t;
@@ -799,7 +1013,7 @@ static int send_modify_t2(alg_call_t *c)
     rc = -EPROTO;   /* every channel refused */
     goto out;
   }
-  rc = call_send(c, m, modify_t2_reply);
+  rc = call_send(c, m, cb);
 out:
   h248_msg_free(m);
   return rc;
@@ -925,6 +1139,8 @@ static void start_answer(alg_call_t *c, msg_t *msg, sip_t const *sip)
   }
   c->held = msg;
   c->state = CS_IMS_ANSWERED;
+  if (sip->sip_to && sip->sip_to->a_tag)
+    c->t2_tag = su_strdup(c->home, sip->sip_to->a_tag);
   call_log(c, WG_LOG_INFO, 7, "SDP answer in %u from the IMS side", sip->sip_status->st_status);
   rc = send_modify_t2(c);
   if (rc == -EPROTO)
@@ -961,8 +1177,6 @@ static void drain_queue(alg_call_t *c)
 static void add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
 {
   alg_call_t *c = reply_call(arg, status, reply, 13, "Add T1");
-  const h248_cmd_t *cmd;
-  const h248_stream_t *s;
   sdpdc_error_t e;
   sdpdc_origin_t o;
   const sdpdc_session_t *t1l[1];
@@ -974,13 +1188,7 @@ static void add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_tran
 
   if (!c)
     return;
-  cmd = reply_cmd(reply);
-  if (cmd && cmd->ntid)
-    c->t1 = su_strdup(c->home, cmd->tid[0]);
-  s = cmd ? h248_cmd_stream(cmd, 1) : NULL;
-  if (!c->t1 || !s || !s->local ||
-      sdpdc_frag_parse(c->home, s->local, strlen(s->local), &c->t1_local, &e) < 0 ||
-      c->t1_local->n_media < 1) {
+  if (t1_from_reply(c, reply, &c->t1_local) < 0) {
     call_log(c, WG_LOG_WARN, 13, "Add T1 reply without termination or Local SDP");
     call_release(c, 500, "bad answer from the media gateway", "bad Add T1 reply");
     return;
@@ -994,7 +1202,8 @@ static void add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_tran
   o.sess_id = c->sess_id;
   o.sess_version = "1";
   o.subject = "-";
-  rc = sdpdc_step14_answer(c->home, c->plan, c->ims_answer, t1l, 1, &o, &answer, NULL, &e);
+  rc = sdpdc_step14_answer(c->home, c->plan, c->ims_answer, t1l, 1, &o, &answer,
+                           &c->wic_answer_s, &e);
   if (rc < 0) {
     call_log(c, WG_LOG_WARN, 14, "step 14 rewrite failed: %s", e.reason);
     held = c->held;
@@ -1045,8 +1254,6 @@ static int mirror_add_t1(alg_call_t *c)
 static void mirror_add_t1_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
 {
   alg_call_t *c = reply_call(arg, status, reply, 13, "Add T1");
-  const h248_cmd_t *cmd;
-  const h248_stream_t *s;
   const sdpdc_session_t *t1l[1];
   sdpdc_origin_t o = { "-", NULL, "1", "-" };
   sdpdc_error_t e;
@@ -1055,13 +1262,7 @@ static void mirror_add_t1_reply(void *arg, int status, h248_msg_t *msg, const h2
   (void)msg;
   if (!c)
     return;
-  cmd = reply_cmd(reply);
-  if (cmd && cmd->ntid)
-    c->t1 = su_strdup(c->home, cmd->tid[0]);
-  s = cmd ? h248_cmd_stream(cmd, 1) : NULL;
-  if (!c->t1 || !s || !s->local ||
-      sdpdc_frag_parse(c->home, s->local, strlen(s->local), &c->t1_local, &e) < 0 ||
-      c->t1_local->n_media < 1) {
+  if (t1_from_reply(c, reply, &c->t1_local) < 0) {
     call_release(c, 500, "bad answer from the media gateway", "bad Add T1 reply");
     return;
   }
@@ -1073,6 +1274,7 @@ static void mirror_add_t1_reply(void *arg, int status, h248_msg_t *msg, const h2
     call_release(c, rc == -ENOMEM ? 500 : 488, rc < 0 ? e.reason : NULL, "mirror offer failed");
     return;
   }
+  c->dc_offer = offer;
   if (alg_msg_set_sdp(c->ptx->req, offer) < 0 || alg_proxy_forward(c->ptx) < 0) {
     call_release(c, 503, "cannot forward the INVITE", "forward failed");
     return;
@@ -1120,6 +1322,7 @@ static void mirror_answer(alg_call_t *c, msg_t *msg, sip_t const *sip)
     return;
   }
   c->wic_answer = answer;
+  c->agw_client = agw_client;
   c->held = msg;
   c->state = CS_IMS_ANSWERED;
   m = alg_mgc_msg(c->alg);
@@ -1154,6 +1357,122 @@ static void mirror_mod_t1_reply(void *arg, int status, h248_msg_t *msg, const h2
   process_response(c, held);
   if (call_find_serial(c->alg, serial))
     drain_queue(c);
+}
+
+/* ---------------------------------------------------------- forked early dialogs */
+
+static struct alg_fork *fork_find(alg_call_t *c, const char *tag)
+{
+  for (int i = 0; i < c->nforks; i++)
+    if (!strcmp(c->forks[i].tag, tag))
+      return &c->forks[i];
+  return NULL;
+}
+
+static void fork_modify_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = reply_call(arg, status, reply, 10, "Modify T2 (confirmed dialog)");
+  msg_t *held;
+  uint64_t serial;
+  (void)msg;
+  if (!c)
+    return;
+  call_log(c, WG_LOG_INFO, 10, "T2 now follows the confirmed dialog (tag %s)", c->t2_tag);
+  held = c->held;
+  c->held = NULL;
+  serial = c->serial;
+  process_response(c, held);
+  if (call_find_serial(c->alg, serial))
+    drain_queue(c);
+}
+
+/* A response of an early dialog other than the one the AGW follows. An
+ * answer gets its own step-14 rewrite (same T1: the WIC's association does
+ * not depend on the dialog); the 2xx of such a dialog re-points T2 at its
+ * answer (Modify T2), and the others are dropped. Returns 1 when it took
+ * msg. */
+static int fork_response(alg_call_t *c, msg_t *msg, sip_t const *sip, const char *body,
+                         size_t len)
+{
+  int status = sip->sip_status->st_status;
+  const char *tag = sip->sip_to->a_tag;
+  struct alg_fork *f = fork_find(c, tag);
+  sdpdc_error_t e;
+  if (status >= 200 && c->answered_up) {
+    /* a 2xx of another dialog (the IMS side forked) after the call was
+     * answered. A plain proxy relays it (RFC 3261 16.7) and the UAC ACKs and
+     * BYEs it (13.2.2.4); here its SDP cannot be anchored (the AGW follows
+     * the answered dialog; the WIC has one association) and a BYE of the
+     * WIC for it could not be told from the call's own. So the ALG, which
+     * owns the media, ends that dialog itself: ACK (again for each
+     * retransmission) and one BYE; the WIC sees nothing. */
+    int again = f && f->killed;
+    if (!f && c->nforks < MAXQ) {
+      f = &c->forks[c->nforks++];
+      memset(f, 0, sizeof *f);
+      f->tag = su_strdup(c->home, tag);
+    }
+    if (f)
+      f->killed = 1;
+    call_log(c, WG_LOG_NOTICE, -1, "2xx of a second dialog (%s) after the call was answered: "
+             "%s", tag, again ? "retransmission, ACK again" : "not relayed, ACK + BYE to it");
+    if (c->ptx)
+      alg_proxy_kill_2xx(c->ptx, sip, !again);
+    msg_destroy(msg);
+    return 1;
+  }
+  if (!f && body) {
+    sdpdc_session_t *ans = NULL, *out_s = NULL;
+    char *answer = NULL;
+    const sdpdc_session_t *t1l[1] = { c->t1_local };
+    sdpdc_origin_t o = { "-", c->sess_id, "1", "-" };
+    if (c->nforks >= MAXQ || sdpdc_parse(c->home, body, len, &ans, &e) < 0 ||
+        sdpdc_step14_answer(c->home, c->plan, ans, t1l, 1, &o, &answer, &out_s, &e) < 0) {
+      call_log(c, WG_LOG_WARN, 14, "early dialog %s: answer refused: %s", tag,
+               c->nforks >= MAXQ ? "too many early dialogs" : e.reason);
+      if (status >= 200) {
+        msg_destroy(msg);
+        call_release(c, 488, "unusable SDP answer from the IMS side", "forked 2xx unusable");
+      } else {
+        msg_destroy(msg); /* this early dialog's answer cannot be anchored: not relayed */
+      }
+      return 1;
+    }
+    f = &c->forks[c->nforks++];
+    f->tag = su_strdup(c->home, tag);
+    f->ims_answer = ans;
+    f->wic_answer = answer;
+    f->wic_answer_s = out_s;
+    call_log(c, WG_LOG_INFO, 14, "early dialog %s (forked): its own answer to the WIC", tag);
+  }
+  if (!f)
+    return 0; /* a 2xx without SDP from a dialog never seen with one: relayed as is */
+  if (status < 200) {
+    if (body && alg_msg_set_sdp(msg, f->wic_answer) < 0) {
+      msg_destroy(msg);
+      return 1;
+    }
+    call_log(c, WG_LOG_INFO, 15, "%d of early dialog %s with its DC answer", status, tag);
+    if (c->ptx)
+      alg_proxy_relay(c->ptx, msg);
+    else
+      msg_destroy(msg);
+    return 1;
+  }
+  /* the 2xx confirms this dialog: T2 follows its answer */
+  call_log(c, WG_LOG_INFO, 7, "2xx confirms early dialog %s: the AGW's T2 (configured for %s) "
+           "follows it, the other early dialogs are dropped", tag, c->t2_tag);
+  c->ims_answer = f->ims_answer;
+  c->wic_answer = f->wic_answer;
+  c->wic_answer_s = f->wic_answer_s;
+  c->t2_tag = f->tag;
+  c->held = msg;
+  if (send_modify_t2_cb(c, fork_modify_reply) < 0) {
+    c->held = NULL;
+    msg_destroy(msg);
+    call_release(c, 500, "cannot configure the media gateway", "Modify T2 (fork) not sent");
+  }
+  return 1;
 }
 
 /* One downstream response of the call's INVITE, in order. */
@@ -1196,6 +1515,12 @@ static void process_response(alg_call_t *c, msg_t *msg)
       start_answer(c, msg, sip);
     return;
   }
+  if (c->wic_answer && !c->mirror && sip->sip_to && sip->sip_to->a_tag && c->t2_tag &&
+      strcmp(sip->sip_to->a_tag, c->t2_tag) != 0 && (has_sdp || status >= 200)) {
+    /* another early dialog (the IMS side forked) */
+    if (fork_response(c, msg, sip, has_sdp ? body : NULL, len))
+      return;
+  }
   if (status >= 200 && c->state == CS_IMS_OFFERED) {
     /* 2xx without an answer and none before: the answer is missing */
     msg_destroy(msg);
@@ -1213,6 +1538,7 @@ static void process_response(alg_call_t *c, msg_t *msg)
     c->answered_up = 1;
     c->state = CS_WIC_ANSWERED;
     call_log(c, WG_LOG_INFO, 15, "%d with the DC answer to the WIC", status);
+    se_arm(c, sip);
   } else if (has_sdp) {
     c->early_answered = 1;
     call_log(c, WG_LOG_INFO, 15, "%d with the DC answer to the WIC (early)", status);
@@ -1223,12 +1549,21 @@ static void process_response(alg_call_t *c, msg_t *msg)
     msg_destroy(msg);
 }
 
+static void re_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip);
+static void re_fail(alg_call_t *c, int status, const char *warning);
+
 void alg_call_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip)
 {
-  (void)t;
-  (void)sip;
   if (c->state == CS_RELEASED) {
     msg_destroy(msg);
+    return;
+  }
+  if (t && t == c->re_ptx) {
+    re_response(c, t, msg, sip);
+    return;
+  }
+  if (t && t == c->re_done) {
+    msg_destroy(msg); /* a retransmitted 2xx of a finished re-offer */
     return;
   }
   process_response(c, msg);
@@ -1236,12 +1571,28 @@ void alg_call_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip
 
 void alg_call_down_timeout(alg_call_t *c, alg_ptx_t *t, int status)
 {
-  (void)t;
+  if (t && t == c->re_ptx) {
+    re_fail(c, status, "no answer from the IMS side to the re-offer");
+    return;
+  }
+  if (t && t == c->re_done)
+    return;
   call_release(c, status, "no answer from the IMS side", "INVITE timed out");
 }
 
 void alg_call_cancelled(alg_call_t *c, alg_ptx_t *t)
 {
+  if (t == c->re_done)
+    return;
+  if (t == c->re_ptx) {
+    if (!t->irq) {
+      c->re_ptx = NULL;
+      t->call = NULL;
+    } else if (t->orq) {
+      alg_proxy_cancel_down(t); /* the IMS side's 487 ends the re-offer */
+    }
+    return;
+  }
   if (!t->irq) {
     /* the server transaction ended */
     c->ptx = NULL;
@@ -1270,25 +1621,1181 @@ void alg_call_cancelled(alg_call_t *c, alg_ptx_t *t)
   call_release(c, 0, NULL, "CANCEL before forwarding");
 }
 
-void alg_call_ptx_gone(alg_call_t *c)
+void alg_call_ptx_gone(alg_call_t *c, alg_ptx_t *t)
 {
+  if (t && t == c->re_ptx) {
+    c->re_ptx = NULL;
+    return;
+  }
+  if (t && t == c->re_done) {
+    c->re_done = NULL;
+    return;
+  }
+  if (t && t != c->ptx)
+    return;
   c->ptx = NULL;
   if (!c->answered_up && c->state != CS_RELEASED)
     call_release(c, 0, NULL, "INVITE transaction gone");
 }
 
-int alg_call_reoffer(alg_t *alg, sip_t const *sip)
+/* ---------------------------------------------------------- re-offers (digest 7.4) */
+
+/* A re-INVITE/UPDATE with SDP from the WIC in a WIC-originated call:
+ *   parse + sdpdc_reoffer_diff (refused -> 488 + Warning, nothing changed)
+ *   -> Add T2 for every added channel -> IMS re-offer (sdpdc_reoffer_ims)
+ *   -> IMS 2xx -> one transaction: Subtract the removed channels' T2s,
+ *      delete their T1 streams (data channel reset), Modify the added T2s
+ *      (Remote, SendReceive) and add their T1 streams (sctpid), the kept
+ *      channels' T2 Mode on a direction change (hold/resume)
+ *   -> DTLS restart: Subtract the old T1, Add a new one
+ *   -> re-answer (sdpdc_reanswer_wic) in the 2xx to the WIC.
+ * A session refresh (diff unchanged) touches no AGW: the IMS re-offer and the
+ * answer are rebuilt from the stored state with the same o= versions.
+ * A failure before the IMS 2xx keeps the old session (the added T2s are
+ * subtracted, the WIC gets the error); an IMS answer that cannot be used
+ * after it ends the call (the IMS side already took the new session). */
+
+static void re_add_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+static void re_modify_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+static void re_t1_sub_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+static void re_t1_add_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+static void re_forward(alg_call_t *c);
+static void re_answered(alg_call_t *c);
+static void re_after_modify(alg_call_t *c);
+
+static int re_h248_mode(sdpdc_dir_t d)
+{
+  switch (d) {
+  case SDPDC_DIR_SENDONLY: return H248_MODE_SENDONLY;   /* the WIC sends: T2 sends to IMS */
+  case SDPDC_DIR_RECVONLY: return H248_MODE_RECVONLY;
+  case SDPDC_DIR_INACTIVE: return H248_MODE_INACTIVE;   /* hold: the AGW holds the traffic */
+  default: return H248_MODE_SENDRECV;
+  }
+}
+
+static const sdpdc_line_diff_t *re_line(const alg_call_t *c)
+{
+  return c->re_diff && c->re_diff->n_lines ? &c->re_diff->lines[0] : NULL;
+}
+
+/* The diff entry of re_plan channel j (NULL when none). */
+static const sdpdc_chan_diff_t *re_chan_of(const alg_call_t *c, size_t j)
+{
+  const sdpdc_line_diff_t *l = re_line(c);
+  for (size_t k = 0; l && k < l->n_chans; k++)
+    if (l->chans[k].new_chan == j)
+      return &l->chans[k];
+  return NULL;
+}
+
+/* Subtract the given T2s (fire and forget). */
+static void re_subtract_added(alg_call_t *c)
+{
+  h248_msg_t *m;
+  h248_trans_t *t;
+  h248_action_t *a;
+  int n = 0;
+  if (!c->ctx || !c->agw || !c->agw->alive || !c->re_plan)
+    return;
+  m = alg_mgc_msg(c->alg);
+  t = m ? h248_add_request(m, 0) : NULL;
+  a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+  for (size_t j = 0; a && j < c->re_plan->n_chans && j < MAXCH; j++)
+    if (c->re_t2[j] && h248_add_cmd(m, a, H248_CMD_SUBTRACT, c->re_t2[j]))
+      n++;
+  if (n) {
+    struct sub_arg *sa = calloc(1, sizeof *sa);
+    if (sa) {
+      sa->alg = c->alg;
+      snprintf(sa->call_id, sizeof sa->call_id, "%s", c->call_id);
+      sa->ctx = c->ctx;
+      call_log(c, WG_LOG_INFO, -1, "re-offer failed: Subtract the %d T2%s added for it", n,
+               n > 1 ? "s" : "");
+      if (alg_mgc_send(c->alg, c->agw, m, subtract_reply, sa, NULL) < 0)
+        free(sa);
+    }
+  }
+  h248_msg_free(m);
+}
+
+/* Forget the re-offer in progress (the old session stays). */
+/* The re-offer's fields back to none (its transaction is left alone). */
+static void re_reset(alg_call_t *c)
+{
+  if (c->re_held)
+    msg_destroy(c->re_held), c->re_held = NULL;
+  c->re_ptx = NULL;
+  c->re_state = RE_NONE;
+  c->re_offer = NULL;
+  c->re_diff = NULL;
+  c->re_plan = NULL;
+  c->re_ims_offer = c->re_ims_answer = c->re_t1_local = NULL;
+  c->re_prev_ims = NULL;
+  c->re_ims_text = NULL;
+  c->re_from_ims = 0;
+  c->rf_expect = NULL;
+  c->rf_reply = NULL;
+  c->re_mirror = 0;
+  memset(c->re_t2, 0, sizeof c->re_t2);
+  memset(c->re_t2_local, 0, sizeof c->re_t2_local);
+  c->re_next = 0;
+}
+
+static void re_clear(alg_call_t *c)
+{
+  if (c->re_ptx)
+    alg_ptx_release(c->re_ptx);
+  re_reset(c);
+}
+
+/* The re-offer is done: its 2xx (held, SDP rewritten) goes to the offerer;
+ * the transaction stays bound as re_done so that a retransmitted 2xx is
+ * absorbed, and the session timer restarts from the 2xx. */
+static void re_finish(alg_call_t *c, msg_t *held)
+{
+  alg_ptx_t *t = c->re_ptx;
+  se_arm(c, sip_object(held));
+  if (c->re_held == held)
+    c->re_held = NULL;
+  re_reset(c);
+  if (!t) {
+    msg_destroy(held);
+    return;
+  }
+  if (c->re_done)
+    alg_ptx_release(c->re_done);
+  c->re_done = t;
+  alg_proxy_relay(t, held);
+}
+
+/* A new request transaction in the call's context: its action, or NULL. */
+static h248_action_t *re_ctx_request(alg_call_t *c, h248_msg_t **mp)
+{
+  h248_msg_t *m = alg_mgc_msg(c->alg);
+  h248_trans_t *t = m ? h248_add_request(m, 0) : NULL;
+  h248_action_t *a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+  *mp = m;
+  return a;
+}
+
+/* The re-offer failed before the IMS side took it: the old session stays,
+ * the WIC gets status + Warning (RFC 3261 14.2: nothing changed). */
+static void re_fail(alg_call_t *c, int status, const char *warning)
+{
+  call_log(c, WG_LOG_NOTICE, -1, "re-offer refused (%d %s): the session stays as it was", status,
+           warning ? warning : "");
+  re_subtract_added(c);
+  if (c->re_ptx && c->re_ptx->status_sent < 200)
+    alg_proxy_respond(c->re_ptx, status, NULL, warning, status == 500 ? 2 : 0);
+  re_clear(c);
+}
+
+/* Checks on an H.248 reply of the re-offer: the call or NULL (handled). */
+static alg_call_t *re_reply_call(void *arg, int status, const h248_trans_t *reply,
+                                 const char *what)
+{
+  struct call_ref *ref = arg;
+  alg_call_t *c = call_find_serial(ref->alg, ref->serial);
+  char text[200];
+  free(ref);
+  if (!c || status == -ECANCELED)
+    return NULL;
+  c->waiting = 0;
+  if (c->state == CS_RELEASED)
+    return NULL;
+  if (status < 0 || (reply && alg_h248_reply_error(reply, text, sizeof text))) {
+    if (status < 0)
+      snprintf(text, sizeof text, "media gateway did not answer (%s)", what);
+    call_log(c, WG_LOG_WARN, -1, "re-offer: %s: %s", what, text);
+    if (c->re_state < RE_MODIFY) {
+      re_fail(c, status < 0 ? 503 : 500, text);
+    } else {
+      /* the IMS side already has the new session: end the call */
+      call_release(c, 500, text, "re-offer: the media gateway failed after the IMS answer");
+    }
+    return NULL;
+  }
+  return c;
+}
+
+static int re_send_add_t2(alg_call_t *c)
+{
+  h248_msg_t *m;
+  h248_trans_t *t;
+  h248_action_t *a;
+  h248_cmd_t *cmd;
+  h248_stream_t *st;
+  char *local = NULL;
+  sdpdc_error_t e;
+  int rc = -ENOMEM;
+  /* the next added channel */
+  while (c->re_next < c->re_plan->n_chans) {
+    const sdpdc_chan_diff_t *d = re_chan_of(c, c->re_next);
+    if (d && d->change == SDPDC_CHAN_ADDED)
+      break;
+    c->re_next++;
+  }
+  if (c->re_next >= c->re_plan->n_chans)
+    return 1; /* none left */
+  m = alg_mgc_msg(c->alg);
+  if (!m)
+    return -ENOMEM;
+  if (sdpdc_h248_t2_local_request(c->home, c->agw->addr.ss_family == AF_INET6 ? 6 : 4, &local,
+                                  &e) < 0)
+    goto out;
+  t = h248_add_request(m, 0);
+  a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+  cmd = a ? h248_add_cmd(m, a, H248_CMD_ADD, "$") : NULL;
+  st = cmd ? h248_add_stream(m, cmd, (uint16_t)c->re_plan->chans[c->re_next].h248_stream) : NULL;
+  if (!st || h248_stream_set_mode(m, st, H248_MODE_INACTIVE) < 0 ||
+      h248_stream_set_local(m, st, local) < 0)
+    goto out;
+  rc = call_send(c, m, re_add_t2_reply);
+  if (rc >= 0)
+    call_log(c, WG_LOG_INFO, 2, "re-offer: Add T2 for the added channel %u (stream %u)",
+             c->re_plan->chans[c->re_next].stream_id, c->re_plan->chans[c->re_next].h248_stream);
+out:
+  h248_msg_free(m);
+  return rc;
+}
+
+static void re_add_t2_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = re_reply_call(arg, status, reply, "Add T2");
+  const h248_cmd_t *cmd;
+  const h248_stream_t *st;
+  sdpdc_error_t e;
+  size_t j;
+  (void)msg;
+  if (!c)
+    return;
+  j = c->re_next;
+  cmd = reply_cmd(reply);
+  if (cmd && cmd->ntid)
+    c->re_t2[j] = su_strdup(c->home, cmd->tid[0]);
+  st = cmd ? h248_cmd_stream(cmd, (uint16_t)c->re_plan->chans[j].h248_stream) : NULL;
+  if (!st && cmd && cmd->media)
+    st = cmd->media->streams;
+  if (!c->re_t2[j] || !st || !st->local ||
+      sdpdc_frag_parse(c->home, st->local, strlen(st->local), &c->re_t2_local[j], &e) < 0 ||
+      c->re_t2_local[j]->n_media < 1) {
+    re_fail(c, 500, "bad Add T2 reply from the media gateway");
+    return;
+  }
+  call_log(c, WG_LOG_INFO, 4, "re-offer: T2 %s reserved for channel %u", c->re_t2[j],
+           c->re_plan->chans[j].stream_id);
+  c->re_next++;
+  int rc = re_send_add_t2(c);
+  if (rc == 1)
+    re_forward(c);
+  else if (rc < 0)
+    re_fail(c, 500, "cannot send H.248 Add");
+}
+
+/* The IMS re-offer goes out. */
+static void re_forward(alg_call_t *c)
+{
+  const sdpdc_session_t *t2l[MAXCH];
+  sdpdc_error_t e;
+  char *offer = NULL, ver[16];
+  int rc;
+  snprintf(ver, sizeof ver, "%u", c->re_diff->unchanged ? c->ims_ver : c->ims_ver + 1);
+  sdpdc_origin_t o = { "-", c->sess_id, ver, "-" };
+  for (size_t j = 0; j < c->re_plan->n_chans; j++)
+    t2l[j] = c->re_t2_local[j]; /* NULL for kept channels: their previous line */
+  rc = sdpdc_reoffer_ims(c->home, c->re_plan, c->re_prev_ims, t2l, c->re_plan->n_chans, &o,
+                         &offer, &c->re_ims_offer, &e);
+  if (rc < 0) {
+    re_fail(c, rc == -ENOMEM ? 500 : 488, e.reason);
+    return;
+  }
+  if (!c->re_ptx || !c->re_ptx->req || alg_msg_set_sdp(c->re_ptx->req, offer) < 0 ||
+      alg_proxy_forward(c->re_ptx) < 0) {
+    re_fail(c, 503, "cannot forward the re-offer");
+    return;
+  }
+  c->re_state = RE_OFFERED;
+  c->re_ims_text = offer;
+  call_log(c, WG_LOG_INFO, 6, "re-offer forwarded to the IMS side (%s)",
+           c->re_diff->unchanged ? "session refresh: no change" : "changed");
+}
+
+/* Adds "Stream = n { LocalControl { Mode = m } }" (mode >= 0) to a command. */
+static h248_stream_t *re_stream(h248_msg_t *m, h248_cmd_t *cmd, unsigned n, int mode)
+{
+  h248_stream_t *st = h248_add_stream(m, cmd, (uint16_t)n);
+  if (st && mode >= 0 && h248_stream_set_mode(m, st, (h248_mode_t)mode) < 0)
+    return NULL;
+  return st;
+}
+
+/* A removed channel: Subtract its T2 (TCP closed) and delete its T1 stream
+ * (Local { }, Remote { }: the AGW resets the SCTP stream). Its T2's bearer
+ * Notify is expected from now on. 0 or -ENOMEM. */
+static int re_cmd_remove(alg_call_t *c, h248_msg_t *m, h248_action_t *a,
+                         const sdpdc_chan_diff_t *d, const char *who)
+{
+  unsigned hs = c->plan->chans[d->prev_chan].h248_stream;
+  h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_SUBTRACT, c->t2[d->prev_chan]);
+  h248_cmd_t *y = c->t1 ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t1) : NULL;
+  h248_stream_t *st = y ? re_stream(m, y, hs, -1) : NULL;
+  if (!x || !st || h248_stream_set_local(m, st, "") < 0 || h248_stream_set_remote(m, st, "") < 0)
+    return -ENOMEM;
+  if (c->n_dropping < MAXCH)
+    c->re_dropping[c->n_dropping++] = c->t2[d->prev_chan];
+  call_log(c, WG_LOG_INFO, -1, "%s: channel %u removed: Subtract %s, T1 stream %u deleted", who,
+           d->stream_id, c->t2[d->prev_chan], hs);
+  return 0;
+}
+
+/* An added channel's T1 stream: Modify T1 { Stream = n { SendReceive, sctpid } }. */
+static int re_cmd_t1_stream(alg_call_t *c, h248_msg_t *m, h248_action_t *a, const sdpdc_chan_t *ch)
+{
+  char sid[16];
+  snprintf(sid, sizeof sid, "%u", ch->stream_id);
+  h248_cmd_t *y = c->t1 ? h248_add_cmd(m, a, H248_CMD_MODIFY, c->t1) : NULL;
+  h248_stream_t *s1 = y ? re_stream(m, y, ch->h248_stream, H248_MODE_SENDRECV) : NULL;
+  return s1 && h248_stream_add_prop(m, s1, H248_IQ_PROP_SCTPID, sid) ? 0 : -ENOMEM;
+}
+
+/* A kept channel whose direction changed: its T2's Mode (hold/resume). */
+static int re_cmd_mode(alg_call_t *c, h248_msg_t *m, h248_action_t *a, const sdpdc_chan_diff_t *d)
+{
+  unsigned hs = c->plan->chans[d->prev_chan].h248_stream;
+  h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_MODIFY, c->t2[d->prev_chan]);
+  if (!x || !re_stream(m, x, hs, re_h248_mode(d->dir)))
+    return -ENOMEM;
+  call_log(c, WG_LOG_INFO, 8, "re-offer: channel %u %s -> %s: Modify %s Mode %s", d->stream_id,
+           sdpdc_dir_name(d->prev_dir), sdpdc_dir_name(d->dir), c->t2[d->prev_chan],
+           h248_mode_name((h248_mode_t)re_h248_mode(d->dir)));
+  return 0;
+}
+
+/* The IMS answered the re-offer with 2xx: build the H.248 changes. */
+static void re_ims_answered(alg_call_t *c, msg_t *msg, sip_t const *sip)
+{
+  const char *body = "";
+  size_t len = 0;
+  sdpdc_error_t e;
+  h248_msg_t *m = NULL;
+  h248_action_t *a = NULL;
+  int n = 0, rc;
+  const sdpdc_line_diff_t *l = re_line(c);
+
+  c->re_held = msg;
+  if (!sdp_body(sip, &body, &len) ||
+      sdpdc_parse(c->home, body, len, &c->re_ims_answer, &e) < 0) {
+    call_release(c, 488, "no usable SDP answer from the IMS side to the re-offer",
+                 "re-offer: bad IMS answer");
+    return;
+  }
+  c->re_state = RE_MODIFY;
+  if (c->re_diff->unchanged) {
+    re_answered(c);
+    return;
+  }
+  if (!(a = re_ctx_request(c, &m)))
+    goto fail;
+  for (size_t k = 0; l && k < l->n_chans; k++) {
+    const sdpdc_chan_diff_t *d = &l->chans[k];
+    if (d->change == SDPDC_CHAN_REMOVED && d->prev_chan < c->n_t2) {
+      if (re_cmd_remove(c, m, a, d, "re-offer") < 0)
+        goto fail;
+      n++;
+    } else if (d->change == SDPDC_CHAN_ADDED && d->new_chan < c->re_plan->n_chans) {
+      size_t j = d->new_chan;
+      const sdpdc_chan_t *ch = &c->re_plan->chans[j];
+      const sdpdc_media_t *msrp;
+      char *remote = NULL;
+      if (ch->msrp_media >= c->re_ims_answer->n_media || !c->re_t2[j])
+        goto fail_answer;
+      msrp = &c->re_ims_answer->media[ch->msrp_media];
+      if (msrp->port == 0)
+        continue; /* refused by IMS: the re-answer drops it; its T2 goes at commit */
+      if (sdpdc_h248_t2_remote(c->home, msrp, 1, &remote, &e) < 0)
+        goto fail_answer;
+      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_MODIFY, c->re_t2[j]);
+      h248_stream_t *st = x ? re_stream(m, x, ch->h248_stream, re_h248_mode(d->dir)) : NULL;
+      if (!st || h248_stream_set_remote(m, st, remote) < 0)
+        goto fail;
+      if (re_cmd_t1_stream(c, m, a, ch) < 0)
+        goto fail;
+      call_log(c, WG_LOG_INFO, 8, "re-offer: channel %u added: Modify %s (remote %s:%u), "
+               "T1 stream %u sctpid %u", ch->stream_id, c->re_t2[j],
+               msrp->address ? msrp->address : "?", msrp->port, ch->h248_stream, ch->stream_id);
+      n++;
+    } else if ((d->change == SDPDC_CHAN_KEEP || d->change == SDPDC_CHAN_CHANGED) &&
+               d->prev_dir != d->dir && d->prev_chan < c->n_t2) {
+      if (re_cmd_mode(c, m, a, d) < 0)
+        goto fail;
+      n++;
+    }
+  }
+  if (n == 0) {
+    h248_msg_free(m);
+    re_after_modify(c); /* no channel change: maybe a DTLS restart */
+    return;
+  }
+  rc = call_send(c, m, re_modify_reply);
+  h248_msg_free(m);
+  if (rc < 0)
+    call_release(c, 500, "cannot configure the media gateway", "re-offer: Modify not sent");
+  return;
+fail_answer:
+  h248_msg_free(m);
+  call_release(c, 488, "the IMS answer does not fit the re-offer", "re-offer: unusable answer");
+  return;
+fail:
+  h248_msg_free(m);
+  call_release(c, 500, "out of memory", "re-offer: H.248 not built");
+}
+
+static void re_modify_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = re_reply_call(arg, status, reply, "Modify");
+  (void)msg;
+  if (c)
+    re_after_modify(c);
+}
+
+/* After the channel changes: a DTLS restart replaces T1, else answer. */
+static void re_after_modify(alg_call_t *c)
+{
+  const sdpdc_line_diff_t *l = re_line(c);
+  if (l && l->change == SDPDC_LINE_RESTART && c->t1) {
+    h248_msg_t *m = alg_mgc_msg(c->alg);
+    h248_trans_t *t = m ? h248_add_request(m, 0) : NULL;
+    h248_action_t *a = t ? h248_add_action(m, t, h248_ctx_num(c->ctx)) : NULL;
+    int rc = -ENOMEM;
+    if (a && h248_add_cmd(m, a, H248_CMD_SUBTRACT, c->t1))
+      rc = call_send(c, m, re_t1_sub_reply);
+    h248_msg_free(m);
+    if (rc < 0) {
+      call_release(c, 500, "cannot restart the DTLS association", "re-offer: Subtract T1");
+      return;
+    }
+    c->re_state = RE_T1_SUB;
+    call_log(c, WG_LOG_INFO, 11, "re-offer: DTLS restart (reason bits 0x%x): Subtract T1 %s, "
+             "then a new T1", l->restart, c->t1);
+    return;
+  }
+  re_answered(c);
+}
+
+static void re_t1_sub_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = re_reply_call(arg, status, reply, "Subtract T1");
+  char *local = NULL, *remote = NULL;
+  sdpdc_error_t e;
+  (void)msg;
+  if (!c)
+    return;
+  c->t1 = NULL;
+  const sdpdc_dcline_t *dl = &c->re_plan->dclines[0];
+  int fam = dl->offer && dl->offer->family == 6 ? 6 : 4;
+  /* the new T1 carries every channel of the new plan: send_t1_add reads
+   * c->plan and c->n_t2, so build it over the new plan */
+  const sdpdc_plan_t *keep = c->plan;
+  size_t keep_n = c->n_t2;
+  c->plan = c->re_plan;
+  c->n_t2 = c->re_plan->n_chans;
+  int rc = -EPROTO;
+  if (sdpdc_h248_t1_local_request(c->home, fam, dl->offer->proto, c->ice, &local, &e) == 0 &&
+      sdpdc_h248_t1_remote(c->home, dl->offer, c->ice, &remote, &e) == 0)
+    rc = send_t1_add(c, local, remote, dl->agw_dtls_client, re_t1_add_reply);
+  c->plan = (sdpdc_plan_t *)keep;
+  c->n_t2 = keep_n;
+  if (rc < 0) {
+    call_release(c, 500, "cannot restart the DTLS association", "re-offer: Add T1 not sent");
+    return;
+  }
+  c->re_state = RE_T1_ADD;
+  call_log(c, WG_LOG_INFO, 11, "re-offer: Add T1 (new DTLS association, %s)",
+           dl->agw_dtls_client ? "Est_DTLS: AGW is DTLS client" : "AGW is DTLS server");
+}
+
+static void re_t1_add_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = re_reply_call(arg, status, reply, "Add T1");
+  (void)msg;
+  if (!c)
+    return;
+  if (t1_from_reply(c, reply, &c->re_t1_local) < 0) {
+    call_release(c, 500, "bad answer from the media gateway", "re-offer: bad Add T1 reply");
+    return;
+  }
+  call_log(c, WG_LOG_INFO, 13, "re-offer: new T1 %s: %s port %u", c->t1,
+           c->re_t1_local->media[0].address ? c->re_t1_local->media[0].address : "?",
+           c->re_t1_local->media[0].port);
+  re_answered(c);
+}
+
+/* Everything is in place: build the re-answer, commit the new state, relay
+ * the 2xx to the WIC. */
+static void re_answered(alg_call_t *c)
+{
+  const sdpdc_session_t *t1l[1] = { c->re_t1_local ? c->re_t1_local : c->t1_local };
+  sdpdc_session_t *out_s = NULL;
+  sdpdc_error_t e;
+  char *answer = NULL, ver[16];
+  int unchanged = c->re_diff->unchanged;
+  snprintf(ver, sizeof ver, "%u", unchanged ? c->wic_ver : c->wic_ver + 1);
+  sdpdc_origin_t o = { "-", c->sess_id, ver, "-" };
+  int rc = sdpdc_reanswer_wic(c->home, c->re_plan, c->re_ims_answer, t1l, 1, &o, &answer, &out_s,
+                              &e);
+  if (rc < 0) {
+    call_log(c, WG_LOG_WARN, 14, "re-answer rewrite failed: %s", e.reason);
+    call_release(c, 488, e.reason, "re-offer: re-answer failed");
+    return;
+  }
+  /* commit: the new plan's channels get their T2s (kept: the old ones) */
+  char *nt2[MAXCH] = { 0 };
+  sdpdc_session_t *nt2l[MAXCH] = { 0 };
+  for (size_t j = 0; j < c->re_plan->n_chans && j < MAXCH; j++) {
+    const sdpdc_chan_diff_t *d = re_chan_of(c, j);
+    if (d && d->change != SDPDC_CHAN_ADDED && d->prev_chan < c->n_t2) {
+      nt2[j] = c->t2[d->prev_chan];
+      nt2l[j] = c->t2_local[d->prev_chan];
+    } else {
+      nt2[j] = c->re_t2[j];
+      nt2l[j] = c->re_t2_local[j];
+    }
+  }
+  memcpy(c->t2, nt2, sizeof nt2);
+  memcpy(c->t2_local, nt2l, sizeof nt2l);
+  c->n_t2 = c->re_plan->n_chans;
+  c->plan = c->re_plan;
+  c->offer = c->re_offer;
+  c->ims_answer = c->re_ims_answer;
+  c->ims_offer_s = c->re_ims_offer;
+  if (c->re_ims_text)
+    c->ims_sdp = c->re_ims_text;
+  c->wic_answer_s = out_s;
+  c->wic_answer = answer;
+  if (c->re_t1_local)
+    c->t1_local = c->re_t1_local;
+  if (!unchanged)
+    c->ims_ver++, c->wic_ver++;
+  if (alg_msg_set_sdp(c->re_held, answer) < 0) {
+    call_release(c, 500, "out of memory", "re-offer: cannot rewrite the answer");
+    return;
+  }
+  call_log(c, WG_LOG_INFO, 15, "re-answer to the WIC (%s, %zu channel%s)",
+           unchanged ? "session refresh, rebuilt from the stored state" : "changed", c->n_t2,
+           c->n_t2 == 1 ? "" : "s");
+  re_finish(c, c->re_held);
+}
+
+/* A response of the IMS side to the re-offer. */
+static void ims_refresh_answered(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip);
+static void mirror_refresh_answered(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip);
+static void mirror_re_answered(alg_call_t *c, msg_t *msg, sip_t const *sip);
+static void re_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip)
+{
+  int status = sip->sip_status->st_status;
+  if (c->re_state != RE_OFFERED) {
+    msg_destroy(msg); /* a retransmission while we work on the first 2xx */
+    return;
+  }
+  if (status < 200) {
+    const char *b;
+    size_t n;
+    if (sdp_body(sip, &b, &n)) {
+      msg_destroy(msg); /* an early answer to a re-offer: the 2xx brings it again */
+      return;
+    }
+    alg_proxy_relay(t, msg);
+    return;
+  }
+  if (status >= 300) {
+    call_log(c, WG_LOG_INFO, -1, "re-offer answered %d by the IMS side: the session stays as "
+             "it was", status);
+    re_subtract_added(c);
+    c->re_ptx = NULL;
+    t->call = NULL;
+    alg_proxy_relay(t, msg);
+    re_clear(c);
+    return;
+  }
+  if (c->re_mirror) {
+    mirror_re_answered(c, msg, sip);
+    return;
+  }
+  if (c->rf_reply) {
+    mirror_refresh_answered(c, t, msg, sip);
+    return;
+  }
+  if (c->re_from_ims) {
+    ims_refresh_answered(c, t, msg, sip);
+    return;
+  }
+  re_ims_answered(c, msg, sip);
+}
+
+/* ---- a re-offer from the IMS side in a WIC-originated call: only a session
+ * refresh (the IMS side's SDP as it answered before) is taken. It goes to the
+ * WIC as our last DC SDP; the WIC's answer must keep the association and
+ * channels (sdpdc_reoffer_diff unchanged); the IMS side gets our last SDP
+ * to it. No H.248. */
+
+/* The highest CSeq each side used in the dialog, so that the ALG's own
+ * in-dialog requests (BYE) go above them. */
+static void call_track_cseq(alg_call_t *c, sip_t const *sip)
+{
+  if (!sip->sip_cseq || !sip->sip_from || !c->from || !sip->sip_from->a_tag || !c->from->a_tag)
+    return;
+  if (!strcmp(sip->sip_from->a_tag, c->from->a_tag)) {
+    if (sip->sip_cseq->cs_seq > c->caller_cseq)
+      c->caller_cseq = sip->sip_cseq->cs_seq;
+  } else if (sip->sip_cseq->cs_seq > c->callee_cseq) {
+    c->callee_cseq = sip->sip_cseq->cs_seq;
+  }
+}
+
+static int str_same(const char *a, const char *b)
+{
+  return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Is the IMS re-offer `now` the IMS side's previous SDP (same lines, ports,
+ * addresses, paths, setup and directions)? */
+static int ims_same(const sdpdc_session_t *prev, const sdpdc_session_t *now)
+{
+  if (!prev || !now || prev->n_media != now->n_media)
+    return 0;
+  for (size_t i = 0; i < now->n_media; i++) {
+    const sdpdc_media_t *a = &prev->media[i], *b = &now->media[i];
+    if (a->kind != b->kind || a->port != b->port || !str_same(a->address, b->address) ||
+        !str_same(a->path, b->path) || sdpdc_media_dir(prev, a) != sdpdc_media_dir(now, b))
+      return 0;
+  }
+  return 1;
+}
+
+static void ims_refresh_answered(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip)
+{
+  const char *body;
+  size_t len;
+  sdpdc_session_t *ans = NULL;
+  sdpdc_diff_t *diff = NULL;
+  sdpdc_plan_t *np = NULL;
+  sdpdc_error_t e;
+  int ok = sdp_body(sip, &body, &len) && sdpdc_parse(c->home, body, len, &ans, &e) == 0 &&
+           sdpdc_reoffer_diff(c->home, c->plan, c->wic_answer_s, ans, &diff, &np, &e) == 0 &&
+           diff->unchanged;
+  if (!ok) {
+    msg_destroy(msg);
+    call_log(c, WG_LOG_WARN, -1, "the WIC's answer to the IMS side's refresh changes the "
+             "session: the call is released");
+    call_release(c, 488, "the WIC's answer to a session refresh changed the session",
+                 "refresh answer changed");
+    return;
+  }
+  if (alg_msg_set_sdp(msg, c->ims_sdp) < 0) {
+    msg_destroy(msg);
+    call_release(c, 500, "out of memory", "refresh: cannot rewrite");
+    return;
+  }
+  call_log(c, WG_LOG_INFO, -1, "session refresh from the IMS side answered by the WIC: our "
+           "last SDP to the IMS side in the 2xx, no H.248");
+  (void)t;
+  re_finish(c, msg);
+}
+
+static int mirror_reoffer(alg_call_t *c, alg_ptx_t *t, sdpdc_session_t *now, const char *method,
+                          const sdpdc_plan_t *prev, const sdpdc_session_t *prev_wic,
+                          int agw_client, const unsigned *used, size_t n_used);
+
+/* WIC-originated call, a changed re-offer from the IMS side: the IMS side is
+ * the offerer now, so the exchange is the mirror's (mirror_reoffer:
+ * sdpdc_mirror_rediff, the DC re-offer to the WIC, H.248 on its 2xx,
+ * sdpdc_mirror_answer to the IMS side). The previous negotiation is seen as
+ * a mirror plan: the IMS side's last SDP (its answer) as the offer, each
+ * anchored channel with its stream id, H.248 stream and m=message position,
+ * in the order of c->t2. Added channels get ids of the AGW's DTLS role
+ * parity (RFC 8832 sec 6: never one the WIC opens by DCEP) that are not a
+ * dcmap id of the WIC's last offer. Once answered, the call keeps the mirror
+ * shape (c->plan->mirror) until a changed WIC re-offer turns it back. */
+static int figure_ims_reoffer(alg_call_t *c, alg_ptx_t *t, sdpdc_session_t *now,
+                              const char *method)
+{
+  size_t n = c->plan->n_chans;
+  sdpdc_plan_t *pp = su_zalloc(c->home, sizeof *pp);
+  sdpdc_chan_t *ch = pp ? su_zalloc(c->home, (n ? n : 1) * sizeof *ch) : NULL;
+  sdpdc_dcline_t *dl = ch ? su_zalloc(c->home, sizeof *dl) : NULL;
+  const sdpdc_media_t *w = sdpdc_media_nth(c->offer, SDPDC_KIND_DC, 0);
+  unsigned used[64];
+  size_t n_used = 0;
+  if (!dl || c->plan->n_dclines != 1) {
+    alg_proxy_respond(t, dl ? 488 : 500, NULL, dl ? "one data-channel m-line is supported"
+                                                  : "out of memory", 0);
+    return 1;
+  }
+  for (size_t j = 0; j < n; j++) {
+    ch[j] = c->plan->chans[j];
+    ch[j].dcmap = NULL;
+    if (ch[j].msrp_media >= c->ims_answer->n_media) {
+      alg_proxy_respond(t, 500, NULL, "the stored session does not fit the re-offer", 0);
+      return 1;
+    }
+    ch[j].msrp_offer = &c->ims_answer->media[ch[j].msrp_media];
+  }
+  pp->mirror = 1;
+  pp->offer = c->ims_answer;
+  pp->chans = ch;
+  pp->n_chans = n;
+  pp->dclines = dl;
+  pp->n_dclines = 1;
+  dl->n_chans = n;
+  dl->existing = 1;
+  dl->agw_dtls_client = c->plan->dclines[0].agw_dtls_client;
+  dl->answer_setup = c->plan->dclines[0].answer_setup;
+  for (size_t k = 0; w && k < w->n_dcmaps && n_used < 64; k++)
+    used[n_used++] = w->dcmaps[k].id;
+  return mirror_reoffer(c, t, now, method, pp, NULL, dl->agw_dtls_client, used, n_used);
+}
+
+static int ims_reoffer(alg_call_t *c, alg_ptx_t *t, const char *body, size_t len,
+                       const char *method)
+{
+  sdpdc_session_t *now = NULL;
+  sdpdc_error_t e = { 0 };
+  if (sdpdc_parse(c->home, body, len, &now, &e) < 0 || !c->wic_answer || !c->ims_sdp) {
+    call_log(c, WG_LOG_NOTICE, -1, "%s with an unusable SDP from the IMS side: refused (488)",
+             method);
+    alg_proxy_respond(t, 488, NULL, e.reason[0] ? e.reason : "unusable re-offer", 0);
+    return 1;
+  }
+  if (!ims_same(c->ims_answer, now))
+    return figure_ims_reoffer(c, t, now, method);
+  if (alg_msg_set_sdp(t->req, c->wic_answer) < 0 || alg_proxy_forward(t) < 0) {
+    alg_proxy_respond(t, 500, NULL, "cannot forward the refresh", 2);
+    return 1;
+  }
+  c->re_ptx = t;
+  t->call = c;
+  c->re_from_ims = 1;
+  c->re_state = RE_OFFERED;
+  call_log(c, WG_LOG_INFO, -1, "%s session refresh from the IMS side: forwarded to the WIC "
+           "with our last DC SDP, no H.248", method);
+  return 1;
+}
+
+/* Is the DC SDP `now` the same as `prev` (first DC line: port, address,
+ * fingerprints, tls-id, channels and their paths)? */
+static int dc_same(const sdpdc_session_t *prev, const sdpdc_session_t *now)
+{
+  const sdpdc_media_t *a = prev ? sdpdc_media_nth(prev, SDPDC_KIND_DC, 0) : NULL;
+  const sdpdc_media_t *b = now ? sdpdc_media_nth(now, SDPDC_KIND_DC, 0) : NULL;
+  if (!a || !b || a->port != b->port || !str_same(a->address, b->address) ||
+      a->n_fingerprints != b->n_fingerprints || !str_same(a->tls_id, b->tls_id) ||
+      a->n_dcmaps != b->n_dcmaps || sdpdc_media_dir(prev, a) != sdpdc_media_dir(now, b))
+    return 0;
+  for (size_t i = 0; i < a->n_fingerprints; i++)
+    if (!str_same(a->fingerprints[i].value, b->fingerprints[i].value))
+      return 0;
+  for (size_t i = 0; i < a->n_dcmaps; i++) {
+    const sdpdc_dcmap_t *x = &a->dcmaps[i], *y = &b->dcmaps[i];
+    const char *px = NULL, *py = NULL;
+    if (x->id != y->id)
+      return 0;
+    for (size_t k = 0; k < x->n_dcsa; k++)
+      if (!strcasecmp(x->dcsa[k].name, "path"))
+        px = x->dcsa[k].value;
+    for (size_t k = 0; k < y->n_dcsa; k++)
+      if (!strcasecmp(y->dcsa[k].name, "path"))
+        py = y->dcsa[k].value;
+    if (!str_same(px, py))
+      return 0;
+  }
+  return 1;
+}
+
+/* WIC-terminated (mirror) call, a changed IMS re-offer (sdpdc_mirror_rediff):
+ * the DC re-offer (sdpdc_mirror_offer on the new plan: a=connection:existing,
+ * removed dcmaps gone, added ones with fresh ids) goes to the WIC first; on
+ * its 2xx one transaction Subtracts the removed channels' T2s, deletes their
+ * T1 streams, adds T1 streams for the added ones and Adds their T2s (Local $
+ * and the IMS Remote, SendReceive), and sets the Mode of kept channels whose
+ * direction changed; then sdpdc_mirror_answer gives the IMS answer. The WIC
+ * refusing keeps the session (nothing was changed); an AGW failure after the
+ * WIC's 2xx ends the call. */
+static void mirror_re_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply);
+
+static int mirror_reoffer(alg_call_t *c, alg_ptx_t *t, sdpdc_session_t *now, const char *method,
+                          const sdpdc_plan_t *prev, const sdpdc_session_t *prev_wic,
+                          int agw_client, const unsigned *used, size_t n_used)
+{
+  sdpdc_error_t e;
+  const sdpdc_session_t *t1l[1] = { c->t1_local };
+  char ver[16], *offer = NULL;
+  int rc = sdpdc_mirror_rediff(c->home, prev, prev_wic, now, agw_client, used, n_used,
+                               &c->re_diff, &c->re_plan, &e);
+  if (rc == 0 && (c->re_plan->n_chans < 1 || c->re_plan->n_chans > MAXCH)) {
+    rc = -ENOTSUP;
+    snprintf(e.reason, sizeof e.reason, "%s", c->re_plan->n_chans < 1
+             ? "the re-offer leaves no MSRP channel (end the call with BYE)"
+             : "too many MSRP channels");
+  }
+  if (rc == 0) {
+    snprintf(ver, sizeof ver, "%u", c->wic_ver + 1);
+    sdpdc_origin_t o = { "-", c->sess_id, ver, "-" };
+    rc = sdpdc_mirror_offer(c->home, c->re_plan, t1l, 1, &o, &offer, NULL, &e);
+  }
+  if (rc < 0) {
+    call_log(c, WG_LOG_NOTICE, -1, "%s re-offer from the IMS side refused: %s", method, e.reason);
+    alg_proxy_respond(t, rc == -ENOMEM ? 500 : 488, NULL, e.reason, 0);
+    c->re_diff = NULL;
+    c->re_plan = NULL;
+    return 1;
+  }
+  if (alg_msg_set_sdp(t->req, offer) < 0 || alg_proxy_forward(t) < 0) {
+    alg_proxy_respond(t, 500, NULL, "cannot forward the re-offer", 2);
+    c->re_diff = NULL;
+    c->re_plan = NULL;
+    return 1;
+  }
+  c->re_offer = now;
+  c->re_ims_text = offer; /* here: the DC re-offer to the WIC */
+  c->re_ptx = t;
+  t->call = c;
+  c->re_mirror = 1;
+  c->re_from_ims = 1;
+  c->re_state = RE_OFFERED;
+  call_log(c, WG_LOG_INFO, -1, "%s re-offer from the IMS side (WIC-terminated call): %zu added, "
+           "%zu removed, %zu changed: DC re-offer to the WIC", method, c->re_diff->n_added,
+           c->re_diff->n_removed, c->re_diff->n_changed);
+  return 1;
+}
+
+/* The WIC answered the mirror re-offer: the H.248 changes. */
+static void mirror_re_answered(alg_call_t *c, msg_t *msg, sip_t const *sip)
+{
+  const char *body;
+  size_t len;
+  sdpdc_error_t e;
+  const sdpdc_line_diff_t *l = re_line(c);
+  h248_msg_t *m = NULL;
+  h248_action_t *a;
+  int n = 0;
+  c->re_held = msg;
+  if (!sdp_body(sip, &body, &len) || sdpdc_parse(c->home, body, len, &c->re_ims_answer, &e) < 0) {
+    call_release(c, 488, "no usable SDP answer from the WIC to the re-offer",
+                 "mirror re-offer: bad WIC answer");
+    return;
+  }
+  c->re_state = RE_MODIFY;
+  if (!(a = re_ctx_request(c, &m)))
+    goto fail;
+  for (size_t k = 0; l && k < l->n_chans; k++) {
+    const sdpdc_chan_diff_t *d = &l->chans[k];
+    if (d->change == SDPDC_CHAN_REMOVED && d->prev_chan < c->n_t2) {
+      if (re_cmd_remove(c, m, a, d, "mirror re-offer") < 0)
+        goto fail;
+      n++;
+    } else if (d->change == SDPDC_CHAN_ADDED && d->new_chan < c->re_plan->n_chans) {
+      const sdpdc_chan_t *ch = &c->re_plan->chans[d->new_chan];
+      char *local = NULL, *remote = NULL;
+      if (sdpdc_h248_t2_local_request(c->home, c->agw->addr.ss_family == AF_INET6 ? 6 : 4,
+                                      &local, &e) < 0 ||
+          sdpdc_h248_t2_remote(c->home, ch->msrp_offer, 1, &remote, &e) < 0 ||
+          re_cmd_t1_stream(c, m, a, ch) < 0)
+        goto fail;
+      h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_ADD, "$");
+      h248_stream_t *st = x ? re_stream(m, x, ch->h248_stream, re_h248_mode(d->dir)) : NULL;
+      if (!st || h248_stream_set_local(m, st, local) < 0 || h248_stream_set_remote(m, st, remote) < 0)
+        goto fail;
+      call_log(c, WG_LOG_INFO, 2, "mirror re-offer: channel %u added: T1 stream %u sctpid %u, "
+               "Add T2", ch->stream_id, ch->h248_stream, ch->stream_id);
+      n++;
+    } else if ((d->change == SDPDC_CHAN_KEEP || d->change == SDPDC_CHAN_CHANGED) &&
+               d->prev_dir != d->dir && d->prev_chan < c->n_t2) {
+      if (re_cmd_mode(c, m, a, d) < 0)
+        goto fail;
+      n++;
+    }
+  }
+  if (n == 0) {
+    h248_msg_free(m);
+    mirror_re_reply(cref(c), 0, NULL, NULL);
+    return;
+  }
+  if (call_send(c, m, mirror_re_reply) < 0)
+    goto fail;
+  h248_msg_free(m);
+  return;
+fail:
+  h248_msg_free(m);
+  call_release(c, 500, "cannot configure the media gateway", "mirror re-offer: H.248 not built");
+}
+
+static void mirror_re_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  alg_call_t *c = re_reply_call(arg, status, reply, "mirror re-offer");
+  const sdpdc_session_t *t2l[MAXCH];
+  char *nt2[MAXCH] = { 0 };
+  sdpdc_session_t *nt2l[MAXCH] = { 0 };
+  sdpdc_error_t e;
+  char *answer = NULL, ver[16];
+  int agw_client = 0;
+  (void)msg;
+  if (!c)
+    return;
+  /* the Add replies, in order, are the added channels' T2s */
+  const h248_cmd_t *cmd = reply && reply->actions ? reply->actions->cmds : NULL;
+  for (size_t j = 0; j < c->re_plan->n_chans && j < MAXCH; j++) {
+    const sdpdc_chan_diff_t *d = re_chan_of(c, j);
+    if (d && d->change != SDPDC_CHAN_ADDED && d->prev_chan < c->n_t2) {
+      nt2[j] = c->t2[d->prev_chan];
+      nt2l[j] = c->t2_local[d->prev_chan];
+      continue;
+    }
+    while (cmd && cmd->type != H248_CMD_ADD)
+      cmd = cmd->next;
+    const h248_stream_t *st = cmd && cmd->media ? cmd->media->streams : NULL;
+    if (!cmd || !cmd->ntid || !st || !st->local ||
+        sdpdc_frag_parse(c->home, st->local, strlen(st->local), &nt2l[j], &e) < 0 ||
+        nt2l[j]->n_media < 1) {
+      call_release(c, 500, "bad answer from the media gateway", "mirror re-offer: bad Add T2");
+      return;
+    }
+    nt2[j] = su_strdup(c->home, cmd->tid[0]);
+    c->re_t2[j] = nt2[j];
+    cmd = cmd->next;
+  }
+  for (size_t j = 0; j < c->re_plan->n_chans; j++)
+    t2l[j] = nt2l[j];
+  snprintf(ver, sizeof ver, "%u", c->ims_ver + 1);
+  sdpdc_origin_t o = { "-", c->sess_id, ver, "-" };
+  if (sdpdc_mirror_answer(c->home, c->re_plan, c->re_ims_answer, t2l, c->re_plan->n_chans, &o,
+                          &agw_client, &answer, NULL, &e) < 0) {
+    call_release(c, 488, e.reason, "mirror re-offer: IMS answer not built");
+    return;
+  }
+  memcpy(c->t2, nt2, sizeof nt2);
+  memcpy(c->t2_local, nt2l, sizeof nt2l);
+  c->n_t2 = c->re_plan->n_chans;
+  c->plan = c->re_plan;
+  c->offer = c->re_offer;
+  c->ims_answer = c->re_ims_answer; /* the WIC's answer */
+  c->dc_offer = c->re_ims_text;
+  c->wic_answer = answer;           /* the answer to the IMS side */
+  c->agw_client = c->plan->dclines[0].agw_dtls_client;
+  c->ims_ver++, c->wic_ver++;
+  if (alg_msg_set_sdp(c->re_held, answer) < 0) {
+    call_release(c, 500, "out of memory", "mirror re-offer: cannot rewrite");
+    return;
+  }
+  call_log(c, WG_LOG_INFO, -1, "mirror re-offer done: %zu channel%s, answer to the IMS side",
+           c->n_t2, c->n_t2 == 1 ? "" : "s");
+  re_finish(c, c->re_held);
+}
+
+static int wic_reoffer(alg_call_t *c, alg_ptx_t *t, const char *body, size_t len,
+                       const char *method, const sdpdc_plan_t *prev,
+                       const sdpdc_session_t *prev_answer, const sdpdc_session_t *prev_ims);
+
+/* A call of the mirror shape (the IMS side made the last offer), a changed
+ * re-offer from the WIC: the WIC is the offerer now, so the exchange is the
+ * figure's WIC re-offer (wic_reoffer: sdpdc_reoffer_diff, Add T2 for added
+ * channels, IMS re-offer, H.248 on its answer, re-answer to the WIC). The
+ * previous negotiation is seen as a WIC-originated plan: the WIC's last SDP
+ * (its DC answer) as the offer (sdpdc_plan_offer), its channels put in the
+ * order of c->t2 with their H.248 streams and IMS m-line positions; our
+ * previous SDP to the IMS side is our TCP/MSRP answer. Once answered, the
+ * call has the figure shape until a changed IMS re-offer turns it back. */
+static int mirror_wic_reoffer(alg_call_t *c, alg_ptx_t *t, const char *body, size_t len,
+                              const char *method)
+{
+  sdpdc_plan_t *fp = NULL;
+  sdpdc_session_t *prev_ims = NULL;
+  sdpdc_chan_t *nc = NULL;
+  sdpdc_error_t e = { 0 };
+  size_t n = c->plan->n_chans;
+  const char *why = NULL;
+  if (sdpdc_plan_offer(c->home, c->ims_answer, &fp, &e) < 0 ||
+      sdpdc_parse(c->home, c->wic_answer, strlen(c->wic_answer), &prev_ims, &e) < 0)
+    why = e.reason;
+  else if (fp->n_dclines != 1 || fp->n_chans != n ||
+           !(nc = su_zalloc(c->home, (n ? n : 1) * sizeof *nc)))
+    why = "the stored session cannot be re-offered";
+  for (size_t j = 0; !why && j < n; j++) {
+    const sdpdc_chan_t *mc = &c->plan->chans[j];
+    size_t k = 0;
+    while (k < n && fp->chans[k].stream_id != mc->stream_id)
+      k++;
+    if (k == n) {
+      why = "the stored session cannot be re-offered";
+      break;
+    }
+    nc[j] = fp->chans[k];
+    nc[j].h248_stream = mc->h248_stream;
+    nc[j].msrp_media = mc->msrp_media;
+  }
+  if (why) {
+    call_log(c, WG_LOG_NOTICE, -1, "%s re-offer from the WIC refused: %s", method, why);
+    alg_proxy_respond(t, 488, NULL, why, 0);
+    return 1;
+  }
+  fp->chans = nc;
+  fp->dclines[0].first_chan = 0;
+  fp->dclines[0].n_chans = n;
+  fp->n_ims_media = prev_ims->n_media;
+  call_log(c, WG_LOG_INFO, -1, "%s with a changed SDP from the WIC in a call the IMS side "
+           "offered last: handled as a WIC re-offer", method);
+  return wic_reoffer(c, t, body, len, method, fp, NULL, prev_ims);
+}
+
+/* WIC-terminated (mirror) call: a re-offer from either side is taken when it
+ * is a session refresh (the side's previous SDP): it goes on with our
+ * previous SDP to the other side, whose answer must be its previous SDP; the
+ * offerer gets our previous SDP to it. No H.248. */
+static int mirror_refresh(alg_call_t *c, alg_ptx_t *t, const char *body, size_t len,
+                          const char *method, int from_wic)
+{
+  sdpdc_session_t *now = NULL;
+  sdpdc_error_t e;
+  /* mirror state: c->offer = the IMS offer, c->ims_answer = the WIC's answer,
+   * c->dc_offer = our DC offer to the WIC, c->wic_answer = our answer to IMS */
+  int parsed = sdpdc_parse(c->home, body, len, &now, &e) == 0;
+  int same = parsed && (from_wic ? dc_same(c->ims_answer, now) : ims_same(c->offer, now)) &&
+             c->dc_offer && c->wic_answer;
+  if (!same && parsed && !from_wic)
+    return mirror_reoffer(c, t, now, method, c->plan, c->ims_answer, c->agw_client, NULL, 0);
+  if (!same && parsed && c->dc_offer && c->wic_answer)
+    return mirror_wic_reoffer(c, t, body, len, method);
+  if (!same) {
+    call_log(c, WG_LOG_NOTICE, -1, "%s with a changed SDP from the %s in a WIC-terminated call: "
+             "refused (488)", method, from_wic ? "WIC" : "IMS side");
+    alg_proxy_respond(t, 488, NULL, "only a session refresh (the same SDP) is supported as a "
+                      "re-offer in a WIC-terminated data-channel call", 0);
+    return 1;
+  }
+  if (alg_msg_set_sdp(t->req, from_wic ? c->wic_answer : c->dc_offer) < 0 ||
+      alg_proxy_forward(t) < 0) {
+    alg_proxy_respond(t, 500, NULL, "cannot forward the refresh", 2);
+    return 1;
+  }
+  c->re_ptx = t;
+  t->call = c;
+  c->re_from_ims = !from_wic;
+  c->re_state = RE_OFFERED;
+  c->rf_expect = from_wic ? c->offer : c->ims_answer;
+  c->rf_expect_dc = !from_wic;
+  c->rf_reply = from_wic ? c->dc_offer : c->wic_answer;
+  call_log(c, WG_LOG_INFO, -1, "%s session refresh from the %s (WIC-terminated call): "
+           "forwarded with our previous SDP, no H.248", method, from_wic ? "WIC" : "IMS side");
+  return 1;
+}
+
+static void mirror_refresh_answered(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *sip)
+{
+  const char *body;
+  size_t len;
+  sdpdc_session_t *ans = NULL;
+  sdpdc_error_t e;
+  int ok = sdp_body(sip, &body, &len) && sdpdc_parse(c->home, body, len, &ans, &e) == 0 &&
+           (c->rf_expect_dc ? dc_same(c->rf_expect, ans) : ims_same(c->rf_expect, ans));
+  if (!ok || alg_msg_set_sdp(msg, c->rf_reply) < 0) {
+    msg_destroy(msg);
+    call_release(c, 488, "the answer to a session refresh changed the session",
+                 "refresh answer changed");
+    return;
+  }
+  call_log(c, WG_LOG_INFO, -1, "session refresh answered: our previous SDP in the 2xx");
+  (void)t;
+  re_finish(c, msg);
+}
+
+int alg_call_reoffer(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
 {
   const char *body;
   size_t len;
   alg_call_t *c;
-  if (!sip->sip_call_id || !sdp_body(sip, &body, &len))
+  if (!sip->sip_call_id)
     return 0;
   c = call_find_id(alg, sip->sip_call_id->i_id);
-  if (!c)
+  if (!c || c->state == CS_RELEASED)
     return 0;
-  call_log(c, WG_LOG_NOTICE, -1, "%s with SDP inside the data-channel call: refused (488)",
-           sip->sip_request->rq_method_name);
+  call_track_cseq(c, sip); /* the ALG's own BYE must go above a re-offer's CSeq */
+  const char *method = sip->sip_request->rq_method_name;
+  int from_caller = sip->sip_from && sip->sip_from->a_tag && c->from && c->from->a_tag &&
+                    !strcmp(sip->sip_from->a_tag, c->from->a_tag);
+  int from_wic = c->mirror ? !from_caller : from_caller;
+  if (!sdp_body(sip, &body, &len)) {
+    if (sip->sip_request->rq_method == sip_method_update)
+      return 0; /* UPDATE without SDP (e.g. a session-timer refresh): proxied */
+    call_log(c, WG_LOG_NOTICE, -1, "re-INVITE without SDP in a data-channel call: 488");
+    alg_proxy_respond(t, 488, NULL, "a re-INVITE without SDP (offer in the 2xx) is not "
+                      "supported in a data-channel call", 0);
+    return 1;
+  }
+  if (c->re_ptx || c->waiting || c->held) {
+    /* RFC 3261 14.2: an offer while ours is in progress -> 491; while the
+     * initial exchange still runs -> 500 with Retry-After */
+    int st = c->re_ptx ? 491 : 500;
+    call_log(c, WG_LOG_NOTICE, -1, "%s with SDP while %s: %d", method,
+             c->re_ptx ? "a re-offer is in progress" : "the call is being set up", st);
+    alg_proxy_respond(t, st, NULL, c->re_ptx ? "another offer is in progress"
+                                             : "the session is being set up", st == 500 ? 2 : 0);
+    return 1;
+  }
+  if (c->state != CS_CONFIRMED && c->state != CS_WIC_ANSWERED && c->state != CS_T1_CREATED) {
+    call_log(c, WG_LOG_NOTICE, -1, "%s with SDP before the call is answered: 500", method);
+    alg_proxy_respond(t, 500, NULL, "the session is being set up", 2);
+    return 1;
+  }
+  /* the shape of the last exchange: the WIC offered (figure) or the IMS side did (mirror) */
+  if (!c->plan->mirror && !from_wic)
+    return ims_reoffer(c, t, body, len, method);
+  if (c->plan->mirror)
+    return mirror_refresh(c, t, body, len, method, from_wic);
+  return wic_reoffer(c, t, body, len, method, c->plan, c->wic_answer_s, c->ims_offer_s);
+}
+
+/* A re-offer from the WIC, against the previous negotiation: prev (a
+ * WIC-originated plan), prev_answer (our last DC SDP to the WIC, NULL = all
+ * channels accepted) and prev_ims (our last SDP to the IMS side). */
+static int wic_reoffer(alg_call_t *c, alg_ptx_t *t, const char *body, size_t len,
+                       const char *method, const sdpdc_plan_t *prev,
+                       const sdpdc_session_t *prev_answer, const sdpdc_session_t *prev_ims)
+{
+  sdpdc_error_t e;
+  int rc = sdpdc_parse(c->home, body, len, &c->re_offer, &e);
+  if (rc == 0)
+    rc = sdpdc_reoffer_diff(c->home, prev, prev_answer, c->re_offer, &c->re_diff,
+                            &c->re_plan, &e);
+  if (rc == 0 && (c->re_plan->n_dclines != 1 || c->re_plan->n_chans < 1)) {
+    rc = -ENOTSUP;
+    snprintf(e.reason, sizeof e.reason, "%s", c->re_plan->n_chans < 1
+             ? "the re-offer leaves no MSRP data channel (end the call with BYE)"
+             : "only one data-channel m-line (SCTP association) per call is supported");
+  } else if (rc == 0 && c->re_plan->n_chans > MAXCH) {
+    rc = -ENOTSUP;
+    snprintf(e.reason, sizeof e.reason, "too many MSRP data channels");
+  }
+  if (rc < 0) {
+    call_log(c, WG_LOG_NOTICE, -1, "%s re-offer refused: %s", method, e.reason);
+    alg_proxy_respond(t, rc == -ENOMEM ? 500 : 488, NULL, e.reason, 0);
+    c->re_offer = NULL;
+    c->re_diff = NULL;
+    c->re_plan = NULL;
+    return 1;
+  }
+  c->re_ptx = t;
+  t->call = c;
+  c->re_prev_ims = prev_ims;
+  c->re_state = RE_ADD_T2;
+  c->re_next = 0;
+  call_log(c, WG_LOG_INFO, 1, "%s re-offer from the WIC: %s (%zu added, %zu removed, %zu "
+           "changed, %zu restarted)", method, c->re_diff->unchanged ? "no change" : "changes",
+           c->re_diff->n_added, c->re_diff->n_removed, c->re_diff->n_changed,
+           c->re_diff->n_restarted);
+  rc = c->re_diff->unchanged ? 1 : re_send_add_t2(c);
+  if (rc == 1)
+    re_forward(c);
+  else if (rc < 0)
+    re_fail(c, 500, "cannot send H.248 Add");
   return 1;
 }
 
@@ -1300,15 +2807,18 @@ void alg_call_in_dialog(alg_t *alg, sip_t const *sip)
   c = call_find_id(alg, sip->sip_call_id->i_id);
   if (!c)
     return;
-  if (sip->sip_cseq && sip->sip_from && c->from && sip->sip_from->a_tag && c->from->a_tag) {
-    if (!strcmp(sip->sip_from->a_tag, c->from->a_tag)) {
-      if (sip->sip_cseq->cs_seq > c->caller_cseq)
-        c->caller_cseq = sip->sip_cseq->cs_seq;
-    } else if (sip->sip_cseq->cs_seq > c->callee_cseq) {
-      c->callee_cseq = sip->sip_cseq->cs_seq;
-    }
-  }
+  call_track_cseq(c, sip);
   switch (sip->sip_request->rq_method) {
+  case sip_method_invite:
+  case sip_method_update:
+    /* a refresh proxied untouched (UPDATE without SDP): restart the timer
+     * (taken as successful; a failed refresh is rare in a lab) */
+    if (c->se_delta && c->state != CS_RELEASED) {
+      call_log(c, WG_LOG_INFO, -1, "%s in the dialog: session refreshed",
+               sip->sip_request->rq_method_name);
+      se_arm(c, NULL);
+    }
+    break;
   case sip_method_ack:
     if (c->state == CS_WIC_ANSWERED) {
       c->state = CS_CONFIRMED;
@@ -1380,6 +2890,14 @@ void alg_calls_audit(alg_t *alg)
 
 /* ---------------------------------------------------------- Notify */
 
+static int call_dropping(const alg_call_t *c, const char *tid)
+{
+  for (size_t i = 0; i < c->n_dropping; i++)
+    if (c->re_dropping[i] && !strcasecmp(c->re_dropping[i], tid))
+      return 1;
+  return 0;
+}
+
 void alg_call_notify(alg_t *alg, alg_agw_t *agw, uint32_t ctx, const char *tid,
                      const char *event)
 {
@@ -1396,6 +2914,10 @@ void alg_call_notify(alg_t *alg, alg_agw_t *agw, uint32_t ctx, const char *tid,
   if (event && !strcasecmp(event, H248_IQ_EVT_TLS_FAIL)) {
     call_log(c, WG_LOG_WARN, 17, "Notify %s on %s: DTLS establishment failed", event, tid);
     call_release(c, 488, "DTLS establishment failed", "DTLS failure");
+  } else if (event && !strcasecmp(event, H248_IQ_EVT_RELEASED) && tid &&
+             call_dropping(c, tid)) {
+    call_log(c, WG_LOG_INFO, -1, "Notify %s on %s: the bearer of a channel removed by a "
+             "re-offer (expected)", event, tid);
   } else if (event && !strcasecmp(event, H248_IQ_EVT_RELEASED)) {
     call_log(c, WG_LOG_WARN, -1, "Notify %s on %s: bearer released", event, tid);
     call_release(c, 503, "media bearer released", "bearer released");

@@ -124,7 +124,10 @@ static void agw_up(alg_t *alg, alg_agw_t *g, const char *how)
     wg_log(WG_LOG_NOTICE, "alg", NULL, "AGW %s in service (%s)", g->name, how);
   g->alive = 1;
   g->ever_alive = 1;
-  maybe_ready(alg);
+  /* after a ServiceChange the ready notice waits for our reply to it (see
+   * on_request), so that no call's Add can overtake it */
+  if (strcmp(how, "ServiceChange") != 0)
+    maybe_ready(alg);
 }
 
 static void agw_down(alg_t *alg, alg_agw_t *g, const char *why)
@@ -349,6 +352,8 @@ static void on_request(void *arg, h248_tl_txn_t *txn, h248_msg_t *msg, const h24
     }
   }
   reply_plain(alg, txn, req);
+  if (g->alive)
+    maybe_ready(alg);
 }
 
 /* ------------------------------------------------------ socket */

@@ -159,7 +159,7 @@ static void ptx_destroy(alg_ptx_t *t)
   if (t->call) {
     alg_call_t *c = t->call;
     t->call = NULL;
-    alg_call_ptx_gone(c);
+    alg_call_ptx_gone(c, t);
   }
   if ((*t->prev = t->next))
     t->next->prev = t->prev;
@@ -288,7 +288,7 @@ void alg_proxy_relay(alg_ptx_t *t, msg_t *msg)
   }
 }
 
-static void kill_late_2xx(alg_ptx_t *t, sip_t const *sip)
+void alg_proxy_kill_2xx(alg_ptx_t *t, sip_t const *sip, int bye)
 {
   sip_t const *req = sip_object(t->req);
   sip_route_t *route = NULL, *r;
@@ -309,11 +309,13 @@ static void kill_late_2xx(alg_ptx_t *t, sip_t const *sip)
     if (r)
       r->r_next = route, route = r;
   }
-  wg_log(WG_LOG_NOTICE, "alg", &lc, "late 2xx for a released data-channel call: ACK + BYE");
+  wg_log(WG_LOG_NOTICE, "alg", &lc, "2xx that the data-channel call cannot anchor: ACK%s",
+         bye ? " + BYE" : " (retransmission)");
   alg_proxy_send_in_dialog(t->alg, sip_method_ack, "ACK", sip->sip_contact->m_url, route,
                            req->sip_from, sip->sip_to, sip->sip_call_id, cseq);
-  alg_proxy_send_in_dialog(t->alg, sip_method_bye, "BYE", sip->sip_contact->m_url, route,
-                           req->sip_from, sip->sip_to, sip->sip_call_id, cseq + 1);
+  if (bye)
+    alg_proxy_send_in_dialog(t->alg, sip_method_bye, "BYE", sip->sip_contact->m_url, route,
+                             req->sip_from, sip->sip_to, sip->sip_call_id, cseq + 1);
   su_home_deinit(home);
 }
 
@@ -353,7 +355,7 @@ static int ptx_response(alg_ptx_t *t, nta_outgoing_t *orq, sip_t const *sip)
     /* a late 2xx for a data-channel call that is already over (we answered
      * the WIC with an error): its SDP has no gateway behind it, so end
      * that dialog instead of relaying it */
-    kill_late_2xx(t, sip);
+    alg_proxy_kill_2xx(t, sip, 1);
     msg_destroy(msg);
     return 0;
   }
@@ -578,11 +580,10 @@ static int leg_request(alg_t *alg, nta_leg_t *leg, nta_incoming_t *irq, sip_t co
   }
 
   if (!initial && (method == sip_method_invite || method == sip_method_update) &&
-      alg_call_reoffer(alg, sip)) {
-    alg_proxy_respond(t, SIP_488_NOT_ACCEPTABLE, "SDP re-negotiation of a data-channel call "
-                      "is not supported", 0);
-    return 0;
-  }
+      alg_call_reoffer(alg, t, fsip))
+    return 0; /* the call layer forwards or answers it */
+  if (!initial && method == sip_method_bye && alg_call_bye_crossed(alg, t, fsip))
+    return 0; /* the ALG ended that call already: answered here */
 
   if (initial && method == sip_method_invite) {
     nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());

@@ -3,6 +3,13 @@
  *   h248tool parse FILE|-                    summary per transaction; exit 0, or
  *                                            exit 1 with "error CODE at line L col C: reason"
  *   h248tool print [--pretty|--compact] FILE|-   canonical re-encoding (pretty default)
+ *   h248tool send [--timeout MS] HOST:PORT FILE|-
+ *                                            send the one request transaction of FILE
+ *                                            over UDP (Annex D.1: retransmitted, Pending
+ *                                            honoured, reply acknowledged) and print the
+ *                                            reply (pretty); exit 0 reply without Error,
+ *                                            1 reply with an Error descriptor,
+ *                                            2 usage, I/O error or no reply in time
  *
  * FILE holds one message (a trace may hold several, separated by a line that
  * starts with "MEGACO/" or "!/": each is parsed on its own).
@@ -10,16 +17,23 @@
 #include "config.h"
 #include "h248/h248.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 static void usage(FILE *fp)
 {
   fprintf(fp, "usage: h248tool parse FILE|-\n"
               "       h248tool print [--pretty|--compact] [--lf] FILE|-\n"
+              "       h248tool send [--timeout MS] HOST:PORT FILE|-\n"
               "       h248tool --help | --version\n");
 }
 
@@ -261,6 +275,209 @@ static int run(int print, unsigned flags, const char *path)
   return rc;
 }
 
+/* ------------------------------------------------------------ send */
+
+typedef struct sender {
+  int fd;
+  int64_t timer_at; /* monotonic ms, -1 none */
+  int done, status;
+  h248_msg_t *reply_msg;
+  const h248_trans_t *reply;
+} sender_t;
+
+static uint64_t mono_ms(void *ctx)
+{
+  (void)ctx;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int snd_send(void *ctx, const struct sockaddr *to, socklen_t tolen, const void *data,
+                    size_t len)
+{
+  sender_t *sd = ctx;
+  return sendto(sd->fd, data, len, 0, to, tolen) < 0 ? -errno : 0;
+}
+
+static void snd_timer(void *ctx, int64_t delay_ms)
+{
+  sender_t *sd = ctx;
+  sd->timer_at = delay_ms < 0 ? -1 : (int64_t)mono_ms(NULL) + delay_ms;
+}
+
+static void snd_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  sender_t *sd = arg;
+  sd->done = 1;
+  sd->status = status;
+  if (status == 0) {
+    sd->reply_msg = h248_msg_ref(msg);
+    sd->reply = reply;
+  }
+}
+
+/* HOST:PORT with a numeric IPv4 address or [IPv6]. */
+static int parse_peer(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+{
+  char host[64];
+  const char *colon = strrchr(text, ':');
+  if (!colon || colon == text || (size_t)(colon - text) >= sizeof host)
+    return -1;
+  memcpy(host, text, (size_t)(colon - text));
+  host[colon - text] = '\0';
+  char *end;
+  long port = strtol(colon + 1, &end, 10);
+  if (*end || port < 1 || port > 65535)
+    return -1;
+  memset(ss, 0, sizeof *ss);
+  size_t hl = strlen(host);
+  if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+    host[hl - 1] = '\0';
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+      return -1;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons((uint16_t)port);
+    *len = sizeof *s6;
+    return 0;
+  }
+  struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+  if (strcmp(host, "localhost") == 0)
+    strcpy(host, "127.0.0.1");
+  if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+    return -1;
+  s4->sin_family = AF_INET;
+  s4->sin_port = htons((uint16_t)port);
+  *len = sizeof *s4;
+  return 0;
+}
+
+static int has_error(const h248_trans_t *t)
+{
+  if (t->error)
+    return 1;
+  for (const h248_action_t *a = t->actions; a; a = a->next) {
+    if (a->error)
+      return 1;
+    for (const h248_cmd_t *c = a->cmds; c; c = c->next)
+      if (c->error)
+        return 1;
+  }
+  return 0;
+}
+
+static int run_send(const char *peer, const char *path, long timeout_ms)
+{
+  struct sockaddr_storage to;
+  socklen_t tolen;
+  if (parse_peer(peer, &to, &tolen) < 0) {
+    fprintf(stderr, "h248tool: '%s' is not HOST:PORT (numeric address)\n", peer);
+    return 2;
+  }
+  size_t n;
+  char *text = slurp(path, &n);
+  if (!text)
+    return 2;
+  h248_msg_t *req = NULL;
+  h248_error_info_t ei;
+  int r = h248_decode(text, n, &req, &ei);
+  free(text);
+  if (r < 0) {
+    if (r == -EBADMSG)
+      fprintf(stderr, "%s:%u:%u: error %d (%s): %s\n", path, ei.line, ei.column, ei.code,
+              h248_error_text(ei.code), ei.reason);
+    else
+      fprintf(stderr, "%s: %s\n", path, strerror(-r));
+    return 2;
+  }
+  if (h248_msg_ntrans(req) != 1 || req->trans->type != H248_TRANS_REQUEST) {
+    fprintf(stderr, "h248tool: %s: needs exactly one Transaction (a request)\n", path);
+    h248_msg_free(req);
+    return 2;
+  }
+  sender_t sd = {.fd = socket(to.ss_family, SOCK_DGRAM, 0), .timer_at = -1};
+  if (sd.fd < 0) {
+    fprintf(stderr, "h248tool: socket: %s\n", strerror(errno));
+    h248_msg_free(req);
+    return 2;
+  }
+  /* bind an ephemeral port on the family's any address: the kernel picks the
+   * source the peer sees; the mId of our own messages names the message's */
+  struct sockaddr_storage me;
+  memset(&me, 0, sizeof me);
+  me.ss_family = to.ss_family;
+  if (bind(sd.fd, (struct sockaddr *)&me, tolen) < 0) {
+    fprintf(stderr, "h248tool: bind: %s\n", strerror(errno));
+    close(sd.fd);
+    h248_msg_free(req);
+    return 2;
+  }
+  h248_transport_t tr = {.ctx = &sd, .send = snd_send, .set_timer = snd_timer, .now_ms = mono_ms};
+  h248_tl_config_t cfg = {.mid_kind = req->mid.kind, .mid_name = req->mid.name,
+                          .mid_port = req->mid.port, .max_total_ms = (unsigned)timeout_ms,
+                          .first_tid = req->trans->id ? req->trans->id : 1};
+  h248_tl_t *tl = NULL;
+  if ((r = h248_tl_new(&tl, &tr, &cfg, NULL, NULL)) < 0 ||
+      (r = h248_tl_request(tl, (struct sockaddr *)&to, tolen, req, snd_reply, &sd, NULL)) < 0) {
+    fprintf(stderr, "h248tool: cannot send: %s\n", strerror(-r));
+    h248_tl_free(tl);
+    close(sd.fd);
+    h248_msg_free(req);
+    return 2;
+  }
+  h248_msg_free(req);
+  while (!sd.done) {
+    int wait = -1;
+    if (sd.timer_at >= 0) {
+      int64_t d = sd.timer_at - (int64_t)mono_ms(NULL);
+      wait = d < 0 ? 0 : (int)d;
+    }
+    struct pollfd pf = {.fd = sd.fd, .events = POLLIN};
+    int pr = poll(&pf, 1, wait);
+    if (pr < 0 && errno != EINTR) {
+      fprintf(stderr, "h248tool: poll: %s\n", strerror(errno));
+      break;
+    }
+    if (pr > 0) {
+      char buf[65536];
+      struct sockaddr_storage from;
+      socklen_t fl = sizeof from;
+      ssize_t got = recvfrom(sd.fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+      if (got > 0)
+        h248_tl_input(tl, (struct sockaddr *)&from, fl, buf, (size_t)got);
+    }
+    if (sd.timer_at >= 0 && (int64_t)mono_ms(NULL) >= sd.timer_at) {
+      sd.timer_at = -1;
+      h248_tl_on_timer(tl);
+    }
+  }
+  int rc = 2;
+  if (sd.done && sd.status == 0) {
+    /* print only the reply transaction */
+    h248_msg_t *out = sd.reply_msg;
+    h248_trans_t *keep = (h248_trans_t *)sd.reply, *saved = out->trans;
+    h248_trans_t *saved_next = keep->next;
+    out->trans = keep;
+    keep->next = NULL;
+    h248_buf_t b = {0};
+    if (h248_encode(out, H248_ENC_PRETTY | H248_ENC_LF, &b) == 0)
+      fwrite(b.data, 1, b.len, stdout);
+    h248_buf_free(&b);
+    rc = has_error(keep) ? 1 : 0;
+    keep->next = saved_next;
+    out->trans = saved;
+  } else if (sd.done) {
+    fprintf(stderr, "h248tool: no reply from %s: %s\n", peer, strerror(-sd.status));
+  }
+  /* the peer keeps its reply for LONG-TIMER; a new run uses a new port */
+  h248_tl_free(tl);
+  if (sd.reply_msg)
+    h248_msg_free(sd.reply_msg);
+  close(sd.fd);
+  return rc;
+}
+
 int main(int argc, char **argv)
 {
   if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -298,6 +515,24 @@ int main(int argc, char **argv)
       }
     }
     return run(1, flags, argv[argc - 1]);
+  }
+  if (!strcmp(argv[1], "send")) {
+    long timeout_ms = 5000;
+    int i = 2;
+    if (argc == 6 && !strcmp(argv[2], "--timeout")) {
+      char *end;
+      timeout_ms = strtol(argv[3], &end, 10);
+      if (*end || timeout_ms < 100 || timeout_ms > 600000) {
+        fprintf(stderr, "h248tool: --timeout %s: not a number of ms in 100..600000\n", argv[3]);
+        return 2;
+      }
+      i = 4;
+    }
+    if (argc - i != 2) {
+      usage(stderr);
+      return 2;
+    }
+    return run_send(argv[i], argv[i + 1], timeout_ms);
   }
   usage(stderr);
   return 2;

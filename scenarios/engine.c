@@ -35,6 +35,8 @@ static void call_advance(struct call *c);
 static void step_fail(struct call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void call_finish(struct call *c);
 static int wic_start_media(struct call *c);
+static int bind_udp(const char *ip, int *port);
+static void dc_closed_cb(wgm_dc_t *dc);
 
 static int64_t now_us(void) { return wg_time_us(); }
 
@@ -100,6 +102,16 @@ static const char *lookup(void *ctx, const char *name)
     return s->ip;
   if (!strcmp(name, "wic.port")) {
     snprintf(nb, 160, "%d", c->wic_port);
+    return nb;
+  }
+  if (!strcmp(name, "wic.port.2")) {
+    if (c->wic_fd2 < 0 && !c->wic_port2) {
+      int fd = bind_udp(s->ip, &c->wic_port2);
+      if (fd < 0)
+        return NULL;
+      c->wic_fd2 = fd;
+    }
+    snprintf(nb, 160, "%d", c->wic_port2);
     return nb;
   }
   if (!strcmp(name, "wic.sip-port")) {
@@ -674,6 +686,7 @@ static int wic_send_request(struct call *c, const struct scn_step *st, const cha
     snprintf(c->wic_branch, sizeof c->wic_branch, "z9hG4bK%s", branch);
     c->wic_invite_cseq = ++c->wic_cseq;
   }
+  int reinvite = is_invite && c->wic_remote_tag[0];
   const char *br = is_cancel ? c->wic_branch : NULL;
   char newbr[64];
   snprintf(newbr, sizeof newbr, "z9hG4bK%s", branch);
@@ -687,6 +700,13 @@ static int wic_send_request(struct call *c, const struct scn_step *st, const cha
   uint32_t cseq = (is_cancel || is_ack) ? c->wic_invite_cseq : is_invite && !in_dialog
                                                                  ? c->wic_invite_cseq
                                                                  : ++c->wic_cseq;
+  if (reinvite) {
+    /* a re-INVITE: a new INVITE transaction in the dialog (its ACK, its
+     * final response) */
+    c->wic_invite_cseq = cseq;
+    snprintf(c->wic_branch, sizeof c->wic_branch, "%s", newbr);
+    c->wic_got_final = 0;
+  }
   const char *ruri = in_dialog && c->wic_remote_target[0] ? c->wic_remote_target : c->wic_ruri;
   sb_printf(&b, "%s %s SIP/2.0\r\n%s", method, ruri, via);
   if (in_dialog && c->wic_routes)
@@ -848,7 +868,9 @@ static int ueb_send_response(struct call *c, const struct scn_step *st)
     if (!body)
       return -EINVAL;
   }
-  char *resp = build_response(c, req, st->code, c->ueb_tag, body, st, slot == 0);
+  char ftag[96];
+  snprintf(ftag, sizeof ftag, "%s%s%s", c->ueb_tag, st->tag ? "-" : "", st->tag ? st->tag : "");
+  char *resp = build_response(c, req, st->code, ftag, body, st, slot == 0);
   if (!resp) {
     free(body);
     return -ENOMEM;
@@ -939,9 +961,76 @@ static void ueb_inv_rtx_cb(uv_timer_t *t)
   uv_timer_start(&c->ueb_rtx, ueb_inv_rtx_cb, next > 4000 ? 4000 : next, 0);
 }
 
+/* UE-B's re-INVITE in the dialog it was called in (the WIC called): a new
+ * INVITE transaction to the remote target through the route set. */
+static int ueb_send_reinvite(struct call *c, const struct scn_step *st)
+{
+  struct sim *s = c->sim;
+  char from[512], to[512], branch[40];
+  if (c->callee ? !c->ueb_ack : !c->ueb_acked) {
+    step_fail(c, "UE-B send INVITE: its dialog is not confirmed yet (no ACK)");
+    return -EINVAL;
+  }
+  char *body = NULL;
+  if (st->sdp) {
+    body = expand(c, scn_find_tmpl(s->scn, st->sdp)->text);
+    if (!body)
+      return -EINVAL;
+  }
+  if (c->callee) {
+    /* UE-B called: its dialog is the one of its INVITE's 2xx */
+    hdr_get(c->ueb_2xx_resp, "From", from, sizeof from);
+    hdr_get(c->ueb_2xx_resp, "To", to, sizeof to);
+  } else {
+    hdr_get(c->ueb_invite, "To", from, sizeof from);
+    hdr_get(c->ueb_invite, "From", to, sizeof to);
+  }
+  rnd_hex(branch, 8);
+  snprintf(c->ueb_branch, sizeof c->ueb_branch, "z9hG4bK%s", branch);
+  c->ueb_invite_cseq = ++c->ueb_cseq;
+  int port = sa_port(&s->ueb_sip_addr);
+  struct sb b = { 0 };
+  sb_printf(&b, "INVITE %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=%s;rport\r\n%s",
+            c->ueb_remote_target, c->ueb_conn ? "TCP" : "UDP", s->ip, port, c->ueb_branch,
+            c->ueb_routes ? c->ueb_routes : "");
+  sb_printf(&b,
+            "Max-Forwards: 70\r\nFrom: %s%s%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %u INVITE\r\n"
+            "Contact: <sip:ue-b@%s:%d>\r\nUser-Agent: wicsim/" PACKAGE_VERSION "\r\n",
+            from, strstr(from, ";tag=") ? "" : ";tag=", strstr(from, ";tag=") ? "" : c->ueb_tag,
+            to, c->call_id, c->ueb_invite_cseq, s->ip, port);
+  int fr = sip_finish(c, st, &b, body);
+  if (fr < 0) {
+    free(body);
+    return fr;
+  }
+  char sum[96] = "";
+  sdp_summary(body, sum, sizeof sum);
+  int r = ueb_send_raw(c, b.p);
+  if (r == 0) {
+    call_add_row(c, s->last_send_us, L_UEB, L_ALG, st->fig, 0, 0, "INVITE%s (re-INVITE)", sum);
+    free(c->ueb_inv_req);
+    c->ueb_inv_req = b.p;
+    b.p = NULL;
+    c->ueb_reinv = 1;
+    c->ueb_got_final = 0;
+    c->ueb_rtx_n = 0;
+    uv_timer_start(&c->ueb_rtx, ueb_inv_rtx_cb, T1_MS, 0);
+    if (body) {
+      free(c->ueb_answer); /* UE-B's own SDP from now on */
+      c->ueb_answer = body;
+      body = NULL;
+    }
+  }
+  free(b.p);
+  free(body);
+  return r;
+}
+
 static int ueb_send_invite(struct call *c, const struct scn_step *st)
 {
   struct sim *s = c->sim;
+  if ((c->ueb_invite && !c->callee) || (c->callee && c->ueb_2xx_resp))
+    return ueb_send_reinvite(c, st);
   if (c->ueb_invite || c->ueb_branch[0]) {
     step_fail(c, "UE-B send INVITE: UE-B already has a call (re-INVITE is not supported)");
     return -EINVAL;
@@ -1160,6 +1249,31 @@ static struct ev *sip_ev(const char *data, size_t len, const struct parsed *p)
   return e;
 }
 
+/* RFC 3262: PRACK for a reliable provisional response, in its early dialog
+ * (To with the response's tag, its Contact as target, its Record-Route as
+ * route set); fire and forget on loopback. */
+static void wic_prack(struct call *c, const char *resp, const struct parsed *p, const char *rseq)
+{
+  struct sim *s = c->sim;
+  char to[512] = "", branch[40];
+  if (hdr_get(resp, "To", to, sizeof to) || !p->contact[0])
+    return;
+  char *routes = route_set(resp, 1);
+  rnd_hex(branch, 8);
+  struct sb b = { 0 };
+  sb_printf(&b,
+            "PRACK %s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport\r\n%s"
+            "Max-Forwards: 70\r\nFrom: <sip:wic-a@%s>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\n"
+            "CSeq: %u PRACK\r\nRAck: %s %u INVITE\r\nContent-Length: 0\r\n\r\n",
+            p->contact, s->ip, sa_port(&s->wic_sip_addr), branch, routes ? routes : "", s->ip,
+            c->wic_tag, to, c->call_id, ++c->wic_cseq, rseq, c->wic_invite_cseq);
+  free(routes);
+  if (b.p && wic_send_raw(c, b.p) == 0)
+    call_add_row(c, now_us(), L_WIC, L_ALG, 0, 0, 1, "PRACK (RAck %s %u INVITE)", rseq,
+                 c->wic_invite_cseq);
+  free(b.p);
+}
+
 static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct sockaddr *from)
 {
   struct parsed p;
@@ -1182,12 +1296,43 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
   if (p.is_request) {
     int is_inv = !strcmp(p.method, "INVITE"), is_ack = !strcmp(p.method, "ACK");
     if (is_inv && c->wic_inv_req) {
-      /* a retransmitted INVITE (the WIC as callee): the same answer again */
-      if (c->wic_inv_resp)
-        wic_send_raw(c, c->wic_inv_resp);
+      char cs_old[64] = "", cs_new[64] = "";
+      hdr_get(c->wic_inv_req, "CSeq", cs_old, sizeof cs_old);
+      char *tmp = strndup(data, len);
+      if (tmp)
+        hdr_get(tmp, "CSeq", cs_new, sizeof cs_new);
+      free(tmp);
+      if (!strcmp(cs_old, cs_new)) {
+        /* a retransmitted INVITE: the same answer again */
+        if (c->wic_inv_resp)
+          wic_send_raw(c, c->wic_inv_resp);
+        return;
+      }
+    }
+    if (is_inv && c->wic_remote_tag[0]) {
+      /* a re-INVITE in the WIC's dialog: answered by a "WIC send CODE" step;
+       * the dialog (tags, target, route set) stays as it is */
+      struct ev *e = sip_ev(data, len, &p);
+      if (!e)
+        return;
+      free(c->wic_inv_req);
+      c->wic_inv_req = strdup(e->text);
+      c->wic_reinv = 1;
+      if (p.body_len) {
+        free(c->wic_answer); /* the peer's SDP now: its paths give the To-Paths */
+        c->wic_answer = strndup(p.body, p.body_len);
+      }
+      e->row = call_add_row(c, now_us(), L_ALG, L_WIC, 0, 0, 0, "INVITE%s (re-INVITE)", sum);
+      char *resp = build_response(c, e->text, 100, NULL, NULL, NULL, 0);
+      if (resp) {
+        wic_send_raw(c, resp);
+        free(c->wic_inv_resp);
+        c->wic_inv_resp = resp;
+      }
+      push_ev(c, SCN_ROLE_WIC, e);
       return;
     }
-    if (is_ack && c->callee) {
+    if (is_ack && (c->callee || c->wic_reinv)) {
       if (!c->wic_last_req)
         return; /* a retransmitted ACK */
       free(c->wic_last_req);
@@ -1245,11 +1390,17 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
   }
   /* responses */
   int is_invite = !strcmp(p.cseq_method, "INVITE");
+  if (is_invite && p.code >= 200 && !c->callee && p.cseq != c->wic_invite_cseq)
+    return; /* a retransmitted final response of an earlier INVITE of the dialog */
   if (is_invite && p.code >= 200 && c->wic_got_final) {
     /* a retransmitted final response: ACK again, nothing new */
     if (c->wic_ack)
       wic_send_raw(c, c->wic_ack);
     return;
+  }
+  if (!strcmp(p.cseq_method, "PRACK")) {
+    call_add_row(c, now_us(), L_ALG, L_WIC, 0, 0, 1, "%d %s (PRACK)", p.code, reason_of(p.code));
+    return; /* the answer to our own PRACK: not a step */
   }
   if (p.code >= 100)
     rtx_stop(&c->wic_rtx, &c->wic_rtx_live);
@@ -1260,6 +1411,23 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
   if (is_invite && p.code < 200) {
     /* provisional: stop retransmitting the INVITE (Timer A), keep it for CANCEL */
     c->wic_rtx_n = 99;
+  }
+  if (is_invite && p.code > 100 && p.code < 200 && !c->callee && p.body_len) {
+    /* an early answer (18x with SDP): the answer of that early dialog */
+    free(c->wic_answer);
+    c->wic_answer = strndup(p.body, p.body_len);
+    c->wic_early = 1;
+  }
+  if (is_invite && p.code > 100 && p.code < 200 && !c->callee) {
+    char req[128] = "", rseq[32] = "";
+    char *tmp = strndup(data, len);
+    if (tmp) {
+      hdr_get(tmp, "Require", req, sizeof req);
+      hdr_get(tmp, "RSeq", rseq, sizeof rseq);
+      if (strstr(req, "100rel") && rseq[0])
+        wic_prack(c, tmp, &p, rseq);
+      free(tmp);
+    }
   }
   struct ev *e = sip_ev(data, len, &p);
   if (!e)
@@ -1275,8 +1443,11 @@ static void wic_on_sip(struct sim *s, const char *data, size_t len, const struct
       snprintf(c->wic_remote_target, sizeof c->wic_remote_target, "%s", p.contact);
       free(c->wic_routes);
       c->wic_routes = route_set(e->text, 1);
-      free(c->wic_answer);
-      c->wic_answer = p.body_len ? strndup(p.body, p.body_len) : NULL;
+      if (p.body_len || !c->wic_early) {
+        /* a 2xx without SDP keeps the answer of a reliable 18x (RFC 3262) */
+        free(c->wic_answer);
+        c->wic_answer = p.body_len ? strndup(p.body, p.body_len) : NULL;
+      }
       c->marks.answered = now_us();
     } else {
       wic_ack_non2xx(c, e->text);
@@ -1338,7 +1509,13 @@ static void ueb_on_sip(struct sim *s, const char *data, size_t len, const struct
                           reason_of(p.code), sum);
     if (p.code >= 200) {
       c->ueb_got_final = 1;
-      if (p.code < 300) {
+      if (p.code < 300 && c->ueb_reinv) {
+        /* the 2xx of UE-B's re-INVITE: the dialog stays as it is */
+        free(c->ueb_2xx_resp);
+        c->ueb_2xx_resp = strdup(e->text);
+        free(c->ueb_offer);
+        c->ueb_offer = p.body_len ? strndup(p.body, p.body_len) : NULL;
+      } else if (p.code < 300) {
         free(c->ueb_2xx_resp);
         c->ueb_2xx_resp = strdup(e->text);
         snprintf(c->ueb_remote_tag, sizeof c->ueb_remote_tag, "%s", p.to_tag);
@@ -1374,13 +1551,16 @@ static void ueb_on_sip(struct sim *s, const char *data, size_t len, const struct
   if (conn && !c->ueb_conn)
     c->ueb_conn = conn;
   if (!is_ack && c->ueb_last_req[slot]) {
-    /* a retransmission? same CSeq and method as the stored one */
-    char cs_old[64], cs_new[64];
+    /* a retransmission? same CSeq and method, and the same top Via (branch):
+     * the ALG's own BYE to another fork may carry the CSeq of the call's */
+    char cs_old[64], cs_new[64], via_old[512] = "", via_new[512] = "";
     hdr_get(c->ueb_last_req[slot], "CSeq", cs_old, sizeof cs_old);
+    hdr_get(c->ueb_last_req[slot], "Via", via_old, sizeof via_old);
     char *tmp = strndup(data, len);
     hdr_get(tmp, "CSeq", cs_new, sizeof cs_new);
+    hdr_get(tmp, "Via", via_new, sizeof via_new);
     free(tmp);
-    if (!strcmp(cs_old, cs_new)) {
+    if (!strcmp(cs_old, cs_new) && !strcmp(via_old, via_new)) {
       if (c->ueb_last_resp[slot])
         ueb_send_raw(c, c->ueb_last_resp[slot]);
       return;
@@ -1404,7 +1584,17 @@ static void ueb_on_sip(struct sim *s, const char *data, size_t len, const struct
     c->ueb_final[slot] = 0;
     c->ueb_req_seq[slot] = ++c->ueb_seq;
   }
-  if (!strcmp(p.method, "INVITE")) {
+  if (!strcmp(p.method, "PRACK")) {
+    /* RFC 3262: UE-B acknowledges the PRACK of its reliable provisional */
+    char *resp = build_response(c, e->text, 200, c->ueb_tag, NULL, NULL, 0);
+    if (resp) {
+      ueb_send_raw(c, resp);
+      call_add_row(c, now_us(), L_UEB, L_ALG, 0, 0, 1, "200 OK (PRACK)");
+      free(c->ueb_last_resp[slot]);
+      c->ueb_last_resp[slot] = resp;
+      c->ueb_final[slot] = 1;
+    }
+  } else if (!strcmp(p.method, "INVITE")) {
     memcpy(&c->ueb_peer, from,
            from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
     c->ueb_conn = conn;
@@ -1792,6 +1982,14 @@ static void on_channel_open(wgm_dc_t *dc, const wgm_channel_info_t *info)
   out_flush(c);
 }
 
+static void on_channel_closed(wgm_dc_t *dc, uint16_t sid)
+{
+  struct call *c = wgm_dc_get_data(dc);
+  size_t row = call_add_row(c, now_us(), L_AGW, L_WIC, 0, 1, 0,
+                            "data channel %u closed (stream reset)", sid);
+  push_simple(c, SCN_ROLE_WIC, EV_CHANNEL_CLOSED, sid, row);
+}
+
 /* The WIC's own path for channel sid: its offer's a=dcsa:<sid> path:. */
 static void wic_own_path(struct call *c, int sid, char *buf, size_t len)
 {
@@ -1843,6 +2041,7 @@ static const wgm_dc_callbacks_t dc_cb = {
   .sctp_up = on_sctp_up,
   .sctp_lost = on_sctp_lost,
   .channel_open = on_channel_open,
+  .channel_closed = on_channel_closed,
   .message = on_dc_message,
   .writable = on_dc_writable,
   .dropped = on_dropped,
@@ -1954,8 +2153,42 @@ static int wic_start_media(struct call *c)
     return r;
   }
   c->dc = dc;
+  snprintf(c->dc_peer, sizeof c->dc_peer, "%d %s", port, fp);
   wgm_dc_start_dtls(dc);
   return 0;
+}
+
+/* After the ACK of a re-INVITE's 2xx: a new answer port or fingerprint means
+ * a new association (DTLS restart, RFC 8842): close the running one and
+ * start again, from the port the WIC's last offer named. 1 restarted, 0 not
+ * needed, <0 error. */
+static int wic_maybe_restart(struct call *c)
+{
+  char mline[256] = "", fp[256] = "", peer[320], mine[256] = "";
+  if (!c->dc || !c->wic_answer || c->callee)
+    return 0;
+  scn_sdp_get(c->wic_answer, "m=application ", mline, sizeof mline);
+  scn_sdp_get(c->wic_answer, "a=fingerprint:", fp, sizeof fp);
+  snprintf(peer, sizeof peer, "%d %s", atoi(mline), fp);
+  if (!strcmp(peer, c->dc_peer))
+    return 0;
+  scn_sdp_get(c->wic_invite_body, "m=application ", mine, sizeof mine);
+  int my_port = atoi(mine);
+  call_add_row(c, now_us(), L_WIC, L_WIC, 0, 1, 0, "new association (DTLS restart) to port %d",
+               atoi(mline));
+  wgm_dc_close(c->dc, dc_closed_cb);
+  c->dc = NULL;
+  c->dtls_up = c->sctp_up = 0;
+  if (my_port == c->wic_port2 && c->wic_fd2 >= 0) {
+    c->wic_fd = c->wic_fd2;
+    c->wic_fd2 = -1;
+  } else if (my_port != c->wic_port2) {
+    step_fail(c, "DTLS restart: the WIC's re-offer keeps port %d, which the old association "
+                 "holds; offer ${wic.port.2}", my_port);
+    return -EINVAL;
+  }
+  int r = wic_start_media(c);
+  return r < 0 ? r : 1;
 }
 
 /* ------------------------------------------------------- media: UE-B */
@@ -2121,6 +2354,8 @@ static const char *what_text(const struct scn_step *st, char *buf, size_t len)
   case SCN_W_SCTP: snprintf(buf, len, "SCTP association up"); break;
   case SCN_W_CHANNEL: snprintf(buf, len, "data channel open"); break;
   case SCN_W_MSRP_CONN: snprintf(buf, len, "MSRP TCP connection"); break;
+  case SCN_W_CHANNEL_CLOSED: snprintf(buf, len, "data channel closed"); break;
+  case SCN_W_CONN_CLOSED: snprintf(buf, len, "MSRP TCP connection closed"); break;
   case SCN_W_NOTHING: snprintf(buf, len, "nothing"); break;
   case SCN_W_H248:
     snprintf(buf, len, "H.248 %s %s", st->method, st->command ? st->command : "");
@@ -2147,6 +2382,7 @@ static void ev_text(const struct ev *e, char *buf, size_t len)
   case EV_CHANNEL: snprintf(buf, len, "data channel %d open", e->num); break;
   case EV_TCP_UP: snprintf(buf, len, "TCP connected"); break;
   case EV_TCP_DOWN: snprintf(buf, len, "TCP closed"); break;
+  case EV_CHANNEL_CLOSED: snprintf(buf, len, "data channel %d closed", e->num); break;
   }
 }
 
@@ -2301,6 +2537,32 @@ static int try_h248(struct call *c, const struct scn_step *st, char *why, size_t
   if (!s->daemon_running && !s->daemon_pcap[0])
     return -2; /* not observable */
   capture_read_h248(s, &h248, &nh248);
+  if (!strcasecmp(st->method, "next-request")) {
+    /* the first request after the last matched message must be this one
+     * (e.g. nothing between a session refresh and the release) */
+    for (size_t i = h248_used; i < nh248; i++) {
+      struct h248msg *m = &h248[i];
+      /* the ALG's periodic audits, acks and the AGW's own messages are
+       * not steps of a call */
+      if (m->is_reply || strcasecmp(m->kind, "Transaction") != 0 ||
+          !strcasecmp(m->command, "Notify") || !strcasecmp(m->command, "ServiceChange") ||
+          !strcasecmp(m->command, "AuditValue"))
+        continue;
+      if (strcasecmp(st->command, m->command) != 0) {
+        size_t n = strcspn(m->text, "\r\n");
+        snprintf(why, wlen, "expected the next H.248 request to be %s; got %s: %.*s",
+                 st->command, m->command, (int)(n < 160 ? n : 160), m->text);
+        return -1;
+      }
+      if (!check_matchers(c, st, m->text, m->text, strlen(m->text), why, wlen))
+        return -1;
+      h248_used = i + 1;
+      m->used = 1;
+      h248_row(c, m, st->fig);
+      return 1;
+    }
+    return 0;
+  }
   for (size_t i = h248_used; i < nh248; i++) {
     struct h248msg *m = &h248[i];
     int want_reply = !strcasecmp(st->method, "reply");
@@ -2403,6 +2665,12 @@ static int try_expect(struct call *c, const struct scn_step *st, char *why, size
       match = e->kind == EV_CHANNEL && (st->channel < 0 || e->num == st->channel);
       break;
     case SCN_W_MSRP_CONN: match = e->kind == EV_TCP_UP; break;
+    case SCN_W_CHANNEL_CLOSED:
+      match = e->kind == EV_CHANNEL_CLOSED && (st->channel < 0 || e->num == st->channel);
+      break;
+    case SCN_W_CONN_CLOSED:
+      match = e->kind == EV_TCP_DOWN && (st->channel <= 0 || e->num == st->channel);
+      break;
     default: break;
     }
     (void)consider;
@@ -2472,6 +2740,8 @@ static int do_send(struct call *c, const struct scn_step *st)
       int r = wic_send_request(c, st, st->method);
       if (r == 0 && !strcmp(st->method, "ACK") && c->wic_answer && !c->dc)
         r = wic_start_media(c);
+      else if (r == 0 && !strcmp(st->method, "ACK") && c->dc && (r = wic_maybe_restart(c)) > 0)
+        r = 0;
       if (r && !c->failed)
         step_fail(c, "cannot send %s: %s", st->method, uv_strerror(r));
       return r ? -1 : 0;
@@ -2823,6 +3093,7 @@ struct call *call_start(struct sim *s)
     return NULL;
   }
   c->wic_fd = fd; /* taken by the DC endpoint when the answer comes */
+  c->wic_fd2 = -1;
   /* UE-B's nominal MSRP ports (it connects: a=setup:active) */
   c->ueb_port = 2855;
   c->ueb_port2 = 2856;
@@ -2872,6 +3143,10 @@ static void call_finish(struct call *c)
   if (c->wic_fd >= 0) {
     close(c->wic_fd);
     c->wic_fd = -1;
+  }
+  if (c->wic_fd2 >= 0) {
+    close(c->wic_fd2);
+    c->wic_fd2 = -1;
   }
 }
 

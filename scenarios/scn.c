@@ -59,7 +59,7 @@ const char *scn_role_name(enum scn_role r)
 }
 
 static const char *const builtin_vars[] = {
-  "wic.ip", "wic.port", "wic.sip-port", "wic.fingerprint", "wic.ufrag", "wic.pwd",
+  "wic.ip", "wic.port", "wic.port.2", "wic.sip-port", "wic.fingerprint", "wic.ufrag", "wic.pwd",
   "wic.path", "wic.path.2", "wic.uri", "wic.sess",
   "ueb.ip", "ueb.port", "ueb.port.2", "ueb.sip-port", "ueb.path", "ueb.path.2", "ueb.uri",
   "ueb.sess", "target", "bad.fingerprint", "rand", "call-id",
@@ -364,7 +364,7 @@ static int check_vars(struct pstate *p, const char *text)
     for (size_t i = 0; !ok && i < p->s->nvars; i++)
       ok = strcmp(p->s->vars[i].name, name) == 0;
     if (!ok)
-      return perr(p, "unknown variable ${%s} (known: wic.ip wic.port wic.sip-port "
+      return perr(p, "unknown variable ${%s} (known: wic.ip wic.port wic.port.2 wic.sip-port "
                      "wic.fingerprint wic.ufrag wic.pwd wic.path wic.path.2 wic.uri ueb.ip "
                      "ueb.port ueb.port.2 ueb.sip-port ueb.path ueb.path.2 ueb.uri target "
                      "bad.fingerprint rand, and those defined with `set`)",
@@ -557,6 +557,14 @@ static int parse_option(struct pstate *p, struct scn_step *st, const char *t, in
     st->to = strdup(v);
     return 1;
   }
+  if (st->verb == SCN_SEND && KEY("tag")) {
+    if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+                   strlen(v) || strlen(v) > 16)
+      *rc = perr(p, "tag=%s: expected a short name (letters and digits) for the fork", v);
+    free(st->tag);
+    st->tag = strdup(v);
+    return 1;
+  }
   if (st->verb == SCN_SEND && KEY("header")) {
     if (!strchr(v, ':')) {
       *rc = perr(p, "header=\"%s\": expected \"Name: value\"", v);
@@ -719,9 +727,12 @@ static int parse_step_fill(struct pstate *p, char **tok, int n, struct scn_step 
       int code, cls;
       if (st.role == SCN_ROLE_H248) {
         if (strcasecmp(w, "request") != 0 && strcasecmp(w, "reply") != 0 &&
-            strcasecmp(w, "notify") != 0)
-          return perr(p, "H248 expect: expected request, reply or notify, then a command "
-                         "(Add, Modify, Subtract)");
+            strcasecmp(w, "notify") != 0 && strcasecmp(w, "next-request") != 0)
+          return perr(p, "H248 expect: expected request, next-request, reply or notify, then a "
+                         "command (Add, Modify, Subtract)");
+        if (strcasecmp(w, "next-request") == 0 &&
+            (i >= n || strchr(tok[i], '=') || is_matcher_word(tok[i])))
+          return perr(p, "H248 expect next-request: name the command (e.g. Subtract)");
         st.what = SCN_W_H248;
         st.method = strdup(w);
         if (i < n && !strchr(tok[i], '=') && !is_matcher_word(tok[i]))
@@ -768,6 +779,13 @@ static int parse_step_fill(struct pstate *p, char **tok, int n, struct scn_step 
         st.what = SCN_W_CHANNEL;
         if (i < n && isdigit((unsigned char)tok[i][0]))
           st.channel = atoi(tok[i++]);
+      } else if (strcasecmp(w, "channel-closed") == 0 && st.verb == SCN_EXPECT) {
+        st.what = SCN_W_CHANNEL_CLOSED;
+        if (i < n && isdigit((unsigned char)tok[i][0]))
+          st.channel = atoi(tok[i++]);
+      } else if (strcasecmp(w, "connection-closed") == 0 && st.verb == SCN_EXPECT &&
+                 st.role == SCN_ROLE_UEB) {
+        st.what = SCN_W_CONN_CLOSED;
       } else if (strcasecmp(w, "nothing") == 0 && st.verb == SCN_EXPECT) {
         st.what = SCN_W_NOTHING;
       } else if (strcasecmp(w, "connection") == 0 && st.verb == SCN_EXPECT &&
@@ -777,7 +795,9 @@ static int parse_step_fill(struct pstate *p, char **tok, int n, struct scn_step 
         return perr(p, "%s \"%s\": expected a SIP method (INVITE ACK BYE CANCEL), a status "
                        "code (200, 486, 4xx), MSRP%s",
                     verb, w,
-                    st.verb == SCN_EXPECT ? ", dtls, dtls-failure, sctp, channel, nothing" : "");
+                    st.verb == SCN_EXPECT ? ", dtls, dtls-failure, sctp, channel, "
+                                            "channel-closed, connection, connection-closed, "
+                                            "nothing" : "");
       }
       if (st.role == SCN_ROLE_UEB && st.what == SCN_W_REQUEST && st.verb == SCN_SEND &&
           strcmp(st.method, "BYE") != 0 && strcmp(st.method, "INVITE") != 0 &&
@@ -790,7 +810,7 @@ static int parse_step_fill(struct pstate *p, char **tok, int n, struct scn_step 
                        "INVITE (100 Trying is automatic)",
                     st.code);
       if ((st.what == SCN_W_DTLS || st.what == SCN_W_SCTP || st.what == SCN_W_CHANNEL ||
-           st.what == SCN_W_DTLS_FAIL) &&
+           st.what == SCN_W_DTLS_FAIL || st.what == SCN_W_CHANNEL_CLOSED) &&
           st.role != SCN_ROLE_WIC)
         return perr(p, "expect %s: only the WIC sees DTLS, SCTP and data channels", w);
     }
@@ -827,6 +847,7 @@ static void step_release(struct scn_step *st)
   free(st->command);
   free(st->sdp);
   free(st->to);
+  free(st->tag);
   free(st->text);
   free(st->label);
   free(st->src);
@@ -1126,6 +1147,7 @@ void scn_free(struct scn *s)
     free(st->command);
     free(st->sdp);
     free(st->to);
+    free(st->tag);
     free(st->text);
     free(st->label);
     free(st->src);

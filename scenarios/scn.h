@@ -52,6 +52,8 @@ enum scn_what {
   SCN_W_MSRP_CONN,   /* UE-B: a TCP connection for MSRP accepted/established */
   SCN_W_NOTHING,     /* expect nothing: no SIP request / final response, no MSRP
                         within the timeout (passes when the timeout expires) */
+  SCN_W_CHANNEL_CLOSED, /* WIC: a data channel closed (stream reset both ways) */
+  SCN_W_CONN_CLOSED,    /* UE-B: its MSRP TCP connection (m=N) closed */
 };
 
 enum scn_match_kind {
@@ -84,6 +86,8 @@ struct scn_step {
   char *command;       /* H.248 command (Add, Modify, ...) */
   char *sdp;           /* send: template name (NULL: no body) */
   char *to;            /* send <code> to=METHOD: which request to answer */
+  char *tag;           /* UE-B send <code> tag=NAME: answer as another UAS (a fork):
+                          its To-tag is UE-B's tag + "-NAME" */
   char **headers;      /* send: extra "Name: value" lines (may contain vars) */
   size_t nheaders;
   long size;           /* MSRP body size in bytes (-1 = any / default, -2 = "max") */

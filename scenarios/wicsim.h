@@ -39,6 +39,7 @@ enum ev_kind {
   EV_CHANNEL,  /* data channel open; num = sid */
   EV_TCP_UP,   /* UE-B: MSRP TCP connection established */
   EV_TCP_DOWN,
+  EV_CHANNEL_CLOSED, /* data channel closed (stream reset); num = sid */
 };
 
 /* An event in a role's inbox, waiting for an expect step. */
@@ -200,6 +201,12 @@ struct call {
   int msrp_seq;
   int seen;                 /* ladder rows already shown (STUN, SCTP) */
   int wic_fd;               /* the WIC's media socket until the DC takes it */
+  int wic_fd2, wic_port2;   /* ${wic.port.2}: a second socket, bound on first use (a new
+                               association on another port, e.g. a DTLS restart) */
+  int wic_early;
+  int wic_reinv;            /* the WIC got a re-INVITE in its dialog (answered by "send CODE") */
+  int ueb_reinv;            /* UE-B sent a re-INVITE in the dialog it was called in */            /* an 18x brought an SDP answer (kept if the 2xx has none) */
+  char dc_peer[320];        /* "port fingerprint" of the answer the running DC uses */
   int wic_bye_sent;
   /* the mirror flow (digest 7.1): UE-B calls, the WIC is the callee */
   int callee;               /* 1 once UE-B sent an INVITE */

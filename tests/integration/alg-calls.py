@@ -8,7 +8,8 @@
 #   after the IMS answered -> error to the WIC, ACK + BYE to the IMS side;
 #   malformed DC SDP -> 488 + Warning; overload -> 503 + Retry-After;
 #   AGW silent -> 503 within alg.h248-timeout; bearer-released Notify; early
-#   answer (183 + SDP); re-INVITE with SDP -> 488; Max-Forwards 0 -> 483;
+#   answer (183 + SDP); session refresh re-INVITE (no H.248); glare 491; AGW error in a
+#   re-offer -> 500; unusable re-offer -> 488; Max-Forwards 0 -> 483;
 #   SIGTERM with a ringing call -> 503 to the WIC and CANCEL to UE-B.
 import importlib.util, os, re, sys, time
 
@@ -339,20 +340,97 @@ ueb.recv_request("ACK")
 n_mod = len([t for t in agw.received if is_modify(t)])
 L.note("7b ok: 183 with SDP answered early (steps 8-15 once), 200 carries the same DC answer")
 
-# ---------------------------------------------------------- 7c. re-INVITE with SDP -> 488
+# ---------------------------------------------------------- 7c. session refresh re-INVITE
+# the same offer again: forwarded with the previous IMS offer (same o= version),
+# no H.248 at all, the answer rebuilt from the stored state
+n_h248 = len(agw.received)
+first_ims = L.sdp_media(inv.body)[1]
 wic.cseq += 1
-wic._in_dialog("INVITE", wic.cseq, L.figure_offer(wic.port + 1).replace("\n", "\r\n"))
+wic._in_dialog("INVITE", wic.cseq, L.figure_offer(wic.port + 1).replace("\n", "\r\n"),
+               "Contact: %s\r\n" % wic.contact())
+reinv = ueb.recv_request("INVITE")
+L.check(L.sdp_media(reinv.body)[1] == first_ims, "refresh: the IMS re-offer differs from the "
+        "step-6 offer:\n" + reinv.body)
+L.check(re.search(r"^o=.* 1 IN IP", reinv.body, re.M), "refresh: o= version changed:\n" + reinv.body)
+ueb.reply(reinv, 200, "OK", L.ims_answer(ueb.port + 1))
 r = wic.recv_final()
-L.check(r.status == 488 and "not supported" in (r.hdr("warning") or ""), "re-INVITE: %s %s" % (r.status, r.hdr("warning")))
+L.check(r.status == 200, "refresh re-INVITE: %s" % r.status)
+L.check(L.sdp_media(r.body)[1] == L.sdp_media(ok.body)[1], "refresh: the re-answer differs from "
+        "the step-15 answer:\n" + r.body)
+wic._in_dialog("ACK", wic.cseq)
+ueb.recv_request("ACK")
+L.check(len(agw.received) == n_h248, "H.248 for a session refresh: %s" % agw.received[n_h248:])
+L.note("7c ok: session refresh re-INVITE forwarded, answer rebuilt, no H.248")
+
+# ---------------------------------------------------------- 7c2. glare: 491 (RFC 3261 14.1)
+# a second re-offer while one is in progress gets 491 and never reaches UE-B;
+# the first one completes
+wic.cseq += 1
+first = wic.cseq
+wic._in_dialog("INVITE", first, L.figure_offer(wic.port + 1).replace("\n", "\r\n"),
+               "Contact: %s\r\n" % wic.contact())
+reinv = ueb.recv_request("INVITE")
+wic.cseq += 1
+wic._in_dialog("INVITE", wic.cseq, L.figure_offer(wic.port + 1).replace("\n", "\r\n"),
+               "Contact: %s\r\n" % wic.contact())
+r = wic.recv(lambda m: m.status and m.status >= 300, what="491 to the second re-offer")
+L.check(r.status == 491 and r.hdr("warning"), "glare: %s %s" % (r.status, r.hdr("warning")))
 wic.ack_non2xx(r, wic.dialog["target"])
 ueb.nothing(lambda m: m.method == "INVITE", 0.3)
-wic.bye()
+ueb.reply(reinv, 200, "OK", L.ims_answer(ueb.port + 1))
+r = wic.recv_final()
+L.check(r.status == 200 and r.cseq()[0] == first, "first re-offer: %s %s" %
+        (r.status, r.hdr("cseq")))
+wic._in_dialog("ACK", first)
+ueb.recv_request("ACK")
+L.check(len(agw.received) == n_h248, "H.248 for refreshes: %s" % agw.received[n_h248:])
+L.note("7c2 ok: a re-offer while another is in progress -> 491 with Warning, the first completes")
+
+# ---------------------------------------------------------- 7c3. AGW error in a re-offer
+# a re-offer adding a channel whose Add T2 fails: 500 + Warning to the WIC,
+# nothing reaches UE-B, the call stays (the BYE below releases it)
+agw.errors["addT2"] = '510 { "Insufficient resources" }'
+two_re = L.figure_offer(wic.port + 1) + ('a=dcmap:3 label="file";subprotocol="MSRP";ordered=true\n'
+                                        'a=dcsa:3 setup:actpass\n'
+                                        'a=dcsa:3 accept-types:message/cpim\n'
+                                        'a=dcsa:3 path:msrp://wic-a.example.invalid:9/second;dc\n')
+wic.cseq += 1
+wic._in_dialog("INVITE", wic.cseq, two_re.replace("\n", "\r\n"), "Contact: %s\r\n" % wic.contact())
+agw.serve(is_add_t2, what="Add T2 for the added channel")
+r = wic.recv_final()
+L.check(r.status == 500 and "Insufficient" in (r.hdr("warning") or "") and r.hdr("retry-after"),
+        "AGW error in a re-offer: %s %s" % (r.status, r.hdr("warning")))
+wic.ack_non2xx(r, wic.dialog["target"])
+ueb.nothing(lambda m: m.method == "INVITE", 0.3)
+del agw.errors["addT2"]
+L.note("7c3 ok: AGW error in a re-offer -> 500 + Warning + Retry-After, nothing to UE-B, call kept")
+
+# ---------------------------------------------------------- 7d. re-offer errors keep the session
+# a re-offer that cannot be anchored (no MSRP channel left) -> 488 + Warning,
+# nothing reaches UE-B, no H.248, and the call still works (BYE releases it)
+n_h248 = len(agw.received)
+bad = L.figure_offer(wic.port + 1).replace('subprotocol="MSRP"', 'subprotocol="chat"')
+wic.cseq += 1
+wic._in_dialog("INVITE", wic.cseq, bad.replace("\n", "\r\n"))
+r = wic.recv_final()
+L.check(r.status == 488 and r.hdr("warning"), "bad re-offer: %s %s" % (r.status, r.hdr("warning")))
+wic.ack_non2xx(r, wic.dialog["target"])
+ueb.nothing(lambda m: m.method == "INVITE", 0.3)
+L.check(len(agw.received) == n_h248, "H.248 for a refused re-offer")
+# the session is still there: a lost bearer ends it; the ALG's own BYE to
+# UE-B goes above every CSeq the WIC used, re-offers included
+ctx = max(agw.contexts)
+t2 = [x for x in agw.contexts[ctx] if "core" in x][0]
+agw.notify(ctx, t2, event="ipnwr/rel", stream=2)
+b1 = wic.recv_request("BYE")
+wic.reply(b1, 200, "OK")
 bye = ueb.recv_request("BYE")
 ueb.reply(bye, 200, "OK")
-wic.recv_status(200, "BYE")
+L.check(bye.cseq()[0] > wic.cseq, "the ALG's BYE CSeq %s is not above the WIC's %d" %
+        (bye.hdr("cseq"), wic.cseq))
 expect_released()
-L.check(len([t for t in agw.received if is_modify(t)]) == n_mod, "H.248 for the re-INVITE")
-L.note("7c ok: re-INVITE with SDP in a DC call -> 488 with Warning")
+L.note("7d ok: unusable re-offer -> 488 with Warning (%s), session kept, the ALG's BYE above the re-offers' CSeq" %
+       r.hdr("warning"))
 
 # ---------------------------------------------------------- 8. Add T2 error -> 503 + Warning
 agw.errors["addT2"] = '510 { "Insufficient resources" }'

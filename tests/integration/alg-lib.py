@@ -359,14 +359,14 @@ class UA:
         d = self.dialog
         self._in_dialog("ACK", self.inv_cseq)
 
-    def _in_dialog(self, method, cseq, body=""):
+    def _in_dialog(self, method, cseq, body="", extra=""):
         d = self.dialog
         route = "".join("Route: %s\r\n" % r for r in d["route"])
         branch = "z9hG4bK" + "%08x" % random.getrandbits(32)
         msg = ("%s %s SIP/2.0\r\nVia: %s\r\nMax-Forwards: 70\r\n%sFrom: %s\r\nTo: %s\r\n"
-               "Call-ID: %s\r\nCSeq: %d %s\r\nContent-Length: %d\r\n\r\n%s") % (
+               "Call-ID: %s\r\nCSeq: %d %s\r\n%sContent-Length: %d\r\n\r\n%s") % (
             method, d["target"], self.via(branch), route, d["local"], d["remote"], d["call_id"],
-            cseq, method, len(body), body)
+            cseq, method, extra, len(body), body)
         # send to the first route entry (the proxy) or the target
         hp = hostport_of(uri_of(d["route"][0])) if d["route"] else hostport_of(d["target"])
         self.send(msg, hp)

@@ -4,14 +4,16 @@
 # (wicsim --target); afterwards the daemon holds no call state:
 #   - its open file descriptors are back to the count taken after start-up
 #     (apart from one-time library fds, see below);
-#   - the AGW holds no context: in the daemon's H.248 capture every
-#     termination an Add reply created was removed by a Subtract reply
-#     (wicgated has no stats interface and its AGW answers only its own MGC,
-#     so the capture is the one reliable view of the AGW's contexts).
+#   - the AGW holds no context: asked with the H.248.1 7.2.5 audit
+#     `Context = * { AuditValue = ROOT }` (h248tool send, from an address
+#     allowed by agw.auditors) it answers one action, the NULL context;
+#   - and in the daemon's H.248 capture every termination an Add reply
+#     created was removed by a Subtract reply.
 # Scenarios that need a daemon set up otherwise are skipped, with the reason.
 . "$top_srcdir/tests/lib.sh"
 [ -x "$B/wicsim" ] || fail "wicsim is not built"
 [ -x "$B/wicgated" ] || fail "wicgated is not built"
+[ -x "$B/h248tool" ] || fail "h248tool is not built"
 
 declare -A special=(
   [gateway-unreachable]="needs an ALG with no AGW (daemon --role alg)"
@@ -29,6 +31,7 @@ mkdir -p "$D"
   --set "agw.h248-listen=127.0.0.1:$agw" --set "alg.h248-listen=127.0.0.1:$alg" \
   --set "alg.agw=127.0.0.1:$agw" --set "agw.mgc=127.0.0.1:$alg" \
   --set agw.access-address=127.0.0.1 --set agw.core-address=127.0.0.1 \
+  --set agw.auditors=127.0.0.1 \
   --set "agw.access-ports=$base-$((base + 99))" --set "agw.core-ports=$((base + 100))-$((base + 199))" \
   --log-level debug --log-file "$D/wicgated.log" --pcap "$D/wicgated.pcap" \
   2>"$D/stderr" &
@@ -36,6 +39,28 @@ pid=$!
 wait_log "$D/stderr" "ready" || { cat "$D/stderr"; fail "wicgated did not get ready"; }
 fd_count() { ls "/proc/$pid/fd" | wc -l; }
 fd_list() { for f in /proc/$pid/fd/*; do echo "${f##*/} -> $(readlink "$f")"; done | sort -n; }
+# The AGW's live contexts, as an MGC asks (H.248.1 7.2.5: ContextID ALL,
+# TerminationID Root): prints the reply, returns the number of contexts in
+# "$WG_TEST_TMP/ctx.n".
+printf 'MEGACO/3 [127.0.0.1]:9\nTransaction = 1 { Context = * { AuditValue = ROOT } }\n' \
+  >"$WG_TEST_TMP/audit.h248"
+audit_contexts() {
+  "$B/h248tool" send "127.0.0.1:$agw" "$WG_TEST_TMP/audit.h248" >"$WG_TEST_TMP/audit.out" ||
+    { cat "$WG_TEST_TMP/audit.out"; fail "AuditValue of all contexts failed"; }
+  grep -c -E '^ *Context = [0-9]+' "$WG_TEST_TMP/audit.out" >"$WG_TEST_TMP/ctx.n" || true
+  grep -q -E '^ *Context = (-|[0-9]+)' "$WG_TEST_TMP/audit.out" ||
+    { cat "$WG_TEST_TMP/audit.out"; fail "the audit reply names no context at all"; }
+}
+no_contexts() { audit_contexts && [ "$(cat "$WG_TEST_TMP/ctx.n")" = 0 ]; }
+audit_contexts
+[ "$(cat "$WG_TEST_TMP/ctx.n")" = 0 ] || { cat "$WG_TEST_TMP/audit.out"; fail "contexts before any call"; }
+# an auditor may only audit: a Subtract from it is refused (504)
+printf 'MEGACO/3 [127.0.0.1]:9\nTransaction = 2 { Context = * { Subtract = * } }\n' \
+  >"$WG_TEST_TMP/sub.h248"
+"$B/h248tool" send "127.0.0.1:$agw" "$WG_TEST_TMP/sub.h248" >"$WG_TEST_TMP/sub.out"
+rc=$?
+[ $rc -eq 1 ] && grep -q 504 "$WG_TEST_TMP/sub.out" ||
+  { cat "$WG_TEST_TMP/sub.out"; fail "a Subtract from the auditor was not refused with 504 (exit $rc)"; }
 fds0=$(fd_count)
 fd_list >"$WG_TEST_TMP/fds.start"
 note "wicgated pid $pid ready: SIP 127.0.0.1:$sip, next hop UE-B 127.0.0.1:$ueb, $fds0 open fds"
@@ -56,7 +81,7 @@ for f in "$S"/scenarios/*.scn; do
   grep -q -- "-- PASS\$" "$out" || fail "no PASS summary for $name"
   ran=$((ran + 1))
 done
-[ $ran -ge 9 ] || fail "only $ran scenarios ran"
+[ $ran -ge 20 ] || fail "only $ran scenarios ran"
 
 # Call state is released asynchronously (BYE, Subtract, sockets closed):
 # wait until the fd count is back (15 s at most), then compare. Library fds
@@ -77,6 +102,10 @@ newlib=$(comm -13 <(sort "$WG_TEST_TMP/fds.start") <(sort "$WG_TEST_TMP/fds.end"
 if ! diff <(lib_fd <"$WG_TEST_TMP/fds.start") <(lib_fd <"$WG_TEST_TMP/fds.end") >&2; then
   fail "wicgated holds other fds after the scenarios than after start-up (diff above)"
 fi
+
+# The AGW's own answer: no context left (released asynchronously: wait).
+wait_for no_contexts || { cat "$WG_TEST_TMP/audit.out"; fail "the AGW still holds $(cat "$WG_TEST_TMP/ctx.n") context(s) after the scenarios"; }
+sed 's/^/# audit: /' "$WG_TEST_TMP/audit.out"
 
 # Every termination created by an Add reply is removed by a Subtract reply.
 python3 - "$D/wicgated.pcap" "$agw" <<'PY' || fail "the AGW still holds call state (see above)"
@@ -128,4 +157,4 @@ kill -TERM "$pid"
 wait "$pid"
 rc=$?
 [ $rc -eq 0 ] || fail "wicgated exited $rc after SIGTERM"
-note "ok: $ran scenarios on one wicgated; the same fds as after start-up (+$newlib one-time library fd); every AGW termination subtracted"
+note "ok: $ran scenarios on one wicgated; the same fds as after start-up (+$newlib one-time library fd); AuditValue: zero contexts; every AGW termination subtracted"

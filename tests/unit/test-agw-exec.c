@@ -239,6 +239,28 @@ static void test_exec(void)
                         "{\nc=IN IP4 $\n} } } } } }"));
   ASSERT_EQ(agw_context_count(agw), before);
 
+  /* H.248.1 7.2.5: Context = * { AuditValue = ROOT } lists the live
+   * contexts, one reply action each */
+  m = ask("Transaction = 34 { Context = * { AuditValue = ROOT } }");
+  ASSERT_EQ(code_of(m, NULL), 0);
+  {
+    int n = 0, seen1 = 0, seen2 = 0;
+    for (const h248_action_t *a = m->trans->actions; a; a = a->next, n++) {
+      ASSERT_EQ(a->ctx.kind, H248_CTX_ID);
+      seen1 |= a->ctx.id == c1;
+      seen2 |= a->ctx.id == c2;
+      ASSERT_NOT_NULL(a->cmds);
+      ASSERT_EQ(a->cmds->type, H248_CMD_AUDITVALUE);
+      ASSERT_STR_EQ(a->cmds->tid[0], "ROOT");
+    }
+    ASSERT_EQ(n, 2);
+    ASSERT(seen1 && seen2);
+  }
+  h248_msg_free(m);
+  /* Context = * with anything but an audit: 501, nothing changed */
+  expect(501, NULL, ask("Transaction = 35 { Context = * { Subtract = * } }"));
+  ASSERT_EQ(agw_context_count(agw), 2);
+
   /* Subtract * with statistics; the context goes with it */
   m = ask("Transaction = 40 { Context = %u { Subtract = * { Audit { Statistics } } } }", c1);
   ASSERT_EQ(code_of(m, NULL), 0);
@@ -252,6 +274,13 @@ static void test_exec(void)
   h248_msg_free(m);
   ASSERT_EQ(agw_context_count(agw), 0);
   ASSERT_EQ(agw_termination_count(agw), 0);
+  /* no context: one reply action, the NULL context */
+  m = ask("Transaction = 39 { Context = * { AuditValue = ROOT } }");
+  ASSERT_EQ(code_of(m, NULL), 0);
+  ASSERT_EQ(m->trans->actions->ctx.kind, H248_CTX_NULL);
+  ASSERT_NULL(m->trans->actions->next);
+  ASSERT_STR_EQ(m->trans->actions->cmds->tid[0], "ROOT");
+  h248_msg_free(m);
 
   char x[64];
   add_t2(43, "$", x);
@@ -271,6 +300,40 @@ static void test_exec(void)
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
   ASSERT_EQ(agw_context_count(agw), 0);
   add_t2(45, "$", x); /* and it recovers */
+  agw__reset(agw);
+  ASSERT_EQ(agw_context_count(agw), 0);
+}
+
+/* Modify with a stream's Local { } and Remote { } empty deletes that stream
+ * (its TCP port comes back); in an Add it is refused. */
+static void test_remove_stream(void)
+{
+  char t2[64], x[64], y[64];
+  h248_msg_t *m = ask("Transaction = 60 { Context = $ { Add = $ { Media { Stream = 2 { "
+                      "LocalControl { Mode = Inactive }, " T2_LOCAL " }, Stream = 3 { "
+                      "LocalControl { Mode = Inactive }, " T2_LOCAL " } } } } }");
+  ASSERT_EQ(code_of(m, NULL), 0);
+  uint32_t c1 = m->trans->actions->ctx.id;
+  snprintf(t2, sizeof t2, "%s", m->trans->actions->cmds->tid[0]);
+  ASSERT_NOT_NULL(h248_cmd_stream(m->trans->actions->cmds, 3));
+  h248_msg_free(m);
+  expect(0, NULL, ask("Transaction = 61 { Context = %u { Modify = %s { Media { Stream = 3 { "
+                      "Local { }, Remote { } } } } } }", c1, t2));
+  m = ask("Transaction = 62 { Context = %u { AuditValue = %s { Audit { Media } } } }", c1, t2);
+  ASSERT_EQ(code_of(m, NULL), 0);
+  ASSERT_NOT_NULL(h248_cmd_stream(m->trans->actions->cmds, 2));
+  ASSERT_NULL(h248_cmd_stream(m->trans->actions->cmds, 3));
+  h248_msg_free(m);
+  /* removing it again: nothing there, nothing to do */
+  expect(0, NULL, ask("Transaction = 63 { Context = %u { Modify = %s { Media { Stream = 3 { "
+                      "Local { }, Remote { } } } } } }", c1, t2));
+  /* the port came back: two more T2s fit the three core ports */
+  char cs[16];
+  snprintf(cs, sizeof cs, "%u", c1);
+  add_t2(64, cs, x);
+  add_t2(65, "$", y);
+  expect(449, "Add", ask("Transaction = 66 { Context = $ { Add = $ { Media { Stream = 2 { "
+                         T2_LOCAL " }, Stream = 3 { Local { }, Remote { } } } } } }"));
   agw__reset(agw);
   ASSERT_EQ(agw_context_count(agw), 0);
 }
@@ -365,6 +428,7 @@ int main(void)
   wg_config_free(cfg);
 
   TEST_RUN(test_exec);
+  TEST_RUN(test_remove_stream);
   TEST_RUN(test_handoff);
   agw_destroy(agw);
   close(fd);

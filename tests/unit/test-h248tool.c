@@ -4,8 +4,12 @@
 #include "config.h"
 #include "tests/task.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -118,6 +122,90 @@ static void test_print(void)
   free(out);
 }
 
+/* h248tool send against a peer played by this test on a loopback UDP
+ * socket: the request arrives as written, the reply is printed; an Error in
+ * the reply exits 1; nobody answering exits 2 after --timeout. */
+static int send_once(int sfd, const char *reply_body, char **out)
+{
+  struct sockaddr_in a;
+  socklen_t al = sizeof a;
+  ASSERT_EQ(getsockname(sfd, (struct sockaddr *)&a, &al), 0);
+  char req[1100], cmd[4096];
+  snprintf(req, sizeof req, "%s/send-req.txt", tmp);
+  FILE *fp = fopen(req, "w");
+  ASSERT_NOT_NULL(fp);
+  fputs("MEGACO/3 [127.0.0.1]:9\nTransaction = 77 { Context = * { AuditValue = ROOT } }\n",
+        fp);
+  fclose(fp);
+  snprintf(cmd, sizeof cmd, "'%s' send 127.0.0.1:%u '%s' >'%s/send-out.txt' 2>&1", tool,
+           ntohs(a.sin_port), req, tmp);
+  pid_t pid = fork();
+  ASSERT(pid >= 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+  }
+  struct pollfd pf = {.fd = sfd, .events = POLLIN};
+  ASSERT_EQ(poll(&pf, 1, 10000), 1);
+  char buf[4096];
+  struct sockaddr_in from;
+  socklen_t fl = sizeof from;
+  ssize_t r = recvfrom(sfd, buf, sizeof buf - 1, 0, (struct sockaddr *)&from, &fl);
+  ASSERT_GT(r, 0);
+  buf[r] = '\0';
+  ASSERT_NOT_NULL(strstr(buf, "Transaction = 77"));
+  ASSERT_NOT_NULL(strstr(buf, "AuditValue = ROOT"));
+  char rep[1024];
+  int n = snprintf(rep, sizeof rep, "MEGACO/3 [127.0.0.1]:%u\r\nReply = 77 { %s }\r\n",
+                   ntohs(a.sin_port), reply_body);
+  ASSERT_EQ(sendto(sfd, rep, (size_t)n, 0, (struct sockaddr *)&from, fl), n);
+  int st;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  ASSERT(WIFEXITED(st));
+  char path[1100];
+  snprintf(path, sizeof path, "%s/send-out.txt", tmp);
+  *out = slurp(path);
+  return WEXITSTATUS(st);
+}
+
+static void test_send(void)
+{
+  int sfd = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT(sfd >= 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  ASSERT_EQ(bind(sfd, (struct sockaddr *)&a, sizeof a), 0);
+  char *out;
+  ASSERT_EQ(send_once(sfd, "Context = 1001 { AuditValue = ROOT }, "
+                           "Context = 1002 { AuditValue = ROOT }", &out), 0);
+  ASSERT_NOT_NULL(strstr(out, "Reply = 77"));
+  ASSERT_NOT_NULL(strstr(out, "Context = 1001"));
+  ASSERT_NOT_NULL(strstr(out, "Context = 1002"));
+  free(out);
+  ASSERT_EQ(send_once(sfd, "Context = - { Error = 504 { \"Command received from unauthorized "
+                           "entity\" } }", &out), 1);
+  ASSERT_NOT_NULL(strstr(out, "504"));
+  free(out);
+  /* a closed port: no reply within the timeout, exit 2 naming it */
+  socklen_t al = sizeof a;
+  ASSERT_EQ(getsockname(sfd, (struct sockaddr *)&a, &al), 0);
+  close(sfd);
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "'%s' send --timeout 300 127.0.0.1:%u '%s/send-req.txt'", tool,
+           ntohs(a.sin_port), tmp);
+  ASSERT_EQ(run(cmd, &out), 2);
+  ASSERT_NOT_NULL(strstr(out, "no reply"));
+  free(out);
+  /* usage errors name the problem */
+  snprintf(cmd, sizeof cmd, "'%s' send nohost '%s/send-req.txt'", tool, tmp);
+  ASSERT_EQ(run(cmd, &out), 2);
+  ASSERT_NOT_NULL(strstr(out, "HOST:PORT"));
+  free(out);
+  snprintf(cmd, sizeof cmd, "'%s' send 127.0.0.1:9 '%s/s13_reply_T1.txt'", tool, ex);
+  ASSERT_EQ(run(cmd, &out), 2);
+  ASSERT_NOT_NULL(strstr(out, "request"));
+  free(out);
+}
+
 int main(void)
 {
   const char *top = getenv("top_srcdir"), *build = getenv("top_builddir");
@@ -130,5 +218,6 @@ int main(void)
   TEST_RUN(test_parse_ok);
   TEST_RUN(test_parse_bad);
   TEST_RUN(test_print);
+  TEST_RUN(test_send);
   return 0;
 }
