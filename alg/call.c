@@ -2222,11 +2222,13 @@ static void re_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *si
   re_ims_answered(c, msg, sip);
 }
 
-/* ---- a re-offer from the IMS side in a WIC-originated call: only a session
- * refresh (the IMS side's SDP as it answered before) is taken. It goes to the
- * WIC as our last DC SDP; the WIC's answer must keep the association and
- * channels (sdpdc_reoffer_diff unchanged); the IMS side gets our last SDP
- * to it. No H.248. */
+/* ---- a re-offer from the IMS side in a WIC-originated call. A session
+ * refresh (the IMS side's SDP as it answered before) goes to the WIC as our
+ * last DC SDP; the WIC's answer must keep the association and channels
+ * (sdpdc_reoffer_diff unchanged); the IMS side gets our last SDP to it. No
+ * H.248. A changed one runs the mirror exchange (figure_ims_reoffer).
+ * Which exchange a re-offer gets depends on the shape of the last one
+ * (c->plan->mirror: the IMS side offered last), not on who called. */
 
 /* The highest CSeq each side used in the dialog, so that the ALG's own
  * in-dialog requests (BYE) go above them. */
