@@ -1663,6 +1663,8 @@ static void re_forward(alg_call_t *c);
 static void re_answered(alg_call_t *c);
 static void re_after_modify(alg_call_t *c);
 
+/* The T2 Mode for a channel direction as the WIC sees it (its offer's, or
+ * in a re-offer from the IMS side the reverse of the IMS side's). */
 static int re_h248_mode(sdpdc_dir_t d)
 {
   switch (d) {
@@ -1671,6 +1673,17 @@ static int re_h248_mode(sdpdc_dir_t d)
   case SDPDC_DIR_INACTIVE: return H248_MODE_INACTIVE;   /* hold: the AGW holds the traffic */
   default: return H248_MODE_SENDRECV;
   }
+}
+
+/* A channel's direction from the WIC's side: in a re-offer from the IMS
+ * side (re_mirror) the diff holds the IMS side's direction (its sendonly is
+ * the WIC's recvonly: T2 only receives). */
+static sdpdc_dir_t re_wic_dir(const alg_call_t *c, sdpdc_dir_t d)
+{
+  if (!c->re_mirror)
+    return d;
+  return d == SDPDC_DIR_SENDONLY ? SDPDC_DIR_RECVONLY
+         : d == SDPDC_DIR_RECVONLY ? SDPDC_DIR_SENDONLY : d;
 }
 
 static const sdpdc_line_diff_t *re_line(const alg_call_t *c)
@@ -1963,11 +1976,12 @@ static int re_cmd_mode(alg_call_t *c, h248_msg_t *m, h248_action_t *a, const sdp
 {
   unsigned hs = c->plan->chans[d->prev_chan].h248_stream;
   h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_MODIFY, c->t2[d->prev_chan]);
-  if (!x || !re_stream(m, x, hs, re_h248_mode(d->dir)))
+  int mode = re_h248_mode(re_wic_dir(c, d->dir));
+  if (!x || !re_stream(m, x, hs, mode))
     return -ENOMEM;
   call_log(c, WG_LOG_INFO, 8, "re-offer: channel %u %s -> %s: Modify %s Mode %s", d->stream_id,
            sdpdc_dir_name(d->prev_dir), sdpdc_dir_name(d->dir), c->t2[d->prev_chan],
-           h248_mode_name((h248_mode_t)re_h248_mode(d->dir)));
+           h248_mode_name((h248_mode_t)mode));
   return 0;
 }
 
@@ -2232,11 +2246,13 @@ static void re_response(alg_call_t *c, alg_ptx_t *t, msg_t *msg, sip_t const *si
   re_ims_answered(c, msg, sip);
 }
 
-/* ---- a re-offer from the IMS side in a WIC-originated call: only a session
- * refresh (the IMS side's SDP as it answered before) is taken. It goes to the
- * WIC as our last DC SDP; the WIC's answer must keep the association and
- * channels (sdpdc_reoffer_diff unchanged); the IMS side gets our last SDP
- * to it. No H.248. */
+/* ---- a re-offer from the IMS side in a WIC-originated call. A session
+ * refresh (the IMS side's SDP as it answered before) goes to the WIC as our
+ * last DC SDP; the WIC's answer must keep the association and channels
+ * (sdpdc_reoffer_diff unchanged); the IMS side gets our last SDP to it. No
+ * H.248. A changed one runs the mirror exchange (figure_ims_reoffer).
+ * Which exchange a re-offer gets depends on the shape of the last one
+ * (c->plan->mirror: the IMS side offered last), not on who called. */
 
 /* The highest CSeq each side used in the dialog, so that the ALG's own
  * in-dialog requests (BYE) go above them. */
@@ -2502,7 +2518,8 @@ static void mirror_re_answered(alg_call_t *c, msg_t *msg, sip_t const *sip)
           re_cmd_t1_stream(c, m, a, ch) < 0)
         goto fail;
       h248_cmd_t *x = h248_add_cmd(m, a, H248_CMD_ADD, "$");
-      h248_stream_t *st = x ? re_stream(m, x, ch->h248_stream, re_h248_mode(d->dir)) : NULL;
+      h248_stream_t *st = x ? re_stream(m, x, ch->h248_stream,
+                                        re_h248_mode(re_wic_dir(c, d->dir))) : NULL;
       if (!st || h248_stream_set_local(m, st, local) < 0 || h248_stream_set_remote(m, st, remote) < 0)
         goto fail;
       call_log(c, WG_LOG_INFO, 2, "mirror re-offer: channel %u added: T1 stream %u sctpid %u, "

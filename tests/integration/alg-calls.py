@@ -7,7 +7,8 @@
 #   released); AGW error on Add T2 -> 503 + Warning; AGW error on Add T1
 #   after the IMS answered -> error to the WIC, ACK + BYE to the IMS side;
 #   malformed DC SDP -> 488 + Warning; overload -> 503 + Retry-After;
-#   AGW silent -> 503 within alg.h248-timeout; bearer-released Notify; early
+#   AGW silent -> 503 within alg.h248-timeout; bearer-released Notify (a BYE crossing the
+#   release -> 200, not forwarded); early
 #   answer (183 + SDP); session refresh re-INVITE (no H.248); glare 491; AGW error in a
 #   re-offer -> 500; unusable re-offer -> 488; Max-Forwards 0 -> 483;
 #   SIGTERM with a ringing call -> 503 to the WIC and CANCEL to UE-B.
@@ -309,7 +310,15 @@ wic.reply(b1, 200, "OK")
 b2 = ueb.recv_request("BYE")
 ueb.reply(b2, 200, "OK")
 expect_released()
-L.note("6b ok: bearer-released Notify -> BYE both ways, Subtract")
+# UE-B's own BYE crossed the ALG's: answered 200 by the ALG, never forwarded
+# (the WIC already had the ALG's BYE)
+ueb.cseq = 300
+ueb.bye()
+r = ueb.recv_final("BYE")
+L.check(r.status == 200, "a BYE crossing the ALG's release got %s, not 200" % r.status)
+wic.nothing(lambda m: m.method == "BYE")
+L.note("6b ok: bearer-released Notify -> BYE both ways, Subtract; UE-B's crossing BYE -> 200, "
+       "not forwarded")
 
 # ---------------------------------------------------------- 7. AGW restart mid-call
 inv, ok = established()
