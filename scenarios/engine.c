@@ -2241,10 +2241,13 @@ static void on_tcp_message(wgm_tcp_t *t, const uint8_t *data, size_t len)
   msrp_row(c, L_AGW, L_UEB, (const char *)data, len, 0, " (TCP)");
   if (c->nrows > before)
     e->row = c->nrows;
-  if (e->is_request && !c->marks.first_msrp)
-    c->marks.first_msrp = now_us();
-  if (e->is_request && !c->marks.ueb_msrp)
-    c->marks.ueb_msrp = now_us();
+  if (e->is_request) {
+    int64_t t = now_us(); /* one reading: both marks name this delivery */
+    if (!c->marks.first_msrp)
+      c->marks.first_msrp = t;
+    if (!c->marks.ueb_msrp)
+      c->marks.ueb_msrp = t;
+  }
   msrp_auto_answer(c, e, i, 0, ueb_path_of(c, i));
   push_ev(c, SCN_ROLE_UEB, e);
 }
