@@ -61,6 +61,9 @@ typedef struct t2_media {
   held_t *held, **held_tail;
   size_t held_bytes;
   int read_paused;
+  /* messages the hold queues (this one and the T1 one) delivered when the
+   * relay started: part of what the relay's "stopped" line reports */
+  uint64_t fwd_dc_to_tcp, fwd_tcp_to_dc;
 } t2_media_t;
 
 static void logt(int lvl, const agw_term_t *t, int step, const char *fmt, ...)
@@ -222,6 +225,7 @@ static void flush_held(t1_media_t *m, t2_media_t *tm, uint16_t sid)
     }
     if (wgm_tcp_send(tm->tcp, h->data, h->len) < 0)
       return; /* keep the rest; retried on the next update */
+    tm->fwd_dc_to_tcp++;
     *pp = h->next;
     m->held_bytes -= h->len;
     free(h);
@@ -242,6 +246,8 @@ static int flush_tcp_held(t2_media_t *tm, wgm_dc_t *dc, uint16_t sid)
     if (rc < 0)
       logt(WG_LOG_WARN, tm->t, -1, "stream %u: held %zu-byte message dropped: %s", tm->stream,
            h->len, wgm_strerror(rc));
+    else
+      tm->fwd_tcp_to_dc++;
     tm->held = h->next;
     tm->held_bytes -= h->len;
     free(h);
@@ -264,8 +270,15 @@ static void relay_free(t2_media_t *tm)
   if (tm->relay) {
     wgm_relay_stats_t st;
     wgm_relay_get_stats(tm->relay, &st);
-    logt(WG_LOG_INFO, tm->t, -1, "relay on stream %u stopped (%llu msgs DC->TCP, %llu TCP->DC)",
-         tm->stream, (unsigned long long)st.dc_to_tcp_msgs, (unsigned long long)st.tcp_to_dc_msgs);
+    /* the messages held while the gate was closed and delivered when the
+     * relay started count too: they crossed the gate once, like the rest */
+    logt(WG_LOG_INFO, tm->t, -1,
+         "relay on stream %u stopped (%llu msgs DC->TCP, %llu TCP->DC; %llu and %llu of them "
+         "held until it started)",
+         tm->stream, (unsigned long long)(st.dc_to_tcp_msgs + tm->fwd_dc_to_tcp),
+         (unsigned long long)(st.tcp_to_dc_msgs + tm->fwd_tcp_to_dc),
+         (unsigned long long)tm->fwd_dc_to_tcp, (unsigned long long)tm->fwd_tcp_to_dc);
+    tm->fwd_dc_to_tcp = tm->fwd_tcp_to_dc = 0;
     wgm_relay_free(tm->relay);
     tm->relay = NULL;
     tm->relay_dc = NULL;

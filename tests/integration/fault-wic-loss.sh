@@ -17,8 +17,10 @@ d=$(grep -c '^media drop' "$T/proxy.log"); h=$(grep -c '^media hold' "$T/proxy.l
 note "media datagrams dropped: $d, reordered: $h"
 [ $((d + h)) -ge 1 ] || fail "the relay neither dropped nor reordered anything: the test proves nothing"
 # the AGW relayed each MSRP message (8 SEND + 3 responses one way, 3 + 8 the
-# other) exactly once
+# other) exactly once. How many of them it held until the relay started
+# depends on timing (UE-B's first SENDs can beat the AGW's association: see
+# fault-ueb-early.sh); the totals do not.
 wait_log "$T/agw.log" "relay on stream 2 stopped" || fail "the AGW never reported its relay counts"
-grep -q "relay on stream 2 stopped (11 msgs DC->TCP, 11 TCP->DC)" "$T/agw.log" \
+grep -q "relay on stream 2 stopped (11 msgs DC->TCP, 11 TCP->DC;" "$T/agw.log" \
   || fail "the AGW relayed a different number of MSRP messages: $(grep 'relay on stream' "$T/agw.log")"
 exit 0
