@@ -3404,7 +3404,7 @@ int sim_pick_port(const char *ip, int fixed, int keep, int *ufd, int *tfd)
   return -EADDRINUSE;
 }
 
-static int udp_bind(struct sim *s, uv_udp_t *h, const char *ip, int port,
+static int udp_bind(struct sim *s, uv_udp_t *h, int *live, const char *ip, int port,
                     struct sockaddr_storage *out)
 {
   char hp[96];
@@ -3413,6 +3413,7 @@ static int udp_bind(struct sim *s, uv_udp_t *h, const char *ip, int port,
     return -EINVAL;
   uv_udp_init(s->loop, h);
   h->data = s;
+  *live = 1;
   int r = uv_udp_bind(h, (const struct sockaddr *)out, 0);
   if (r)
     return r;
@@ -3435,7 +3436,7 @@ int sim_init(struct sim *s, uv_loop_t *loop, struct sim_opts *o, struct scn *scn
     return r;
   }
   s->mctx = m;
-  if ((r = udp_bind(s, &s->wic_sip, s->ip, 0, &s->wic_sip_addr))) {
+  if ((r = udp_bind(s, &s->wic_sip, &s->wic_sip_live, s->ip, 0, &s->wic_sip_addr))) {
     snprintf(err, errlen, "cannot bind the WIC's SIP socket on %s: %s", s->ip, uv_strerror(r));
     return r;
   }
@@ -3443,8 +3444,12 @@ int sim_init(struct sim *s, uv_loop_t *loop, struct sim_opts *o, struct scn *scn
   int ufd = -1, tfd = -1;
   int port = sim_pick_port(s->ip, o->ueb_sip_port, 1, &ufd, &tfd);
   if (port < 0) {
-    snprintf(err, errlen, "cannot bind UE-B's SIP port%s on %s: %s",
-             o->ueb_sip_port ? "" : " (none free in 10000-19999)", s->ip, strerror(-port));
+    if (o->ueb_sip_port)
+      snprintf(err, errlen, "cannot bind UE-B's SIP port %d (--ueb-port) on %s: %s",
+               o->ueb_sip_port, s->ip, strerror(-port));
+    else
+      snprintf(err, errlen, "cannot bind UE-B's SIP port (none free in 10000-19999) on %s: %s",
+               s->ip, strerror(-port));
     return port;
   }
   char hp[96];
@@ -3452,12 +3457,20 @@ int sim_init(struct sim *s, uv_loop_t *loop, struct sim_opts *o, struct scn *scn
   wg_parse_hostport(hp, 1, &s->ueb_sip_addr);
   uv_udp_init(loop, &s->ueb_sip);
   s->ueb_sip.data = s;
+  s->ueb_sip_live = 1;
   uv_tcp_init(loop, &s->ueb_tcp);
   s->ueb_tcp.data = s;
   s->ueb_tcp_live = 1;
-  if ((r = uv_udp_open(&s->ueb_sip, ufd)) || (r = uv_udp_recv_start(&s->ueb_sip, alloc_cb, sip_recv)) ||
-      (r = uv_tcp_open(&s->ueb_tcp, tfd)) ||
-      (r = uv_listen((uv_stream_t *)&s->ueb_tcp, 16, on_sip_conn))) {
+  /* the handles own the descriptors only once opened: close the others here */
+  if ((r = uv_udp_open(&s->ueb_sip, ufd))) {
+    close(ufd);
+    close(tfd);
+  } else if ((r = uv_tcp_open(&s->ueb_tcp, tfd))) {
+    close(tfd);
+  } else if (!(r = uv_udp_recv_start(&s->ueb_sip, alloc_cb, sip_recv))) {
+    r = uv_listen((uv_stream_t *)&s->ueb_tcp, 16, on_sip_conn);
+  }
+  if (r) {
     snprintf(err, errlen, "cannot use UE-B's SIP port %d: %s", port, uv_strerror(r));
     return r;
   }
@@ -3469,9 +3482,9 @@ void sim_close(struct sim *s)
   while (s->calls)
     call_free(s->calls);
 
-  if (!uv_is_closing((uv_handle_t *)&s->wic_sip))
+  if (s->wic_sip_live && !uv_is_closing((uv_handle_t *)&s->wic_sip))
     uv_close((uv_handle_t *)&s->wic_sip, NULL);
-  if (!uv_is_closing((uv_handle_t *)&s->ueb_sip))
+  if (s->ueb_sip_live && !uv_is_closing((uv_handle_t *)&s->ueb_sip))
     uv_close((uv_handle_t *)&s->ueb_sip, NULL);
   while (s->conns)
     conn_close(s->conns);

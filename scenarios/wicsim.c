@@ -464,6 +464,25 @@ static void finish_captures(struct sim *s, struct sim_opts *o)
   }
 }
 
+/* A setup error: release what setup() got so far (the daemon, its files,
+ * the captures, the sockets), for a clean exit 2 instead of an abort. */
+static void setup_undo(struct sim *s, struct sim_opts *o)
+{
+  if (s->pcap) {
+    wg_pcap_close(s->pcap);
+    s->pcap = NULL;
+  }
+  if (s->keylog) {
+    wg_keylog_close(s->keylog);
+    s->keylog = NULL;
+  }
+  daemon_stop(s);
+  drain(s);
+  if (s->daemon_dir[0] && !o->keep)
+    rm_dir(s->daemon_dir);
+  scn_free(s->scn);
+}
+
 static int cmd_run(struct sim_opts *o)
 {
   struct sim s;
@@ -475,11 +494,7 @@ static int cmd_run(struct sim_opts *o)
   char err[4600];
   if (setup(&s, o, loop, err, sizeof err)) {
     fprintf(stderr, "wicsim: %s\n", err);
-    daemon_stop(&s);
-    drain(&s);
-    if (s.daemon_dir[0] && !o->keep)
-      rm_dir(s.daemon_dir);
-    scn_free(s.scn);
+    setup_undo(&s, o);
     return 2;
   }
   FILE *out = o->json ? stderr : stdout;
@@ -648,9 +663,7 @@ static int cmd_load(struct sim_opts *o)
   char err[4600];
   if (setup(&s, o, loop, err, sizeof err)) {
     fprintf(stderr, "wicsim: %s\n", err);
-    daemon_stop(&s);
-    drain(&s);
-    scn_free(s.scn);
+    setup_undo(&s, o);
     return 2;
   }
   struct lstats ls;

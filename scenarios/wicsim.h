@@ -104,7 +104,9 @@ struct sim {
   wg_keylog_t *keylog;
   uv_udp_t wic_sip, ueb_sip;
   uv_tcp_t ueb_tcp;         /* UE-B's SIP over TCP (same port) */
-  int ueb_tcp_live;
+  /* which of the three handles above were initialised (sim_close closes
+   * only those: sim_init can fail before it reaches them) */
+  int wic_sip_live, ueb_sip_live, ueb_tcp_live;
   struct sipconn *conns;    /* accepted SIP/TCP connections */
   struct sockaddr_storage wic_sip_addr, ueb_sip_addr, target;
   char ip[64];

@@ -9,9 +9,18 @@
 #               with loopback addresses; ims_answer() is the step-7 SDP
 #   h248_*      pcap reading (tshark) and h248tool checks
 #
+#   start_both  wicgated --role both on free ports (returns the Daemon)
+#   load_lib    load another helper of this directory (alg-ws-lib.py)
+#
 # Everything listens on 127.0.0.1 only; timeouts are upper bounds for waits
 # on events (never sleeps used as synchronisation).
-import os, re, select, signal, socket, subprocess, sys, time, random, shutil
+#
+# A test loads it with
+#   sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+#   sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+#   L = importlib.import_module("alg-lib")
+# and `python3 alg-lib.py low-port` prints low_port() (for the shell tests).
+import importlib.util, os, re, select, signal, socket, subprocess, sys, time, random, shutil
 
 B = os.environ.get("top_builddir", ".")
 S = os.environ.get("top_srcdir", ".")
@@ -59,6 +68,49 @@ def free_port_both():
         except OSError:
             continue
     fail("no free port")
+
+
+def low_port():
+    """A port free for UDP and TCP on 127.0.0.1 below the ephemeral range
+    (32768-60999), so that no socket another process binds to port 0 can
+    take it before a daemon or wicsim binds it (seen under load: "cannot
+    bind UE-B's SIP port")."""
+    for _ in range(200):
+        p = random.randint(20000, 32000)
+        try:
+            for t in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                s = socket.socket(socket.AF_INET, t)
+                s.bind(("127.0.0.1", p))
+                s.close()
+        except OSError:
+            continue
+        return p
+    fail("no free port below the ephemeral range")
+
+
+def silent_udp():
+    """A bound UDP socket on 127.0.0.1 that never answers (a WIC's DC port:
+    no ICMP, no DTLS). Returns (socket, port); keep the socket open."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    return s, s.getsockname()[1]
+
+
+def load_lib(file):
+    """Load another helper of tests/integration by file name (e.g.
+    "alg-ws-lib.py") and return it as a module."""
+    spec = importlib.util.spec_from_file_location(
+        file[:-3].replace("-", "_"), os.path.join(os.path.dirname(os.path.abspath(__file__)), file))
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m
+
+
+def asan(pid):
+    """Is the process an ASan build? Its quarantine keeps freed memory, so
+    RSS says nothing there; LeakSanitizer checks leaks at exit instead."""
+    with open("/proc/%d/maps" % pid) as f:
+        return "libasan" in f.read()
 
 
 def wait_until(pred, timeout=WAIT, what="condition"):
@@ -137,6 +189,34 @@ class Daemon:
         if self.p.poll() is None:
             self.p.kill()
             self.p.wait()
+
+
+def agw_port_args():
+    """wicgated arguments giving the AGW media port ranges of its own (200
+    ports each, below the ephemeral range): another wicgated on the machine
+    (a benchmark) may hold every port of the default ranges."""
+    a, c = low_port(), low_port()
+    return ["--set", "agw.access-ports=%d-%d" % (a, a + 199),
+            "--set", "agw.core-ports=%d-%d" % (c, c + 199)]
+
+
+def start_both(extra_args, next_hop, sip=None, own_media_ports=False, name="wicgated", **kw):
+    """Start wicgated --role both (the ALG and the real AGW in one process,
+    H.248 between them on loopback UDP): SIP on `sip` (default: a free
+    UDP+TCP port), the ALG's next hop sip:127.0.0.1:<next_hop>, free H.248
+    ports; own_media_ports adds agw_port_args(); extra_args go last, kw to
+    Daemon. Returns the Daemon with .sip, .h248_alg and .h248_agw set."""
+    sip = sip or free_port_both()
+    h248_alg, h248_agw = free_port(), free_port()
+    args = ["--role", "both", "--sip-listen", "127.0.0.1:%d" % sip,
+            "--next-hop", "sip:127.0.0.1:%d" % next_hop,
+            "--h248-listen", "127.0.0.1:%d" % h248_alg, "--agw", "127.0.0.1:%d" % h248_agw,
+            "--agw-listen", "127.0.0.1:%d" % h248_agw, "--mgc", "127.0.0.1:%d" % h248_alg]
+    if own_media_ports:
+        args += agw_port_args()
+    d = Daemon(name, args + list(extra_args), **kw)
+    d.sip, d.h248_alg, d.h248_agw = sip, h248_alg, h248_agw
+    return d
 
 
 # --------------------------------------------------------------- SIP
@@ -456,6 +536,19 @@ def ims_answer(port, addr="127.0.0.1"):
             "a=path:msrp://%(a)s:%(p)d/9di4eae923wzd;tcp\n") % {"a": addr, "p": port}
 
 
+def mirror_dc_answer(port, dcid):
+    """The WIC's answer to a mirror data-channel offer (a call from the
+    IMS): channel dcid, DTLS active, on loopback port `port`."""
+    return ("v=0\no=- 5 1 IN IP4 127.0.0.1\ns=-\nt=0 0\n"
+            "m=application %d UDP/DTLS/SCTP webrtc-datachannel\nc=IN IP4 127.0.0.1\n"
+            "a=ice-ufrag:wAns\na=ice-pwd:0123456789abcdef01234567\n"
+            "a=fingerprint:%s\na=setup:active\na=sctp-port:5000\na=max-message-size:262144\n"
+            "a=dcmap:%s label=\"msrp\";subprotocol=\"MSRP\";ordered=true\n"
+            "a=dcsa:%s accept-types:message/cpim text/plain\n"
+            "a=dcsa:%s path:msrp://wic-a.example.invalid:9/wicans;dc\n") % (port, FP_WIC, dcid,
+                                                                           dcid, dcid)
+
+
 def audio_offer(port):
     return ("v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nt=0 0\n"
             "m=audio %d RTP/AVP 0\nc=IN IP4 127.0.0.1\na=rtpmap:0 PCMU/8000\n") % port
@@ -707,3 +800,10 @@ def stun_binding_request(local_ufrag, remote_ufrag, remote_pwd, controlling=True
     crc = (zlib.crc32(hdr(len(body) + 8) + body) ^ 0x5354554E) & 0xFFFFFFFF
     body += attr(0x8028, struct.pack("!I", crc))
     return hdr(len(body)) + body
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["low-port"]:
+        print(low_port())
+    else:
+        fail("usage: alg-lib.py low-port")

@@ -15,19 +15,13 @@
 #     closed (wss); after one closes, a new one is accepted;
 #  5. alg.ws-ping-interval: a client that answers pings stays, a silent one
 #     is closed with 1001.
-import importlib.util, os, re, shutil, socket, subprocess, sys, time
+import importlib, os, re, shutil, socket, subprocess, sys, time
 
 
-def load(name, file):
-    spec = importlib.util.spec_from_file_location(
-        name, os.path.join(os.path.dirname(os.path.abspath(__file__)), file))
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
-
-
-L = load("alglib", "alg-lib.py")
-W = load("wslib", "alg-ws-lib.py")
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+L = importlib.import_module("alg-lib")
+W = L.load_lib("alg-ws-lib.py")
 
 if not shutil.which("openssl"):
     L.skip("openssl (Debian package openssl) is not installed")

@@ -24,23 +24,14 @@
 #     (connection-oriented routing); when the WebSocket closes, the call it
 #     has up is released (BYE to UE-B, Subtract) and the registration is
 #     gone: 480 with a Warning.
-import importlib.util, os, re, socket, struct, sys, time
+import importlib, os, re, socket, struct, sys, time
 
 
-def load(name, file):
-    spec = importlib.util.spec_from_file_location(
-        name, os.path.join(os.path.dirname(os.path.abspath(__file__)), file))
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+L = importlib.import_module("alg-lib")
+W = L.load_lib("alg-ws-lib.py")
 
-
-L = load("alglib", "alg-lib.py")
-W = load("wslib", "alg-ws-lib.py")
-
-sip = L.free_port_both()
-h248_alg = L.free_port()
-h248_agw = L.free_port()
 ueb_port = L.free_port_both()
 wsport = L.free_port("tcp")
 
@@ -64,13 +55,10 @@ with open(secret, "w") as f:
     f.write("do not serve\n")
 os.symlink(secret, os.path.join(root, "leak.txt"))
 
-d = L.Daemon("wicgated", [
-    "--role", "both", "--sip-listen", "127.0.0.1:%d" % sip,
-    "--next-hop", "sip:127.0.0.1:%d" % ueb_port,
-    "--h248-listen", "127.0.0.1:%d" % h248_alg, "--agw", "127.0.0.1:%d" % h248_agw,
-    "--agw-listen", "127.0.0.1:%d" % h248_agw, "--mgc", "127.0.0.1:%d" % h248_alg,
+d = L.start_both([
     "--ws-listen", "127.0.0.1:%d" % wsport, "--http-root", root,
-    "--set", "alg.ws-max-message=8192", "--log-level", "debug"])
+    "--set", "alg.ws-max-message=8192", "--log-level", "debug"], ueb_port)
+sip, h248_alg, h248_agw = d.sip, d.h248_alg, d.h248_agw
 L.check(re.search(r"SIP over WebSocket at ws://127\.0\.0\.1:%d/ .*demo page at "
                   r"http://127\.0\.0\.1:%d/" % (wsport, wsport), d.text()),
         "no start line naming the ws:// and http:// URLs")
@@ -297,15 +285,7 @@ rrm = minv.hdrs("record-route")
 L.check(len(rrm) == 2 and "<sip:127.0.0.1:%d;transport=ws;lr>" % wsport in rrm[0] and
         "<sip:127.0.0.1:%d;lr>" % sip in rrm[1], "Record-Route towards the WS client: %s" % rrm)
 dcid = L.attr(media[0], "dcmap").split()[0]
-wic_ans = ("v=0\no=- 5 1 IN IP4 127.0.0.1\ns=-\nt=0 0\n"
-           "m=application %d UDP/DTLS/SCTP webrtc-datachannel\nc=IN IP4 127.0.0.1\n"
-           "a=ice-ufrag:wAns\na=ice-pwd:0123456789abcdef01234567\n"
-           "a=fingerprint:%s\na=setup:active\na=sctp-port:5000\na=max-message-size:262144\n"
-           "a=dcmap:%s label=\"msrp\";subprotocol=\"MSRP\";ordered=true\n"
-           "a=dcsa:%s accept-types:message/cpim text/plain\n"
-           "a=dcsa:%s path:msrp://wic-a.example.invalid:9/wicans;dc\n") % (dcport, L.FP_WIC, dcid,
-                                                                            dcid, dcid)
-ua.reply(minv, 200, "OK", wic_ans)
+ua.reply(minv, 200, "OK", L.mirror_dc_answer(dcport, dcid))
 mok = ueb.recv_status(200, "INVITE")
 sess, media = L.sdp_media(mok.body)
 L.check(len(media) == 1 and media[0]["m"].endswith("TCP/MSRP *") and

@@ -9,12 +9,11 @@
 #      tlsbsc/tlsfail Notify makes the ALG send BYE both ways;
 #   5. SIGTERM to the ALG with a call up: BYE both ways, exit status 0;
 #   and a WIC-terminated call (mirror, digest 7.1) through the real AGW.
-import importlib.util, os, re, signal, socket, sys, time
+import importlib, os, re, signal, socket, sys, time
 
-spec = importlib.util.spec_from_file_location(
-    "alglib", os.path.join(os.path.dirname(os.path.abspath(__file__)), "alg-lib.py"))
-L = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(L)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+L = importlib.import_module("alg-lib")
 
 sip = L.free_port_both()
 h248_alg = L.free_port()
@@ -22,9 +21,7 @@ h248_agw = L.free_port()
 ueb = L.UA("ue-b", ("127.0.0.1", sip))
 wic = L.UA("wic-a", ("127.0.0.1", sip))
 # the WIC's DC port: bound, never answers (no ICMP, no DTLS)
-dc = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-dc.bind(("127.0.0.1", 0))
-dcport = dc.getsockname()[1]
+dc, dcport = L.silent_udp()
 RURI = "sip:ue-b@ims.example.invalid"
 
 alg = L.Daemon("alg", [
@@ -88,14 +85,7 @@ minv = wic.recv_request("INVITE")
 sess, media = L.sdp_media(minv.body)
 L.check(len(media) == 1 and "UDP/DTLS/SCTP webrtc-datachannel" in media[0]["m"], "mirror: DC offer to the WIC")
 dcid = L.attr(media[0], "dcmap").split()[0]
-wic_ans = ("v=0\no=- 5 1 IN IP4 127.0.0.1\ns=-\nt=0 0\n"
-           "m=application %d UDP/DTLS/SCTP webrtc-datachannel\nc=IN IP4 127.0.0.1\n"
-           "a=ice-ufrag:wAns\na=ice-pwd:0123456789abcdef01234567\n"
-           "a=fingerprint:%s\na=setup:active\na=sctp-port:5000\na=max-message-size:262144\n"
-           "a=dcmap:%s label=\"msrp\";subprotocol=\"MSRP\";ordered=true\n"
-           "a=dcsa:%s accept-types:message/cpim text/plain\n"
-           "a=dcsa:%s path:msrp://wic-a.example.invalid:9/wicans;dc\n") % (dcport, L.FP_WIC, dcid, dcid, dcid)
-wic.reply(minv, 200, "OK", wic_ans)
+wic.reply(minv, 200, "OK", L.mirror_dc_answer(dcport, dcid))
 mok = ueb.recv_status(200)
 sess, media = L.sdp_media(mok.body)
 L.check(len(media) == 1 and media[0]["m"].endswith("TCP/MSRP *") and L.attr(media[0], "msrp-cema") == ""

@@ -7,25 +7,8 @@
 T=$WG_TEST_TMP
 
 # free_port_low: a port free for UDP and TCP on 127.0.0.1 below the
-# ephemeral range (32768-60999 here), so that no socket another process
-# binds to port 0 can take it between now and when a daemon or wicsim binds
-# it (seen under load: "cannot bind UE-B's SIP port").
-free_port_low() {
-  python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 32000)
-    try:
-        for t in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-            s = socket.socket(socket.AF_INET, t)
-            s.bind(("127.0.0.1", p))
-            s.close()
-    except OSError:
-        continue
-    print(p)
-    break
-PY
-}
+# ephemeral range (low_port() in alg-lib.py, which says why).
+free_port_low() { python3 "$S/tests/integration/alg-lib.py" low-port; }
 
 # start_split PROXY_ARGS... -- sets SIP UEB ALG_PID AGW_PID PROXY_PID;
 # logs in $T/alg.log $T/agw.log $T/proxy.log.

@@ -17,34 +17,23 @@
 #   3. role alg, the test as its registered AGW: 12 transactions in one
 #      message -> 413, 63000 bytes of garbage -> a 4xx error; the ALG then
 #      still answers the AGW's ServiceChange.
-import importlib.util, os, re, socket, sys, time
+import importlib, os, re, socket, sys, time
 
-spec = importlib.util.spec_from_file_location(
-    "alglib", os.path.join(os.path.dirname(os.path.abspath(__file__)), "alg-lib.py"))
-L = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(L)
-spec = importlib.util.spec_from_file_location(
-    "hostilelib", os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile-lib.py"))
-H = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(H)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+L = importlib.import_module("alg-lib")
 
 sip = L.free_port_both()
-h248_alg = L.free_port()
-h248_agw = L.free_port()
 ueb = L.UA("ue-b", ("127.0.0.1", sip))
 wic = L.UA("wic-a", ("127.0.0.1", sip))
-dc = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-dc.bind(("127.0.0.1", 0))
-dcport = dc.getsockname()[1]
+dc, dcport = L.silent_udp()
 RURI = "sip:ue-b@ims.example.invalid"
 
-d = L.Daemon("wicgated", [
-    "--sip-listen", "127.0.0.1:%d" % sip, "--next-hop", "sip:127.0.0.1:%d" % ueb.port,
-    "--h248-listen", "127.0.0.1:%d" % h248_alg, "--agw", "127.0.0.1:%d" % h248_agw,
-    "--agw-listen", "127.0.0.1:%d" % h248_agw, "--mgc", "127.0.0.1:%d" % h248_alg] + H.agw_port_args() + [
+d = L.start_both([
     "--set", "alg.audit-interval=1",
     "--set", "agw.dtls-timeout=120", "--set", "agw.consent-timeout=120",
-    "--log-level", "debug"])
+    "--log-level", "debug"], ueb.port, sip=sip, own_media_ports=True)
+h248_alg, h248_agw = d.h248_alg, d.h248_agw
 
 rogue = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 rogue.bind(("127.0.0.1", 0))
@@ -166,21 +155,29 @@ L.check(rc == 0, "wicgated exit status %s" % rc)
 mgc = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 mgc.bind(("127.0.0.1", 0))
 mgc_port = mgc.getsockname()[1]
+
+
+def answer_service_change(what):
+    """As the AGW's MGC: wait for its ServiceChange (else fail naming what)
+    and reply to it."""
+    while True:
+        try:
+            data, addr = mgc.recvfrom(65535)
+        except socket.timeout:
+            L.fail(what)
+        text = data.decode(errors="replace")
+        m = re.search(r"Transaction\s*=\s*(\d+)", text)
+        if m and "ServiceChange" in text:
+            mgc.sendto(("MEGACO/3 [127.0.0.1]:%d\r\nReply = %s { Context = - { ServiceChange = ROOT } }\r\n"
+                        % (mgc_port, m.group(1))).encode(), addr)
+            return
+
+
 agw_port = L.free_port()
 g = L.Daemon("agw", ["--role", "agw", "--agw-listen", "127.0.0.1:%d" % agw_port,
                      "--mgc", "127.0.0.1:%d" % mgc_port, "--log-level", "info"], wait_ready=False)
 mgc.settimeout(L.WAIT)
-while True:
-    try:
-        data, addr = mgc.recvfrom(65535)
-    except socket.timeout:
-        L.fail("the AGW did not register")
-    text = data.decode(errors="replace")
-    m = re.search(r"Transaction\s*=\s*(\d+)", text)
-    if m and "ServiceChange" in text:
-        mgc.sendto(("MEGACO/3 [127.0.0.1]:%d\r\nReply = %s { Context = - { ServiceChange = ROOT } }\r\n"
-                    % (mgc_port, m.group(1))).encode(), addr)
-        break
+answer_service_change("the AGW did not register")
 MID = "MEGACO/3 [127.0.0.1]:%d\r\n" % mgc_port
 
 
@@ -235,7 +232,7 @@ for i in range(50):
     round_(2000 + 1000 * i)
 with open("/proc/%d/status" % g.p.pid) as f:
     after = int(re.search(r"VmRSS:\s*(\d+)", f.read()).group(1))
-L.check(H.asan(g.p.pid) or after - before < 16 * 1024, "AGW RSS grew by %d KiB after 50 rounds" % (after - before))
+L.check(L.asan(g.p.pid) or after - before < 16 * 1024, "AGW RSS grew by %d KiB after 50 rounds" % (after - before))
 r = mgc_ask(MID + "Transaction = 99 { Context = - { AuditValue = ROOT } }\r\n", 99)
 L.check("Error" not in r and "AuditValue" in r, "audit after the oversized messages: %s" % r[:300])
 L.check(g.p.poll() is None, "the AGW died")
@@ -243,17 +240,7 @@ L.note("2 ok: oversized H.248 rejected with errors; RSS %d -> %d KiB after 50 ro
        % (before, after))
 # SIGTERM: the AGW says ServiceChange Graceful to its MGC (answered here)
 g.p.send_signal(__import__("signal").SIGTERM)
-while True:
-    try:
-        data, addr = mgc.recvfrom(65535)
-    except socket.timeout:
-        L.fail("no ServiceChange Graceful from the stopping AGW")
-    text = data.decode(errors="replace")
-    m = re.search(r"Transaction\s*=\s*(\d+)", text)
-    if m and "ServiceChange" in text:
-        mgc.sendto(("MEGACO/3 [127.0.0.1]:%d\r\nReply = %s { Context = - { ServiceChange = ROOT } }\r\n"
-                    % (mgc_port, m.group(1))).encode(), addr)
-        break
+answer_service_change("no ServiceChange Graceful from the stopping AGW")
 rc = g.stop()
 L.check(rc == 0, "AGW exit status %s" % rc)
 

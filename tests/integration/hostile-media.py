@@ -20,31 +20,20 @@
 #     answers 400 (its transaction id and paths were readable) and closes
 #     the connection; the ALG releases call 2 (BYE both sides);
 #   call 1 is unaffected: no BYE, its MSRP still echoes.
-import importlib.util, os, re, select, socket, struct, subprocess, sys, time
+import importlib, os, re, select, socket, struct, subprocess, sys, time
 
-spec = importlib.util.spec_from_file_location(
-    "alglib", os.path.join(os.path.dirname(os.path.abspath(__file__)), "alg-lib.py"))
-L = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(L)
-spec = importlib.util.spec_from_file_location(
-    "hostilelib", os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile-lib.py"))
-H = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(H)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+L = importlib.import_module("alg-lib")
 
 PEER = os.path.join(L.B, "tests", "integration", "media-peer")
 if not os.path.exists(PEER):
     L.fail("media-peer is not built (make check builds it)")
 
 sip = L.free_port_both()
-h248_alg = L.free_port()
-h248_agw = L.free_port()
 ueb = L.UA("ue-b", ("127.0.0.1", sip))
 RURI = "sip:ue-b@ims.example.invalid"
-d = L.Daemon("wicgated", [
-    "--sip-listen", "127.0.0.1:%d" % sip, "--next-hop", "sip:127.0.0.1:%d" % ueb.port,
-    "--h248-listen", "127.0.0.1:%d" % h248_alg, "--agw", "127.0.0.1:%d" % h248_agw,
-    "--agw-listen", "127.0.0.1:%d" % h248_agw, "--mgc", "127.0.0.1:%d" % h248_alg] + H.agw_port_args() + [
-    "--log-level", "debug"])
+d = L.start_both(["--log-level", "debug"], ueb.port, sip=sip, own_media_ports=True)
 
 
 # ------------------------------------------------------------- helpers

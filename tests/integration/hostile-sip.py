@@ -13,36 +13,25 @@
 #      by less than 16 MiB (each oversized TCP message is 1.5 MiB); in an
 #      ASan build (RSS meaningless there) LeakSanitizer at exit holds it;
 #   6. the daemon keeps serving: a new call goes through and is released.
-import importlib.util, os, re, socket, sys, time
+import importlib, os, re, socket, sys, time
 
-spec = importlib.util.spec_from_file_location(
-    "alglib", os.path.join(os.path.dirname(os.path.abspath(__file__)), "alg-lib.py"))
-L = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(L)
-spec = importlib.util.spec_from_file_location(
-    "hostilelib", os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile-lib.py"))
-H = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(H)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+L = importlib.import_module("alg-lib")
 
 sip = L.free_port_both()
-h248_alg = L.free_port()
-h248_agw = L.free_port()
 ueb = L.UA("ue-b", ("127.0.0.1", sip))
 wic = L.UA("wic-a", ("127.0.0.1", sip))
 flood = L.UA("flood", ("127.0.0.1", sip))
 # the WIC's DC port: bound, silent (the AGW waits for ICE; timers set long)
-dc = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-dc.bind(("127.0.0.1", 0))
-dcport = dc.getsockname()[1]
+dc, dcport = L.silent_udp()
 RURI = "sip:ue-b@ims.example.invalid"
 
-d = L.Daemon("wicgated", [
-    "--sip-listen", "127.0.0.1:%d" % sip, "--next-hop", "sip:127.0.0.1:%d" % ueb.port,
-    "--h248-listen", "127.0.0.1:%d" % h248_alg, "--agw", "127.0.0.1:%d" % h248_agw,
-    "--agw-listen", "127.0.0.1:%d" % h248_agw, "--mgc", "127.0.0.1:%d" % h248_alg] + H.agw_port_args() + [
+d = L.start_both([
     "--set", "alg.max-calls=2", "--set", "alg.retry-after=5",
     "--set", "agw.dtls-timeout=120", "--set", "agw.consent-timeout=120",
-    "--log-level", "debug"])
+    "--log-level", "debug"], ueb.port, sip=sip, own_media_ports=True)
+h248_alg, h248_agw = d.h248_alg, d.h248_agw
 
 
 def rss_kib():
@@ -195,7 +184,7 @@ for i in range(20):
     oversized_sdp()
     oversized_tcp()
 after = rss_kib()
-L.check(H.asan(d.p.pid) or after - before < 16 * 1024, "RSS grew by %d KiB after 20 oversized SDP + 20 oversized "
+L.check(L.asan(d.p.pid) or after - before < 16 * 1024, "RSS grew by %d KiB after 20 oversized SDP + 20 oversized "
         "SIP messages (30 MiB sent)" % (after - before))
 L.check(d.p.poll() is None, "wicgated died")
 ueb.nothing(lambda m: m.method == "INVITE", 0.3)

@@ -22,6 +22,37 @@ grep -q "bad.scn:3: timeout=soon" "$T/bad.out" || fail "the error does not name 
 "$B/wicsim" frobnicate x >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown command: not exit 2"
 "$B/wicsim" run "$T/bad.scn" >/dev/null 2>&1; [ $? -eq 2 ] || fail "no target: not exit 2"
 
+# setup errors: a taken UE-B SIP port (TCP or UDP) and an unwritable --pcap
+# exit 2 with a message naming the problem (these aborted in uv_close once;
+# 134 = SIGABRT)
+for proto in tcp udp; do
+  port=$(free_port $proto)
+  python3 -c "
+import socket,time
+kind=socket.SOCK_STREAM if '$proto'=='tcp' else socket.SOCK_DGRAM
+s=socket.socket(socket.AF_INET,kind); s.bind(('127.0.0.1',$port))
+if kind==socket.SOCK_STREAM: s.listen(1)
+print('holding',flush=True); time.sleep(60)" >"$T/hold-$proto.out" &
+  holder=$!
+  wait_log "$T/hold-$proto.out" holding || fail "the $proto port holder did not start"
+  "$B/wicsim" run "$S/scenarios/figure.scn" --target 127.0.0.1:9 --ueb-port $port \
+      >"$T/taken-$proto.out" 2>&1
+  rc=$?
+  kill $holder; wait $holder 2>/dev/null
+  cat "$T/taken-$proto.out"
+  [ $rc -eq 2 ] || fail "UE-B port taken ($proto) exited $rc, not 2"
+  grep -q "^wicsim: cannot bind UE-B's SIP port $port (--ueb-port) on 127.0.0.1: Address already in use\$" \
+      "$T/taken-$proto.out" || fail "the error does not name the taken UE-B port ($proto)"
+  grep -q "Assertion\|Aborted" "$T/taken-$proto.out" && fail "wicsim aborted ($proto)"
+done
+"$B/wicsim" run "$S/scenarios/figure.scn" --target 127.0.0.1:9 --pcap "$T/no/such/dir/x.pcap" \
+    >"$T/pcap.out" 2>&1
+rc=$?
+cat "$T/pcap.out"
+[ $rc -eq 2 ] || fail "an unwritable --pcap exited $rc, not 2"
+grep -q "^wicsim: $T/no/such/dir/x.pcap: cannot write pcap: No such file or directory\$" \
+    "$T/pcap.out" || fail "the error does not name the --pcap file"
+
 # a target that never answers (a bound UDP socket that reads nothing):
 # step 2 waits for UE-B's INVITE and fails with what it expected
 port=$(free_port udp)
