@@ -610,7 +610,8 @@ typedef struct wgm_relay_callbacks {
 } wgm_relay_callbacks_t;
 
 /* Glue stream sid of dc to tcp. While glued, dc's `message` callback is not
- * called for sid and tcp's `message` callback is not called; the other
+ * called for sid and tcp's `message` callback is not called, except for a
+ * direction closed by wgm_relay_set_gates; the other
  * callbacks (connected, closed, channel_*, sctp_*, dtls_*) still reach the
  * owners. cb may be NULL. Both endpoints must outlive the relay: free the
  * relay (wgm_relay_free) before closing either endpoint. sid must be a
