@@ -251,9 +251,20 @@ static int flush_tcp_held(t2_media_t *tm, wgm_dc_t *dc, uint16_t sid)
     int rc = wgm_dc_send(dc, sid, WGM_PPID_BINARY, h->data, h->len);
     if (rc == -EAGAIN || rc == -ENOTCONN)
       return 0; /* again on `writable` */
-    if (rc < 0)
-      logt(WG_LOG_WARN, tm->t, -1, "stream %u: held %zu-byte message dropped: %s", tm->stream,
-           h->len, wgm_strerror(rc));
+    if (rc < 0) {
+      /* as the relay does (doc/architecture.md): a SEND the channel cannot
+       * carry is answered 413 on TCP; anything else is logged */
+      char ans[1300];
+      size_t n = rc == -EMSGSIZE ? wgm_msrp_answer(h->data, h->len, "413 Message too large",
+                                                   ans, sizeof ans)
+                                 : 0;
+      if (n && wgm_tcp_send(tm->tcp, ans, n) == 0)
+        logt(WG_LOG_WARN, tm->t, -1, "stream %u: held %zu-byte message too large for the "
+             "data channel: answered 413", tm->stream, h->len);
+      else
+        logt(WG_LOG_WARN, tm->t, -1, "stream %u: held %zu-byte message dropped: %s",
+             tm->stream, h->len, wgm_strerror(rc));
+    }
     tm->held = h->next;
     tm->held_bytes -= h->len;
     free(h);

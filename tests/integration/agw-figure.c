@@ -1213,6 +1213,32 @@ static void phase_modes(void)
   ASSERT_EQ(w.nrx, wn);
   printf("# resumed: UE-B got the %d held messages\n", fit);
 
+  /* a held TCP SEND the data channel cannot carry (over the WIC's
+   * max-message-size) is answered 413 on TCP when it would go out */
+  set_mode(10115, c, t2id, "SendOnly", FLOWS_HELD);
+  static char huge[301000];
+  int hn2 = snprintf(huge, sizeof huge,
+                     "MSRP bigtcp01 SEND\r\n"
+                     "To-Path: msrp://wic-a.example.invalid:9/iau39soe2843z;dc\r\n"
+                     "From-Path: msrp://203.0.113.77:2855/9di4eae923wzd;tcp\r\n"
+                     "Message-ID: 99\r\nByte-Range: 1-300000/300000\r\n"
+                     "Content-Type: text/plain\r\n\r\n");
+  memset(huge + hn2, 'y', 300000);
+  hn2 += 300000;
+  hn2 += snprintf(huge + hn2, sizeof huge - (size_t)hn2, "\r\n-------bigtcp01$\r\n");
+  ASSERT((size_t)hn2 < sizeof huge);
+  held = log_count(TCP_HELD);
+  ASSERT_EQ(wgm_tcp_send(u.tcp, huge, (size_t)hn2), 0);
+  WAIT_UNTIL(log_count(TCP_HELD) == held + 1);
+  set_mode(10116, c, t2id, "SendReceive", BOTH_FLOW);
+  WAIT_UNTIL(u.nrx == un + 1);
+  const char want413[] = "MSRP bigtcp01 413 Message too large\r\n"
+                         "To-Path: msrp://203.0.113.77:2855/9di4eae923wzd;tcp\r\n";
+  ASSERT_EQ(strncmp(u.rx[un], want413, strlen(want413)), 0);
+  un++;
+  ASSERT_EQ(w.nrx, wn);
+  printf("# a held TCP SEND over the WIC's max-message-size: answered 413 on resume\n");
+
   mgc_send("Transaction = 10113 {\n   Context = %u {\n      Subtract = *\n   }\n}\n", c);
   t = wait_reply(10113);
   ASSERT_EQ(reply_code(t, NULL), 0);
