@@ -5,8 +5,9 @@
  *   T2 (core): one wgm_tcp_t per H.248 stream on a TCP port of
  *      agw.core-ports; it listens unless the Remote SDP says a=setup:passive,
  *      then it connects to the Remote address;
- *   relays: stream N of T1 <-> stream N of T2 in the same context, while
- *      both streams' Mode lets traffic through (Inactive holds);
+ *   relays: stream N of T1 <-> stream N of T2 in the same context; each
+ *      direction flows while both streams' Mode lets it through, else its
+ *      messages are held until it opens (H.248.1 7.1.7, doc/agw.md);
  *   Notify to the MGC: tlsbsc/tlsfail (DTLS failure, once), bearer released
  *      (TCP closed/reset, SCTP lost, ICE consent lost), hangterm/thb. */
 #include "config.h"
@@ -61,9 +62,11 @@ typedef struct t2_media {
   held_t *held, **held_tail;
   size_t held_bytes;
   int read_paused;
-  /* messages the hold queues (this one and the T1 one) delivered when the
-   * relay started: part of what the relay's "stopped" line reports */
+  /* messages the hold queues (this one and the T1 one) delivered when a
+   * gate opened, for the relay's "stopped" line: the DC->TCP ones go through
+   * the relay (it counts them too), the TCP->DC ones straight to the channel */
   uint64_t fwd_dc_to_tcp, fwd_tcp_to_dc;
+  int open_d2t, open_t2d; /* the relay's gates (Mode), see ctx_update_relays */
 } t2_media_t;
 
 static void logt(int lvl, const agw_term_t *t, int step, const char *fmt, ...)
@@ -214,7 +217,9 @@ static int t1_sid_open(const t1_media_t *m, int sid)
   return 0;
 }
 
-static void flush_held(t1_media_t *m, t2_media_t *tm, uint16_t sid)
+/* Hand the messages held from data channel sid to the relay, in order
+ * (the relay queues what TCP cannot take yet). */
+static void flush_held(t1_media_t *m, wgm_relay_t *r, uint16_t sid)
 {
   held_t **pp = &m->held;
   while (*pp) {
@@ -223,16 +228,24 @@ static void flush_held(t1_media_t *m, t2_media_t *tm, uint16_t sid)
       pp = &h->next;
       continue;
     }
-    if (wgm_tcp_send(tm->tcp, h->data, h->len) < 0)
-      return; /* keep the rest; retried on the next update */
-    tm->fwd_dc_to_tcp++;
+    if (wgm_relay_send_to_tcp(r, h->data, h->len) < 0)
+      break; /* out of memory: keep the rest; retried on the next update */
+    ((t2_media_t *)wgm_relay_get_data(r))->fwd_dc_to_tcp++;
     *pp = h->next;
     m->held_bytes -= h->len;
     free(h);
   }
-  m->held_tail = pp;
+  m->held_tail = &m->held;
   while (*m->held_tail)
     m->held_tail = &(*m->held_tail)->next;
+}
+
+static int t1_held_has(const t1_media_t *m, uint16_t sid)
+{
+  for (const held_t *h = m->held; h; h = h->next)
+    if (h->sid == sid)
+      return 1;
+  return 0;
 }
 
 /* Returns 1 when everything held from TCP went to the data channel. */
@@ -243,11 +256,22 @@ static int flush_tcp_held(t2_media_t *tm, wgm_dc_t *dc, uint16_t sid)
     int rc = wgm_dc_send(dc, sid, WGM_PPID_BINARY, h->data, h->len);
     if (rc == -EAGAIN || rc == -ENOTCONN)
       return 0; /* again on `writable` */
-    if (rc < 0)
-      logt(WG_LOG_WARN, tm->t, -1, "stream %u: held %zu-byte message dropped: %s", tm->stream,
-           h->len, wgm_strerror(rc));
-    else
+    if (rc < 0) {
+      /* as the relay does (doc/architecture.md): a SEND the channel cannot
+       * carry is answered 413 on TCP; anything else is logged */
+      char ans[1300];
+      size_t n = rc == -EMSGSIZE ? wgm_msrp_answer(h->data, h->len, "413 Message too large",
+                                                   ans, sizeof ans)
+                                 : 0;
+      if (n && wgm_tcp_send(tm->tcp, ans, n) == 0)
+        logt(WG_LOG_WARN, tm->t, -1, "stream %u: held %zu-byte message too large for the "
+             "data channel: answered 413", tm->stream, h->len);
+      else
+        logt(WG_LOG_WARN, tm->t, -1, "stream %u: held %zu-byte message dropped: %s",
+             tm->stream, h->len, wgm_strerror(rc));
+    } else {
       tm->fwd_tcp_to_dc++;
+    }
     tm->held = h->next;
     tm->held_bytes -= h->len;
     free(h);
@@ -275,7 +299,7 @@ static void relay_free(t2_media_t *tm)
     logt(WG_LOG_INFO, tm->t, -1,
          "relay on stream %u stopped (%llu msgs DC->TCP, %llu TCP->DC; %llu and %llu of them "
          "held until it started)",
-         tm->stream, (unsigned long long)(st.dc_to_tcp_msgs + tm->fwd_dc_to_tcp),
+         tm->stream, (unsigned long long)st.dc_to_tcp_msgs,
          (unsigned long long)(st.tcp_to_dc_msgs + tm->fwd_tcp_to_dc),
          (unsigned long long)tm->fwd_dc_to_tcp, (unsigned long long)tm->fwd_tcp_to_dc);
     tm->fwd_dc_to_tcp = tm->fwd_tcp_to_dc = 0;
@@ -294,7 +318,25 @@ static void on_relay_dropped(wgm_relay_t *r, int from_tcp, int err, size_t len)
 
 static const wgm_relay_callbacks_t relay_cb = {.dropped = on_relay_dropped};
 
-/* Bring the relays of context c in line with the state of its terminations. */
+/* H.248.1 7.1.7: Mode is relative to the outside of the termination.
+ * SendOnly: media leaves the termination towards its outside only (what the
+ * outside sends is not passed into the context); ReceiveOnly: media from
+ * the outside enters the context only. So DC -> TCP flows when T1 receives
+ * and T2 sends; TCP -> DC when T2 receives and T1 sends (doc/agw.md). */
+static int mode_sends(int mode)
+{
+  return mode == AGW_MODE_SENDRECV || mode == AGW_MODE_SENDONLY;
+}
+static int mode_receives(int mode)
+{
+  return mode == AGW_MODE_SENDRECV || mode == AGW_MODE_RECVONLY;
+}
+
+/* Bring the relays of context c in line with the state of its terminations.
+ * A relay runs while both ends are up; each of its two directions is open
+ * while both streams' Modes let it through (above). A closed direction
+ * holds: DC messages in t1_media.held (dc_message), TCP messages in
+ * t2_media.held (tcp_message); they go out in order when it opens. */
 static void ctx_update_relays(agw_t *agw, agw_ctx_t *c)
 {
   if (!c)
@@ -311,17 +353,19 @@ static void ctx_update_relays(agw_t *agw, agw_ctx_t *c)
         continue;
       agw_stream_t *s1 = t1 ? agw_stream_get(t1, s2->id, 0) : NULL;
       int want = m1 && m1->dc && !m1->failed && s1 && s1->sctpid >= 0 &&
-                 t1_sid_open(m1, s1->sctpid) && s1->mode != AGW_MODE_INACTIVE &&
-                 s2->mode != AGW_MODE_INACTIVE && !t1->service_out && !t2->service_out;
+                 t1_sid_open(m1, s1->sctpid) && !t1->service_out && !t2->service_out;
       if (want && tm->relay && tm->relay_dc != m1->dc)
         relay_free(tm);
-      if (want && !tm->relay) {
-        if (!tm->connected && m1->held)
+      if (!want) {
+        relay_free(tm); /* closed gates: messages are kept (dc_message, tcp_message) */
+        tcp_read(tm, tm->held_bytes < HOLD_MAX);
+        continue;
+      }
+      uint16_t sid = (uint16_t)s1->sctpid;
+      if (!tm->relay) {
+        if (!tm->connected && t1_held_has(m1, sid))
           continue; /* deliver held messages in order once TCP is up */
-        flush_held(m1, tm, (uint16_t)s1->sctpid);
-        if (!flush_tcp_held(tm, m1->dc, (uint16_t)s1->sctpid))
-          continue;
-        int rc = wgm_relay_new(m1->dc, (uint16_t)s1->sctpid, tm->tcp, &relay_cb, tm, &tm->relay);
+        int rc = wgm_relay_new(m1->dc, sid, tm->tcp, &relay_cb, tm, &tm->relay);
         if (rc < 0) {
           tm->relay = NULL;
           logt(WG_LOG_ERROR, t2, -1, "relay stream %u <-> sctp stream %d: %s", s2->id,
@@ -329,13 +373,32 @@ static void ctx_update_relays(agw_t *agw, agw_ctx_t *c)
           continue;
         }
         tm->relay_dc = m1->dc;
-        tcp_read(tm, 1);
+        tm->open_d2t = tm->open_t2d = 0;
+        wgm_relay_set_gates(tm->relay, 0, 0);
         logt(WG_LOG_INFO, t2, -1, "relay up: H.248 stream %u = data channel %d on %s <-> TCP",
              s2->id, s1->sctpid, t1->id);
-      } else if (!want) {
-        relay_free(tm); /* Inactive holds: TCP messages are kept (tcp_message) */
-        tcp_read(tm, tm->held_bytes < HOLD_MAX);
       }
+      int d2t = mode_receives(s1->mode) && mode_sends(s2->mode);
+      int t2d = mode_receives(s2->mode) && mode_sends(s1->mode);
+      int was_d2t = tm->open_d2t, was_t2d = tm->open_t2d;
+      if (d2t && !tm->open_d2t) {
+        flush_held(m1, tm->relay, sid);
+        tm->open_d2t = !t1_held_has(m1, sid);
+      }
+      if (t2d && !tm->open_t2d)
+        tm->open_t2d = flush_tcp_held(tm, m1->dc, sid); /* else again on `writable` */
+      if (!d2t)
+        tm->open_d2t = 0;
+      if (!t2d)
+        tm->open_t2d = 0;
+      wgm_relay_set_gates(tm->relay, tm->open_d2t, tm->open_t2d);
+      if (tm->open_t2d != was_t2d || !tm->open_t2d)
+        tcp_read(tm, tm->open_t2d || tm->held_bytes < HOLD_MAX);
+      if (tm->open_d2t != was_d2t || tm->open_t2d != was_t2d)
+        logt(WG_LOG_INFO, t2, -1,
+             "stream %u (Mode %s / %s on %s): data channel -> TCP %s, TCP -> data channel %s",
+             s2->id, agw_mode_name(s2->mode), agw_mode_name(s1->mode), t1->id,
+             tm->open_d2t ? "flows" : "held", tm->open_t2d ? "flows" : "held");
     }
   }
   (void)agw;
@@ -492,17 +555,25 @@ static void dc_channel_closed(wgm_dc_t *dc, uint16_t sid)
   ctx_update_relays(m->agw, m->t->ctx);
 }
 
-/* A message on a channel whose relay is not (yet) there: hold it. */
+/* A message on a channel whose relay is not (yet) there, or whose DC -> TCP
+ * gate is closed (Mode): hold it. Beyond HOLD_MAX a SEND is answered on the
+ * channel with "413 Held queue full" (RFC 4975: the sender should stop
+ * sending that message); other messages (responses, REPORTs) cannot be
+ * answered and are counted and logged. */
 static void dc_message(wgm_dc_t *dc, uint16_t sid, uint32_t ppid, const uint8_t *data,
                        size_t len)
 {
   t1_media_t *m = wgm_dc_get_data(dc);
   (void)ppid;
   if (m->held_bytes + len > HOLD_MAX) {
+    char ans[1300];
+    size_t n = wgm_msrp_answer(data, len, "413 Held queue full", ans, sizeof ans);
+    int rc = n ? wgm_dc_send(dc, sid, WGM_PPID_BINARY, ans, n) : -ENOMSG;
     m->held_dropped++;
     if (m->t)
-      logt(WG_LOG_WARN, m->t, -1, "data channel %u: %zu bytes dropped (gate closed, hold full)",
-           sid, len);
+      logt(WG_LOG_WARN, m->t, -1, "data channel %u: %zu-byte message not held (hold full, %u "
+           "bytes): %s", sid, len, HOLD_MAX,
+           rc == 0 ? "answered 413" : n ? "413 not sent" : "no answer due (not a SEND)");
     return;
   }
   held_t *h = malloc(sizeof *h + len);
@@ -515,6 +586,9 @@ static void dc_message(wgm_dc_t *dc, uint16_t sid, uint32_t ppid, const uint8_t 
   *m->held_tail = h;
   m->held_tail = &h->next;
   m->held_bytes += len;
+  if (m->t)
+    logt(WG_LOG_DEBUG, m->t, -1, "data channel %u: %zu-byte message held (%zu bytes held)", sid,
+         len, m->held_bytes);
 }
 
 static void dc_writable(wgm_dc_t *dc)
@@ -816,6 +890,9 @@ static void tcp_message(wgm_tcp_t *tcp, const uint8_t *data, size_t len)
   *tm->held_tail = h;
   tm->held_tail = &h->next;
   tm->held_bytes += len;
+  if (tm->t)
+    logt(WG_LOG_DEBUG, tm->t, -1, "stream %u: %zu-byte message from TCP held (%zu bytes held)",
+         tm->stream, len, tm->held_bytes);
   if (tm->held_bytes >= HOLD_MAX)
     tcp_read(tm, 0); /* full: let TCP flow control hold the rest */
 }

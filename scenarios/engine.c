@@ -2242,11 +2242,11 @@ static void on_tcp_message(wgm_tcp_t *t, const uint8_t *data, size_t len)
   if (c->nrows > before)
     e->row = c->nrows;
   if (e->is_request) {
-    int64_t t = now_us(); /* one reading: both marks name this delivery */
+    int64_t at = now_us(); /* one reading: both marks name this delivery */
     if (!c->marks.first_msrp)
-      c->marks.first_msrp = t;
+      c->marks.first_msrp = at;
     if (!c->marks.ueb_msrp)
-      c->marks.ueb_msrp = t;
+      c->marks.ueb_msrp = at;
   }
   msrp_auto_answer(c, e, i, 0, ueb_path_of(c, i));
   push_ev(c, SCN_ROLE_UEB, e);

@@ -52,7 +52,10 @@ void wgm__dc_keylog(struct wgm_dc *dc, const char *line);
 int wgm__dc_verify_cert(struct wgm_dc *dc, X509 *cert);
 int wgm__dc_bio_write(struct wgm_dc *dc, const void *buf, size_t len);
 
-/* relay hooks (relay.c), called by dc.c and tcp.c */
+/* relay hooks (relay.c), called by dc.c and tcp.c; from_dc / from_tcp
+ * return WGM__RELAY_NOT_TAKEN when that direction's gate is closed: the
+ * caller then hands the message to its own `message` callback */
+#define WGM__RELAY_NOT_TAKEN 1
 int wgm__relay_from_dc(wgm_relay_t *r, uint32_t ppid, const uint8_t *data, size_t len);
 void wgm__relay_dc_writable(wgm_relay_t *r);
 void wgm__relay_dc_open(wgm_relay_t *r);

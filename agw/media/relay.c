@@ -26,6 +26,8 @@ struct wgm_relay {
   struct held *head, *tail; /* DC -> TCP messages TCP could not take yet */
   int dc_paused;            /* we paused SCTP reading */
   int tcp_paused;           /* we paused TCP reading */
+  int shut_dc_to_tcp;       /* gate closed: DC messages go to the dc's `message` */
+  int shut_tcp_to_dc;       /* gate closed: TCP messages go to the tcp's `message` */
   wgm_relay_stats_t st;
 };
 
@@ -127,6 +129,14 @@ static void flush_held(wgm_relay_t *r) {
 
 int wgm__relay_from_dc(wgm_relay_t *r, uint32_t ppid, const uint8_t *d, size_t len) {
   (void)ppid;
+  if (r->shut_dc_to_tcp)
+    return WGM__RELAY_NOT_TAKEN;
+  return wgm_relay_send_to_tcp(r, d, len);
+}
+
+int wgm_relay_send_to_tcp(wgm_relay_t *r, const uint8_t *d, size_t len) {
+  if (!r || (!d && len))
+    return -EINVAL;
   if (r->head)
     return hold(r, d, len);
   int rc = wgm_tcp_send(r->tcp, d, len);
@@ -183,16 +193,35 @@ static void read_paths(const char *p, const char *end, char to[512], char from[5
  * [hdr, end) with an MSRP error on TCP (RFC 4975 7.2): To-Path is the first
  * From-Path URI, From-Path the first To-Path URI; nothing when a path is
  * missing or Failure-Report is "no". 1 when sent. */
-static int answer_status(wgm_relay_t *r, const char *tid, const char *status, const char *hdr,
-                         const char *end) {
+static size_t build_status(const char *tid, const char *status, const char *hdr,
+                           const char *end, char *out, size_t cap) {
   char to[512], from[512], frep[16];
   read_paths(hdr, end, to, from, frep);
   if (!to[0] || !from[0] || !strcasecmp(frep, "no"))
     return 0;
-  char out[1300];
-  int n = snprintf(out, sizeof(out), "MSRP %s %s\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n",
+  int n = snprintf(out, cap, "MSRP %s %s\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n",
                    tid, status, to, from, tid);
-  return n > 0 && (size_t)n < sizeof(out) && wgm_tcp_send(r->tcp, out, (size_t)n) == 0;
+  return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+static int answer_status(wgm_relay_t *r, const char *tid, const char *status, const char *hdr,
+                         const char *end) {
+  char out[1300];
+  size_t n = build_status(tid, status, hdr, end, out, sizeof(out));
+  return n && wgm_tcp_send(r->tcp, out, n) == 0;
+}
+
+size_t wgm_msrp_answer(const uint8_t *req, size_t len, const char *status, char *out,
+                       size_t cap) {
+  wgm_msrp_framer_t f;
+  wgm_msrp_frame_t fr;
+  if (!req || !status || !out)
+    return 0;
+  wgm_msrp_framer_init(&f, len + 1);
+  if (wgm_msrp_frame(&f, req, len, &fr) <= 0 || !fr.is_request || strcmp(fr.method, "SEND"))
+    return 0;
+  return build_status(fr.tid, status, (const char *)req, (const char *)req + fr.header_len, out,
+                      cap);
 }
 
 /* Answer a SEND that cannot be relayed with 413 on TCP (RFC 4975 7.2). */
@@ -241,6 +270,8 @@ void wgm__relay_tcp_bad_framing(wgm_relay_t *r, const uint8_t *d, size_t len, in
 }
 
 int wgm__relay_from_tcp(wgm_relay_t *r, const uint8_t *d, size_t len) {
+  if (r->shut_tcp_to_dc)
+    return WGM__RELAY_NOT_TAKEN;
   if (len > wgm__dc_remote_max(r->dc)) {
     r->st.too_big++;
     answer_413(r, d, len);
@@ -275,4 +306,11 @@ static void resume_tcp(wgm_relay_t *r) {
 }
 
 void wgm__relay_dc_writable(wgm_relay_t *r) { resume_tcp(r); }
+
+void wgm_relay_set_gates(wgm_relay_t *r, int dc_to_tcp, int tcp_to_dc) {
+  if (!r)
+    return;
+  r->shut_dc_to_tcp = !dc_to_tcp;
+  r->shut_tcp_to_dc = !tcp_to_dc;
+}
 void wgm__relay_dc_open(wgm_relay_t *r) { resume_tcp(r); }

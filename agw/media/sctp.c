@@ -483,8 +483,8 @@ static void deliver(wgm_dc_t *dc, uint16_t sid, uint32_t ppid, const uint8_t *d,
   }
   dc->st.msgs_rx++;
   dc->st.msg_bytes_rx += len;
-  if (c->relay) {
-    wgm__relay_from_dc(c->relay, ppid, d, len);
+  if (c->relay && wgm__relay_from_dc(c->relay, ppid, d, len) != WGM__RELAY_NOT_TAKEN) {
+    /* relayed (or held by the relay for back-pressure) */
   } else if (dc->cb.message) {
     dc->cb.message(dc, sid, ppid, d, len);
   }

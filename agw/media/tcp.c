@@ -116,10 +116,10 @@ static void process_input(wgm_tcp_t *t) {
     if (t->framing == WGM_TCP_RAW) {
       size_t n = t->in_len;
       t->st.msgs_rx++;
-      if (t->relay) {
-        if (wgm__relay_from_tcp(t->relay, t->in, n) == -EAGAIN)
-          break;
-      } else if (t->cb.message) {
+      int rr = t->relay ? wgm__relay_from_tcp(t->relay, t->in, n) : WGM__RELAY_NOT_TAKEN;
+      if (rr == -EAGAIN)
+        break;
+      if (rr == WGM__RELAY_NOT_TAKEN && t->cb.message) {
         t->cb.message(t, t->in, n);
       }
       if (t->closing)
@@ -140,15 +140,15 @@ static void process_input(wgm_tcp_t *t) {
         uv_close((uv_handle_t *)&t->conn, tcp_handle_closed), t->has_conn = 0;
       return;
     }
-    if (t->relay) {
-      if (wgm__relay_from_tcp(t->relay, t->in, (size_t)n) == -EAGAIN) {
-        /* keep the message: it is framed again after resume */
-        wgm_msrp_framer_init(&t->framer, t->max_msg);
-        if (!t->paused)
-          wgm_tcp_pause_read(t, 1);
-        break;
-      }
-    } else if (t->cb.message) {
+    int rr = t->relay ? wgm__relay_from_tcp(t->relay, t->in, (size_t)n) : WGM__RELAY_NOT_TAKEN;
+    if (rr == -EAGAIN) {
+      /* keep the message: it is framed again after resume */
+      wgm_msrp_framer_init(&t->framer, t->max_msg);
+      if (!t->paused)
+        wgm_tcp_pause_read(t, 1);
+      break;
+    }
+    if (rr == WGM__RELAY_NOT_TAKEN && t->cb.message) {
       t->cb.message(t, t->in, (size_t)n);
     }
     t->st.msgs_rx++;

@@ -610,7 +610,8 @@ typedef struct wgm_relay_callbacks {
 } wgm_relay_callbacks_t;
 
 /* Glue stream sid of dc to tcp. While glued, dc's `message` callback is not
- * called for sid and tcp's `message` callback is not called; the other
+ * called for sid and tcp's `message` callback is not called, except for a
+ * direction closed by wgm_relay_set_gates; the other
  * callbacks (connected, closed, channel_*, sctp_*, dtls_*) still reach the
  * owners. cb may be NULL. Both endpoints must outlive the relay: free the
  * relay (wgm_relay_free) before closing either endpoint. sid must be a
@@ -624,6 +625,22 @@ int wgm_relay_new(wgm_dc_t *dc, uint16_t sid, wgm_tcp_t *tcp,
  * counted. */
 void wgm_relay_free(wgm_relay_t *r);
 void *wgm_relay_get_data(const wgm_relay_t *r);
+/* Open (1) or close (0) each direction of the relay (H.248 stream Mode).
+ * A closed direction takes no new messages: they reach the source
+ * endpoint's own `message` callback (dc's for DC -> TCP, tcp's for
+ * TCP -> DC), where the owner holds them; messages the relay already queued
+ * for back-pressure still go out. Both open after wgm_relay_new. */
+void wgm_relay_set_gates(wgm_relay_t *r, int dc_to_tcp, int tcp_to_dc);
+/* Send a DC -> TCP message the owner held, behind the relay's own queue
+ * (order kept; the gate is not checked). 0 when sent or queued, -ENOMEM. */
+int wgm_relay_send_to_tcp(wgm_relay_t *r, const uint8_t *data, size_t len);
+/* The MSRP response (RFC 4975 7.2) that answers the SEND request [req,
+ * req+len) with status (e.g. "413 Held queue full"): To-Path is the SEND's
+ * first From-Path URI, From-Path its first To-Path URI. Returns its length
+ * (written to out, cap bytes), or 0 when no answer is due: not a complete
+ * SEND, a path missing, Failure-Report: no, or out too small. No I/O. */
+size_t wgm_msrp_answer(const uint8_t *req, size_t len, const char *status, char *out,
+                       size_t cap);
 void wgm_relay_get_stats(const wgm_relay_t *r, wgm_relay_stats_t *out);
 
 #ifdef __cplusplus
