@@ -138,30 +138,34 @@ static int file_readable(const char *path)
   return access(path, R_OK) == 0;
 }
 
+/* One of alg.ws-listen / alg.wss-listen: unset or empty leaves listen[]
+ * empty (off); else HOST:PORT into listen[], host[] and *port. */
+static int listen_key(const wg_config_t *cfg, const char *key, char *listen, size_t listen_len,
+                      char *host, size_t host_len, unsigned *port, char *err, size_t errlen)
+{
+  struct sockaddr_storage ss;
+  const char *v = wg_config_get(cfg, key, NULL);
+  if (!v || !*v)
+    return 0;
+  if (wg_parse_hostport(v, 1, &ss) < 0) {
+    snprintf(err, errlen, "%s: \"%s\" is not HOST:PORT", key, v);
+    return -EINVAL;
+  }
+  snprintf(listen, listen_len, "%s", v);
+  split_hostport(&ss, host, host_len, port);
+  return 0;
+}
+
 int alg_ws_config(alg_t *alg, const wg_config_t *cfg, char *err, size_t errlen)
 {
   const char *v, *cert, *key;
-  struct sockaddr_storage ss;
   struct stat st;
 
-  v = wg_config_get(cfg, "alg.ws-listen", NULL);
-  if (v && *v) {
-    if (wg_parse_hostport(v, 1, &ss) < 0) {
-      snprintf(err, errlen, "alg.ws-listen: \"%s\" is not HOST:PORT", v);
-      return -EINVAL;
-    }
-    snprintf(alg->ws_listen, sizeof alg->ws_listen, "%s", v);
-    split_hostport(&ss, alg->ws_host, sizeof alg->ws_host, &alg->ws_port);
-  }
-  v = wg_config_get(cfg, "alg.wss-listen", NULL);
-  if (v && *v) {
-    if (wg_parse_hostport(v, 1, &ss) < 0) {
-      snprintf(err, errlen, "alg.wss-listen: \"%s\" is not HOST:PORT", v);
-      return -EINVAL;
-    }
-    snprintf(alg->wss_listen, sizeof alg->wss_listen, "%s", v);
-    split_hostport(&ss, alg->wss_host, sizeof alg->wss_host, &alg->wss_port);
-  }
+  if (listen_key(cfg, "alg.ws-listen", alg->ws_listen, sizeof alg->ws_listen, alg->ws_host,
+                 sizeof alg->ws_host, &alg->ws_port, err, errlen) < 0 ||
+      listen_key(cfg, "alg.wss-listen", alg->wss_listen, sizeof alg->wss_listen, alg->wss_host,
+                 sizeof alg->wss_host, &alg->wss_port, err, errlen) < 0)
+    return -EINVAL;
   cert = wg_config_get(cfg, "alg.tls-cert", NULL);
   key = wg_config_get(cfg, "alg.tls-key", NULL);
   if (alg->wss_listen[0]) {
