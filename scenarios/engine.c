@@ -902,6 +902,31 @@ static int ueb_send_response(struct call *c, const struct scn_step *st)
   return r;
 }
 
+/* The head of a request UE-B sends in its dialog, up to CSeq: request line
+ * to the remote target, Via, the route set, From (UE-B, tagged) and To.
+ * When UE-B's own INVITE or re-INVITE got a 2xx, that response names the
+ * dialog's ends as UE-B sent them; else the INVITE UE-B received does,
+ * reversed. */
+static void ueb_dialog_head(struct call *c, struct sb *b, const char *method, const char *branch,
+                            unsigned cseq)
+{
+  char local[512], remote[512];
+  if (c->ueb_2xx_resp) {
+    hdr_get(c->ueb_2xx_resp, "From", local, sizeof local);
+    hdr_get(c->ueb_2xx_resp, "To", remote, sizeof remote);
+  } else {
+    hdr_get(c->ueb_invite, "To", local, sizeof local);
+    hdr_get(c->ueb_invite, "From", remote, sizeof remote);
+  }
+  int tagged = strstr(local, ";tag=") != NULL;
+  sb_printf(b,
+            "%s %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=%s;rport\r\n%s"
+            "Max-Forwards: 70\r\nFrom: %s%s%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %u %s\r\n",
+            method, c->ueb_remote_target, c->ueb_conn ? "TCP" : "UDP", c->sim->ip,
+            sa_port(&c->sim->ueb_sip_addr), branch, c->ueb_routes ? c->ueb_routes : "", local,
+            tagged ? "" : ";tag=", tagged ? "" : c->ueb_tag, remote, c->call_id, cseq, method);
+}
+
 static int ueb_send_bye(struct call *c, const struct scn_step *st)
 {
   struct sim *s = c->sim;
@@ -909,28 +934,11 @@ static int ueb_send_bye(struct call *c, const struct scn_step *st)
     step_fail(c, "UE-B send BYE: there is no dialog (no INVITE received, no 2xx to its own)");
     return -ENOENT;
   }
-  char from[512], to[512], branch[40];
-  if (c->ueb_2xx_resp) {
-    /* UE-B called: its From is the dialog's local side; the BYE's From is
-     * taken from the INVITE's "To" below, so swap */
-    hdr_get(c->ueb_2xx_resp, "To", from, sizeof from);
-    hdr_get(c->ueb_2xx_resp, "From", to, sizeof to);
-  } else {
-    hdr_get(c->ueb_invite, "From", from, sizeof from);
-    hdr_get(c->ueb_invite, "To", to, sizeof to);
-  }
-  rnd_hex(branch, 8);
+  char branch[40] = "z9hG4bK";
+  rnd_hex(branch + 7, 8);
   struct sb b = { 0 };
-  sb_printf(&b, "BYE %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n",
-            c->ueb_remote_target, c->ueb_conn ? "TCP" : "UDP", s->ip, sa_port(&s->ueb_sip_addr),
-            branch);
-  if (c->ueb_routes)
-    sb_printf(&b, "%s", c->ueb_routes);
-  sb_printf(&b,
-            "Max-Forwards: 70\r\nFrom: %s%s%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %u BYE\r\n"
-            "User-Agent: wicsim/" PACKAGE_VERSION "\r\n",
-            to, strstr(to, ";tag=") ? "" : ";tag=", strstr(to, ";tag=") ? "" : c->ueb_tag, from,
-            c->call_id, ++c->ueb_cseq);
+  ueb_dialog_head(c, &b, "BYE", branch, ++c->ueb_cseq);
+  sb_printf(&b, "User-Agent: wicsim/" PACKAGE_VERSION "\r\n");
   int fr = sip_finish(c, st, &b, NULL);
   if (fr < 0)
     return fr;
@@ -966,7 +974,7 @@ static void ueb_inv_rtx_cb(uv_timer_t *t)
 static int ueb_send_reinvite(struct call *c, const struct scn_step *st)
 {
   struct sim *s = c->sim;
-  char from[512], to[512], branch[40];
+  char branch[40];
   if (c->callee ? !c->ueb_ack : !c->ueb_acked) {
     step_fail(c, "UE-B send INVITE: its dialog is not confirmed yet (no ACK)");
     return -EINVAL;
@@ -977,27 +985,13 @@ static int ueb_send_reinvite(struct call *c, const struct scn_step *st)
     if (!body)
       return -EINVAL;
   }
-  if (c->callee) {
-    /* UE-B called: its dialog is the one of its INVITE's 2xx */
-    hdr_get(c->ueb_2xx_resp, "From", from, sizeof from);
-    hdr_get(c->ueb_2xx_resp, "To", to, sizeof to);
-  } else {
-    hdr_get(c->ueb_invite, "To", from, sizeof from);
-    hdr_get(c->ueb_invite, "From", to, sizeof to);
-  }
   rnd_hex(branch, 8);
   snprintf(c->ueb_branch, sizeof c->ueb_branch, "z9hG4bK%s", branch);
   c->ueb_invite_cseq = ++c->ueb_cseq;
-  int port = sa_port(&s->ueb_sip_addr);
   struct sb b = { 0 };
-  sb_printf(&b, "INVITE %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=%s;rport\r\n%s",
-            c->ueb_remote_target, c->ueb_conn ? "TCP" : "UDP", s->ip, port, c->ueb_branch,
-            c->ueb_routes ? c->ueb_routes : "");
-  sb_printf(&b,
-            "Max-Forwards: 70\r\nFrom: %s%s%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %u INVITE\r\n"
-            "Contact: <sip:ue-b@%s:%d>\r\nUser-Agent: wicsim/" PACKAGE_VERSION "\r\n",
-            from, strstr(from, ";tag=") ? "" : ";tag=", strstr(from, ";tag=") ? "" : c->ueb_tag,
-            to, c->call_id, c->ueb_invite_cseq, s->ip, port);
+  ueb_dialog_head(c, &b, "INVITE", c->ueb_branch, c->ueb_invite_cseq);
+  sb_printf(&b, "Contact: <sip:ue-b@%s:%d>\r\nUser-Agent: wicsim/" PACKAGE_VERSION "\r\n",
+            s->ip, sa_port(&s->ueb_sip_addr));
   int fr = sip_finish(c, st, &b, body);
   if (fr < 0) {
     free(body);
