@@ -545,8 +545,14 @@ static int cmd_run(struct sim_opts *o)
   if (o->pcap) {
     fprintf(out, "capture: %s%s%s\n", o->pcap, o->keylog ? "  key log: " : "",
             o->keylog ? o->keylog : "");
-    fprintf(out, "  open it: tshark -X lua_script:%s%s%s -r %s -V\n", WICSIM_LUA,
-            o->keylog ? " -o tls.keylog_file:" : "", o->keylog ? o->keylog : "", o->pcap);
+    /* heuristics first: the run's SIP and media ports are free ports, and
+     * Wireshark binds other protocols to some of them (UDP 19948 is KDP, 41170
+     * Manolito), which would hide the SIP, STUN or DTLS on them */
+    fprintf(out,
+            "  open it: tshark -X lua_script:%s -o udp.try_heuristic_first:TRUE"
+            " -o tcp.try_heuristic_first:TRUE%s%s -r %s -V\n",
+            WICSIM_LUA, o->keylog ? " -o tls.keylog_file:" : "", o->keylog ? o->keylog : "",
+            o->pcap);
   }
   call_free(c);
   drain(&s);

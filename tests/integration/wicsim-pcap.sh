@@ -6,17 +6,20 @@
 command -v tshark >/dev/null 2>&1 || skip "tshark is not installed (apt-get install tshark)"
 P=$WG_TEST_TMP/figure.pcap
 K=$WG_TEST_TMP/figure.keys
-run_scenario figure --pcap "$P" --keylog "$K"
+# UE-B's SIP on UDP 19948, a port Wireshark gives to KDP: the command wicsim
+# prints must still show SIP there (CI once drew a free port like that)
+run_scenario figure --pcap "$P" --keylog "$K" --ueb-port 19948
 [ -s "$P" ] || fail "no capture written"
 [ -s "$K" ] || fail "no key log written"
 grep -q '^CLIENT_RANDOM ' "$K" || fail "the key log has no CLIENT_RANDOM line"
 V=$WG_TEST_TMP/figure.txt
-# Wireshark 4.0 needs scenarios/wicsim-dissectors.lua for SCTP inside DTLS
-# and for MSRP inside data-channel messages (wicsim prints this command)
-# Wireshark binds dissectors to well-known UDP ports: a WIC media port the
-# kernel picks at random (e.g. 41170, Manolito's) would make the call's STUN
-# and DTLS look like that protocol, malformed; those are switched off here.
-TS="tshark -X lua_script:$S/scenarios/wicsim-dissectors.lua -o tls.keylog_file:$K -r $P --disable-protocol manolito"
+# the command wicsim prints ("open it: tshark ... -V") is the one checked:
+# scenarios/wicsim-dissectors.lua adds SCTP inside DTLS and MSRP inside
+# data-channel messages (Wireshark 4.0 has neither)
+TS=$(sed -n 's/^  open it: \(tshark .*\) -V$/\1/p' "$WG_TEST_TMP/figure.out")
+[ -n "$TS" ] || fail "wicsim printed no 'open it: tshark ...' command"
+case "$TS" in *"-r $P"*) ;; *) fail "the printed command does not read $P: $TS" ;; esac
+note "tshark command: $TS"
 $TS -V >"$V" 2>"$WG_TEST_TMP/tshark.err" ||
   { cat "$WG_TEST_TMP/tshark.err"; fail "tshark cannot read the capture"; }
 PROTOS=$($TS -T fields -e frame.protocols 2>/dev/null | tr ':' '\n' | sort -u | tr '\n' ' ')
@@ -24,6 +27,12 @@ note "protocols: $PROTOS"
 for p in sip sdp megaco stun dtls sctp msrp; do
   echo " $PROTOS " | grep -q " $p " || fail "tshark does not decode $p in the capture"
 done
+# every packet on UE-B's KDP port is SIP
+$TS -Y 'udp.port == 19948' -T fields -e frame.number 2>/dev/null | grep -q . ||
+  fail "no packet on UE-B's SIP port 19948 in the capture"
+if $TS -Y 'udp.port == 19948 && !sip' -T fields -e frame.protocols 2>/dev/null | grep .; then
+  fail "packets on UE-B's SIP port 19948 not decoded as SIP"
+fi
 # the decrypted association carries data-channel data (PPID 53 or 51)
 $TS -Y '(sctp.data_payload_proto_id == 53 || sctp.data_payload_proto_id == 51) && msrp' \
   -T fields -e frame.number 2>/dev/null | grep -q . ||
