@@ -44,9 +44,16 @@ fd_list() { for f in /proc/$pid/fd/*; do echo "${f##*/} -> $(readlink "$f")"; do
 # "$WG_TEST_TMP/ctx.n".
 printf 'MEGACO/3 [127.0.0.1]:9\nTransaction = 1 { Context = * { AuditValue = ROOT } }\n' \
   >"$WG_TEST_TMP/audit.h248"
+# h248tool retransmits (Annex D.1) for up to 20 s: on a loaded 2-core CI
+# machine (Chromium starting in a parallel test) 5 s once went unanswered.
+h248_send() { "$B/h248tool" send --timeout 20000 "127.0.0.1:$agw" "$1"; }
+daemon_state() {
+  echo "# wicgated's stderr:"; sed 's/^/#   /' "$D/stderr"
+  echo "# the last lines of its log:"; tail -20 "$D/wicgated.log" | sed 's/^/#   /'
+}
 audit_contexts() {
-  "$B/h248tool" send "127.0.0.1:$agw" "$WG_TEST_TMP/audit.h248" >"$WG_TEST_TMP/audit.out" ||
-    { cat "$WG_TEST_TMP/audit.out"; fail "AuditValue of all contexts failed"; }
+  h248_send "$WG_TEST_TMP/audit.h248" >"$WG_TEST_TMP/audit.out" 2>&1 ||
+    { cat "$WG_TEST_TMP/audit.out"; daemon_state; fail "AuditValue of all contexts failed"; }
   grep -c -E '^ *Context = [0-9]+' "$WG_TEST_TMP/audit.out" >"$WG_TEST_TMP/ctx.n" || true
   grep -q -E '^ *Context = (-|[0-9]+)' "$WG_TEST_TMP/audit.out" ||
     { cat "$WG_TEST_TMP/audit.out"; fail "the audit reply names no context at all"; }
@@ -57,7 +64,7 @@ audit_contexts
 # an auditor may only audit: a Subtract from it is refused (504)
 printf 'MEGACO/3 [127.0.0.1]:9\nTransaction = 2 { Context = * { Subtract = * } }\n' \
   >"$WG_TEST_TMP/sub.h248"
-"$B/h248tool" send "127.0.0.1:$agw" "$WG_TEST_TMP/sub.h248" >"$WG_TEST_TMP/sub.out"
+h248_send "$WG_TEST_TMP/sub.h248" >"$WG_TEST_TMP/sub.out" 2>&1
 rc=$?
 [ $rc -eq 1 ] && grep -q 504 "$WG_TEST_TMP/sub.out" ||
   { cat "$WG_TEST_TMP/sub.out"; fail "a Subtract from the auditor was not refused with 504 (exit $rc)"; }
