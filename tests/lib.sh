@@ -10,16 +10,12 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 note() { echo "# $*"; }
 
-# free_port [udp|tcp]: a port on 127.0.0.1 that nothing is bound to now.
-free_port() {
-  python3 - "$1" <<'PY'
-import socket, sys
-t = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
-s = socket.socket(socket.AF_INET, t)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-PY
-}
+# free_port [udp|tcp]: a port free for UDP and TCP on 127.0.0.1 below the
+# kernel's ephemeral range (low_port() in alg-lib.py): an ephemeral port seen
+# free here can be taken by any process's port-0 bind or outgoing socket
+# before the test binds it (a CI run lost the AGW's H.248 port that way).
+# The argument is kept for the callers' readability.
+free_port() { python3 "$S/tests/integration/alg-lib.py" low-port; }
 
 # wait_for CMD...: retries CMD until it succeeds, up to 15 s (readiness, not timing).
 wait_for() {
@@ -33,3 +29,32 @@ wait_for() {
 
 # wait_log FILE PATTERN: waits until FILE contains PATTERN (15 s at most).
 wait_log() { wait_for grep -q -- "$2" "$1"; }
+
+# wait_ready FILE PID: waits until wicgated PID has written its ready line
+# to FILE (its stderr); returns 1 at once if it exits instead (15 s at most).
+# Not wait_log "ready": "address already in use" contains "ready".
+wait_ready() {
+  local i
+  for i in $(seq 1 150); do
+    grep -q '^wicgated: ready' "$1" && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# start_daemon FN STDERR: FN starts wicgated on new free ports (sets pid,
+# its stderr to STDERR); run again, three times at most, while wicgated
+# stops with "address already in use" (a port taken between check and bind).
+start_daemon() {
+  local attempt
+  for attempt in 1 2 3; do
+    "$1"
+    wait_ready "$2" "$pid" && return 0
+    cat "$2"
+    grep -q "already in use" "$2" || fail "wicgated did not get ready"
+    note "a port was taken before wicgated bound it: again on new ports"
+    wait "$pid"
+  done
+  fail "wicgated did not get ready: its ports were taken three times"
+}

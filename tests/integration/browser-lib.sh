@@ -42,6 +42,11 @@ keep_artefacts() {
 # with tls=1 HTTPS and wss:// with a certificate made here), SIP/UDP on
 # $sip, next hop UE-B on $ueb. Sets pid and scheme.
 start_wicgated() {
+  start_daemon start_wicgated_once "$D/stderr"
+  note "wicgated pid $pid: $scheme://127.0.0.1:$ws/ (page + SIP over WebSocket), UDP SIP $sip, next hop UE-B 127.0.0.1:$ueb"
+}
+
+start_wicgated_once() {
   sip=$(free_port udp) ws=$(free_port tcp) ueb=$(free_port udp) agw=$(free_port udp) alg=$(free_port udp)
   local base=$((20000 + ($$ % 60) * 200 + 100))
   local listen=(--set "alg.ws-listen=127.0.0.1:$ws")
@@ -65,8 +70,6 @@ start_wicgated() {
     --log-level debug --log-file "$D/wicgated.log" --pcap "$D/wicgated.pcap" \
     2>"$D/stderr" &
   pid=$!
-  wait_log "$D/stderr" "ready" || { cat "$D/stderr"; fail "wicgated did not get ready"; }
-  note "wicgated pid $pid: $scheme://127.0.0.1:$ws/ (page + SIP over WebSocket), UDP SIP $sip, next hop UE-B 127.0.0.1:$ueb"
 }
 
 # start_ueb SCN NAME: wicsim plays only UE-B (scenario SCN, output

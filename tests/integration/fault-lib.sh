@@ -6,16 +6,12 @@
 [ -x "$B/wicsim" ] || fail "wicsim is not built"
 T=$WG_TEST_TMP
 
-# free_port_low: a port free for UDP and TCP on 127.0.0.1 below the
-# ephemeral range (low_port() in alg-lib.py, which says why).
-free_port_low() { python3 "$S/tests/integration/alg-lib.py" low-port; }
-
 # start_split PROXY_ARGS... -- sets SIP UEB ALG_PID AGW_PID PROXY_PID;
 # logs in $T/alg.log $T/agw.log $T/proxy.log.
 start_split() {
-  SIP=$(free_port_low); UEB=$(free_port_low)
+  SIP=$(free_port); UEB=$(free_port)
   local h_alg h_agw
-  h_alg=$(free_port_low); h_agw=$(free_port_low)
+  h_alg=$(free_port); h_agw=$(free_port)
   AGW_ADDR=127.0.0.1:$h_agw
   python3 "$S/tests/integration/fault-proxy.py" --alg 127.0.0.1:$h_alg --agw "$AGW_ADDR" \
       --ports-file "$T/proxy.ports" --log "$T/proxy.log" "$@" 2>"$T/proxy.err" &
@@ -28,7 +24,7 @@ start_split() {
   # media ports of its own, below the ephemeral range: another wicgated on
   # the machine (a benchmark) can hold every port of the default ranges
   local acc core
-  acc=$(free_port_low); core=$(free_port_low)
+  acc=$(free_port); core=$(free_port)
   AGW_ARGS=(--role agw --agw-listen "$AGW_ADDR" --mgc 127.0.0.1:$PB --log-level debug
             --set agw.access-ports=$acc-$((acc + 199)) --set agw.core-ports=$core-$((core + 199))
             --log-file "$T/agw.log" ${AGW_EXTRA[@]+"${AGW_EXTRA[@]}"})

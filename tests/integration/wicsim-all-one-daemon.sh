@@ -20,23 +20,22 @@ declare -A special=(
   [ueb-tcp]="needs the next hop over TCP (daemon --next-hop ...;transport=tcp)"
 )
 
-sip=$(free_port udp)
-ueb=$(free_port udp)
-agw=$(free_port udp)
-alg=$(free_port udp)
-base=$((20000 + ($$ % 60) * 200))
 D=$WG_TEST_TMP/daemon
 mkdir -p "$D"
-"$B/wicgated" --role both --sip-listen "127.0.0.1:$sip" --next-hop "sip:127.0.0.1:$ueb" \
-  --set "agw.h248-listen=127.0.0.1:$agw" --set "alg.h248-listen=127.0.0.1:$alg" \
-  --set "alg.agw=127.0.0.1:$agw" --set "agw.mgc=127.0.0.1:$alg" \
-  --set agw.access-address=127.0.0.1 --set agw.core-address=127.0.0.1 \
-  --set agw.auditors=127.0.0.1 \
-  --set "agw.access-ports=$base-$((base + 99))" --set "agw.core-ports=$((base + 100))-$((base + 199))" \
-  --log-level debug --log-file "$D/wicgated.log" --pcap "$D/wicgated.pcap" \
-  2>"$D/stderr" &
-pid=$!
-wait_log "$D/stderr" "ready" || { cat "$D/stderr"; fail "wicgated did not get ready"; }
+start() {
+  sip=$(free_port udp) ueb=$(free_port udp) agw=$(free_port udp) alg=$(free_port udp)
+  base=$((20000 + ($$ % 60) * 200))
+  "$B/wicgated" --role both --sip-listen "127.0.0.1:$sip" --next-hop "sip:127.0.0.1:$ueb" \
+    --set "agw.h248-listen=127.0.0.1:$agw" --set "alg.h248-listen=127.0.0.1:$alg" \
+    --set "alg.agw=127.0.0.1:$agw" --set "agw.mgc=127.0.0.1:$alg" \
+    --set agw.access-address=127.0.0.1 --set agw.core-address=127.0.0.1 \
+    --set agw.auditors=127.0.0.1 \
+    --set "agw.access-ports=$base-$((base + 99))" --set "agw.core-ports=$((base + 100))-$((base + 199))" \
+    --log-level debug --log-file "$D/wicgated.log" --pcap "$D/wicgated.pcap" \
+    2>"$D/stderr" &
+  pid=$!
+}
+start_daemon start "$D/stderr"
 fd_count() { ls "/proc/$pid/fd" | wc -l; }
 fd_list() { for f in /proc/$pid/fd/*; do echo "${f##*/} -> $(readlink "$f")"; done | sort -n; }
 # The AGW's live contexts, as an MGC asks (H.248.1 7.2.5: ContextID ALL,
