@@ -2348,8 +2348,7 @@ static int figure_ims_reoffer(alg_call_t *c, alg_ptx_t *t, sdpdc_session_t *now,
     return 1;
   }
   for (size_t j = 0; j < n; j++) {
-    ch[j] = c->plan->chans[j];
-    ch[j].dcmap = NULL;
+    ch[j] = c->plan->chans[j]; /* .dcmap: the WIC's channel, whose label the re-offer keeps */
     if (ch[j].msrp_media >= c->ims_answer->n_media) {
       alg_proxy_respond(t, 500, NULL, "the stored session does not fit the re-offer", 0);
       return 1;

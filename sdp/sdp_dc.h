@@ -372,7 +372,9 @@ typedef struct sdpdc_chan {
   unsigned stream_id;        /* dcmap id = SCTP stream id = H.248 sctp/sctpid */
   unsigned h248_stream;      /* H.248 stream on T1 and T2 for it: 2, 3, ... per DC m-line */
   size_t msrp_media;         /* index of the m=message line in the IMS-side session */
-  const sdpdc_dcmap_t *dcmap;       /* WIC-originated: the offered channel (points into the offer) */
+  const sdpdc_dcmap_t *dcmap;       /* WIC-originated: the offered channel (points into the offer);
+                                     * mirror: NULL, or for a channel kept by a re-offer the WIC's
+                                     * last dcmap of it (its label is kept) */
   const sdpdc_media_t *msrp_offer;  /* WIC-terminated: the IMS m=message line (points into the offer) */
 } sdpdc_chan_t;
 
@@ -517,9 +519,9 @@ int sdpdc_mirror_plan(su_home_t *home, const sdpdc_session_t *ims_offer,
  * a=fingerprint / a=setup:actpass / a=connection:new (a re-offer plan of
  * sdpdc_mirror_rediff: a=setup:<dclines[0].answer_setup> /
  * a=connection:existing) / a=sctp-port /
- * a=max-message-size / per channel: a=dcmap:<id> label="msrp";
- * subprotocol="MSRP";ordered=true, a=dcsa:<id> setup:<the IMS endpoint's
- * role once answered: passive if it offered passive, else active (we answer
+ * a=max-message-size / per channel: a=dcmap:<id> label="msrp" (a kept
+ * channel with chan->dcmap: the WIC's label);subprotocol="MSRP";ordered=true,
+ * a=dcsa:<id> setup:<the IMS endpoint's role once answered: passive if it offered passive, else active (we answer
  * actpass/active with passive: the AGW listens)>, a=dcsa:<id> <each other
  * IMS attribute except setup/connection/msrp-cema/mid, in order>.
  * Errors: SDPDC_E_ARG, -EINVAL SDPDC_E_FINGERPRINT/ADDRESS/PORT, -ENOMEM. */
@@ -725,7 +727,9 @@ int sdpdc_reanswer_wic(su_home_t *home, const sdpdc_plan_t *new_plan,
  * The one line diff is KEEP (the IMS side cannot restart DTLS) or REMOVED
  * when nothing is left. *new_plan is a mirror plan of `now` with
  * dclines[0].existing = 1 and answer_setup = the AGW's current role
- * (active if agw_dtls_client, else passive): sdpdc_mirror_offer prints the
+ * (active if agw_dtls_client, else passive); a kept channel's dcmap is the
+ * previous plan's, else the WIC answer's dcmap of it (so its label is
+ * kept; added channels have none): sdpdc_mirror_offer prints the
  * WIC-side re-offer from it (a=setup:<that role>, a=connection:existing,
  * removed dcmaps absent, added ones present) and sdpdc_mirror_answer the
  * IMS re-answer (removed and unused positions port 0).

@@ -590,7 +590,9 @@ int sdpdc_mirror_offer(su_home_t *home, const sdpdc_plan_t *plan,
     const sdpdc_chan_t *c = &plan->chans[i];
     sdpdc_dcmap_t *d = &m->dcmaps[i];
     d->id = c->stream_id;
-    d->label = "msrp";
+    /* a kept channel keeps the WIC's label (applications find channels by
+     * label); a new one is called "msrp" */
+    d->label = c->dcmap && c->dcmap->label && *c->dcmap->label ? c->dcmap->label : "msrp";
     d->subprotocol = "MSRP";
     d->ordered = 1;
     if ((rc = lift_to_dcsa(home, d, ims_final_role(c->msrp_offer->setup), c->msrp_offer->attrs,
@@ -1215,6 +1217,8 @@ int sdpdc_mirror_rediff(su_home_t *home, const sdpdc_plan_t *pp, const sdpdc_ses
     if (pc) {
       c->stream_id = pc->stream_id;
       c->h248_stream = pc->h248_stream;
+      /* the WIC's own description of the kept channel (its label) */
+      c->dcmap = pc->dcmap ? pc->dcmap : wa ? sdpdc_dcmap_find(wa, pc->stream_id) : NULL;
       set_dirs(cd, pd, nd);
       if (pc->msrp_offer)
         cd->what = msrp_what(pc->msrp_offer->attrs, pc->msrp_offer->n_attrs, m->attrs,

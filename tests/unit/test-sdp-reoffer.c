@@ -626,6 +626,33 @@ static void test_mirror(void)
       "a=dcmap:1 subprotocol=\"MSRP\"\r\na=dcsa:1 path:msrp://w/1;dc\r\n"
       "a=dcmap:3 subprotocol=\"MSRP\"\r\na=dcsa:3 path:msrp://w/3;dc\r\n";
   sdpdc_session_t *wa = parse_ok(h, wic_ans);
+  {
+    /* a kept channel keeps the label the WIC gave it; one the WIC left
+     * without a label and an added one are called "msrp" */
+    const char *wic_lab =
+        "v=0\r\no=- 9 1 IN IP4 192.0.2.10\r\ns=-\r\nt=0 0\r\n"
+        "m=application 50000 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 192.0.2.10\r\n"
+        "a=fingerprint:sha-256 " FP_WIC "\r\na=setup:active\r\na=sctp-port:5000\r\n"
+        "a=dcmap:1 label=\"chat\";subprotocol=\"MSRP\"\r\na=dcsa:1 path:msrp://w/1;dc\r\n"
+        "a=dcmap:3 subprotocol=\"MSRP\"\r\na=dcsa:3 path:msrp://w/3;dc\r\n";
+    const char *three = MIR_HEAD MIR_LINE(2855, MPATH1) MIR_LINE(2856, MPATH2)
+        MIR_LINE(2857, "msrp://203.0.113.77:2857/m3;tcp");
+    sdpdc_diff_t *d3;
+    sdpdc_plan_t *np3;
+    ASSERT_EQ(sdpdc_mirror_rediff(h, p2, parse_ok(h, wic_lab), parse_ok(h, three), 0, NULL, 0,
+                                  &d3, &np3, &err), 0);
+    ASSERT_EQ(d3->n_added, 1);
+    ASSERT_EQ(np3->n_chans, 3);
+    ASSERT_EQ(sdpdc_mirror_offer(h, np3, t1, 1, NULL, &text, NULL, &err), 0);
+    ASSERT_NOT_NULL(strstr(text, "a=dcmap:1 label=\"chat\";"));
+    ASSERT_NOT_NULL(strstr(text, "a=dcmap:3 label=\"msrp\";"));
+    ASSERT_NOT_NULL(strstr(text, "a=dcmap:5 label=\"msrp\";"));
+    /* and the re-offer after that one (its plan as the previous) still does */
+    ASSERT_EQ(sdpdc_mirror_rediff(h, np3, NULL, parse_ok(h, three), 0, NULL, 0, &d3, &np3, &err),
+              0);
+    ASSERT_EQ(sdpdc_mirror_offer(h, np3, t1, 1, NULL, &text, NULL, &err), 0);
+    ASSERT_NOT_NULL(strstr(text, "a=dcmap:1 label=\"chat\";"));
+  }
   /* remove the first line (port 0): REMOVED; id 1 not reused for a new line */
   const char *rm = MIR_HEAD "m=message 0 TCP/MSRP *\r\n" MIR_LINE(2856, MPATH2)
       MIR_LINE(2857, "msrp://203.0.113.77:2857/m3;tcp");
