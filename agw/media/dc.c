@@ -258,7 +258,7 @@ int wgm__udp_send(wgm_dc_t *dc, const void *buf, size_t len, const struct sockad
 static void udp_alloc(uv_handle_t *h, size_t sugg, uv_buf_t *buf) {
   (void)sugg;
   wgm_dc_t *dc = h->data;
-  *buf = uv_buf_init((char *)dc->rxbuf, sizeof(dc->rxbuf));
+  *buf = uv_buf_init((char *)dc->ctx->udp_rx, sizeof(dc->ctx->udp_rx));
 }
 
 static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *src,
