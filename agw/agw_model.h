@@ -130,7 +130,11 @@ typedef struct agw_term {
   struct agw_term *prev; /* in ctx (model bookkeeping) */
   struct agw_term *hnext; /* hash chain (model bookkeeping) */
   uint32_t hash;          /* of the case-folded id (model bookkeeping) */
-  agw_stream_t streams[AGW_MAX_STREAMS];
+  /* stream slots: NULL until agw_stream_get creates one there; a removed
+   * stream's slot keeps its memory (used = 0) until the termination goes.
+   * Pointers, not an array of streams: a stream with its two SDP fragments
+   * is ~2 KiB, and a termination has 1-3 of the 16 (bench P4) */
+  agw_stream_t *streams[AGW_MAX_STREAMS];
   /* Events descriptor */
   int events_set;
   uint32_t events_rid;

@@ -421,8 +421,8 @@ static int audit_has(const h248_audit_t *au, const char *item)
 static void add_audit_media(exec_t *x, h248_cmd_t *rc, agw_term_t *t)
 {
   for (unsigned i = 0; i < AGW_MAX_STREAMS; i++) {
-    agw_stream_t *s = &t->streams[i];
-    if (!s->used)
+    agw_stream_t *s = t->streams[i];
+    if (!s || !s->used)
       continue;
     h248_stream_t *hs = h248_add_stream(x->rep, rc, s->id);
     if (!hs)

@@ -347,9 +347,9 @@ static void ctx_update_relays(agw_t *agw, agw_ctx_t *c)
     agw_term_t *t1 = ctx_peer(t2, AGW_KIND_ACCESS);
     t1_media_t *m1 = t1 ? t1->media : NULL;
     for (unsigned i = 0; i < AGW_MAX_STREAMS; i++) {
-      agw_stream_t *s2 = &t2->streams[i];
-      t2_media_t *tm = s2->media;
-      if (!s2->used || !tm || !tm->tcp)
+      agw_stream_t *s2 = t2->streams[i];
+      t2_media_t *tm = s2 ? s2->media : NULL;
+      if (!s2 || !s2->used || !tm || !tm->tcp)
         continue;
       agw_stream_t *s1 = t1 ? agw_stream_get(t1, s2->id, 0) : NULL;
       int want = m1 && m1->dc && !m1->failed && s1 && s1->sctpid >= 0 &&
@@ -411,7 +411,7 @@ static void ctx_drop_relays_of(agw_ctx_t *c, wgm_dc_t *dc)
     return;
   for (agw_term_t *t = c->terms; t; t = t->next)
     for (unsigned i = 0; i < AGW_MAX_STREAMS; i++) {
-      t2_media_t *tm = t->kind == AGW_KIND_CORE ? t->streams[i].media : NULL;
+      t2_media_t *tm = t->kind == AGW_KIND_CORE && t->streams[i] ? t->streams[i]->media : NULL;
       if (tm && tm->relay && tm->relay_dc == dc)
         relay_free(tm);
     }
@@ -668,8 +668,8 @@ static int t1_open_dc(agw_t *agw, agw_term_t *t, agw_stream_t *s, t1_media_t *m,
    * grows with it), raised to cover every sctpid the MGC gave this T1. */
   long streams = agw->conf.sctp_streams;
   for (unsigned i = 0; i < AGW_MAX_STREAMS; i++)
-    if (t->streams[i].used && t->streams[i].sctpid >= streams)
-      streams = t->streams[i].sctpid + 1;
+    if (t->streams[i] && t->streams[i]->used && t->streams[i]->sctpid >= streams)
+      streams = t->streams[i]->sctpid + 1;
   dc.sctp_streams = (uint16_t)(streams > 65535 ? 65535 : streams);
   dc.cb = &dc_cb;
   dc.data = m;
@@ -783,8 +783,8 @@ static void t1_apply(agw_t *agw, agw_term_t *t, agw_stream_t *s1)
       m->n_open = 0;
       ctx_drop_relays_of(t->ctx, m->dc);
       for (unsigned i = 0; i < AGW_MAX_STREAMS; i++)
-        if (t->streams[i].sctpid >= 0)
-          t->streams[i].media = NULL; /* channels are requested again */
+        if (t->streams[i] && t->streams[i]->sctpid >= 0)
+          t->streams[i]->media = NULL; /* channels are requested again */
       agw->media_closing++;
       wgm_dc_close(m->dc, on_dc_reopen);
       m->dc = NULL;
@@ -804,8 +804,8 @@ static void t1_apply(agw_t *agw, agw_term_t *t, agw_stream_t *s1)
       logt(WG_LOG_INFO, t, 16, "DTLS %s armed", m->role_client ? "client" : "server");
   }
   for (unsigned i = 0; i < AGW_MAX_STREAMS; i++) {
-    agw_stream_t *s = &t->streams[i];
-    if (!s->used || s->sctpid < 0 || s->media)
+    agw_stream_t *s = t->streams[i];
+    if (!s || !s->used || s->sctpid < 0 || s->media)
       continue;
     wgm_channel_info_t ci = {.sid = (uint16_t)s->sctpid, .negotiated = 1,
                              .channel_type = WGM_DC_RELIABLE, .label = "", .protocol = "MSRP"};
@@ -1027,7 +1027,7 @@ int agw_media_apply(agw_t *agw, agw_term_t *t, int is_add, agw_err_t *e)
     t1_apply(agw, t, s1);
   } else {
     for (unsigned i = 0; i < AGW_MAX_STREAMS; i++)
-      if (t->streams[i].used && (rc = t2_apply(agw, t, &t->streams[i], e)) < 0)
+      if (t->streams[i] && t->streams[i]->used && (rc = t2_apply(agw, t, t->streams[i], e)) < 0)
         return rc;
   }
   if (t->ev_thb && !t->thb_next_ms)
@@ -1091,7 +1091,8 @@ void agw_media_release(agw_t *agw, agw_term_t *t)
       t->media = NULL;
     }
     for (unsigned i = 0; i < AGW_MAX_STREAMS; i++)
-      t->streams[i].media = NULL;
+      if (t->streams[i])
+        t->streams[i]->media = NULL;
     if (s1 && s1->has_port) {
       agw_pool_give(&agw->access_pool, s1->port);
       s1->has_port = 0;
@@ -1099,8 +1100,8 @@ void agw_media_release(agw_t *agw, agw_term_t *t)
     return;
   }
   for (unsigned i = 0; i < AGW_MAX_STREAMS; i++) {
-    agw_stream_t *s = &t->streams[i];
-    if (s->used)
+    agw_stream_t *s = t->streams[i];
+    if (s && s->used)
       t2_stream_release(agw, s);
   }
 }
@@ -1171,7 +1172,7 @@ void agw_media_stats(agw_term_t *t, uint64_t *os, uint64_t *orx)
     return;
   }
   for (unsigned i = 0; i < AGW_MAX_STREAMS; i++) {
-    t2_media_t *tm = t->streams[i].media;
+    t2_media_t *tm = t->streams[i] ? t->streams[i]->media : NULL;
     if (tm && tm->tcp) {
       wgm_tcp_stats_t st;
       wgm_tcp_get_stats(tm->tcp, &st);

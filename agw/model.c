@@ -234,6 +234,8 @@ static void term_drop(agw_model_t *m, agw_term_t *t)
     c->terms_tail = t->prev;
   c->n_terms--;
   m->n_terms--;
+  for (unsigned i = 0; i < AGW_MAX_STREAMS; i++)
+    free(t->streams[i]);
   free(t);
 }
 
@@ -357,8 +359,6 @@ int agw_term_new(agw_model_t *m, agw_ctx_t *c, enum agw_kind kind, agw_term_t **
       break;
     }
   }
-  for (unsigned i = 0; i < AGW_MAX_STREAMS; i++)
-    t->streams[i].sctpid = -1;
   t->ctx = c;
   /* append, so that replies list terminations in the order they were added */
   t->prev = c->terms_tail;
@@ -421,21 +421,25 @@ int agw_tid_match(const char *pat, const char *id)
 
 agw_stream_t *agw_stream_get(agw_term_t *t, uint16_t id, int create)
 {
-  agw_stream_t *freeslot = NULL;
+  agw_stream_t **freeslot = NULL;
   if (id == 0)
     return NULL;
   for (unsigned i = 0; i < AGW_MAX_STREAMS; i++) {
-    if (t->streams[i].used && t->streams[i].id == id)
-      return &t->streams[i];
-    if (!t->streams[i].used && !freeslot)
+    agw_stream_t *s = t->streams[i];
+    if (s && s->used && s->id == id)
+      return s;
+    if ((!s || !s->used) && !freeslot)
       freeslot = &t->streams[i];
   }
   if (!create || !freeslot)
     return NULL;
-  memset(freeslot, 0, sizeof *freeslot);
-  freeslot->used = 1;
-  freeslot->id = id;
-  freeslot->sctpid = -1;
-  freeslot->mode = AGW_MODE_INACTIVE;
-  return freeslot;
+  if (!*freeslot && !(*freeslot = malloc(sizeof **freeslot)))
+    return NULL;
+  agw_stream_t *s = *freeslot;
+  memset(s, 0, sizeof *s);
+  s->used = 1;
+  s->id = id;
+  s->sctpid = -1;
+  s->mode = AGW_MODE_INACTIVE;
+  return s;
 }
