@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <sofia-sip/msg.h>
@@ -40,17 +41,38 @@ static void dc_closed_cb(wgm_dc_t *dc);
 
 static int64_t now_us(void) { return wg_time_us(); }
 
+/* Random hex for tags, branches, ICE credentials and MSRP ids: from a pool
+ * filled by getrandom(2) 256 bytes at a time. (It was an fopen of
+ * /dev/urandom per id, whose stdio buffer read 4 KiB each time: ~26 opens
+ * and 100 KiB of kernel ChaCha per figure call, two per MSRP message; the
+ * load generator's largest avoidable cost, bench/RESULTS.md P2.) */
+static void rnd_bytes(unsigned char *b, size_t n)
+{
+  static unsigned char pool[256];
+  static size_t left = 0;
+  while (n) {
+    if (!left) {
+      ssize_t r = getrandom(pool, sizeof pool, 0);
+      if (r != (ssize_t)sizeof pool) {
+        for (size_t i = 0; i < sizeof pool; i++)
+          pool[i] = (unsigned char)rand();
+      }
+      left = sizeof pool;
+    }
+    size_t k = n < left ? n : left;
+    memcpy(b, pool + sizeof pool - left, k);
+    memset(pool + sizeof pool - left, 0, k);
+    left -= k;
+    b += k;
+    n -= k;
+  }
+}
+
 static void rnd_hex(char *out, size_t nbytes)
 {
   static const char hx[] = "0123456789abcdef";
   unsigned char b[64];
-  FILE *fp = fopen("/dev/urandom", "rb");
-  if (!fp || fread(b, 1, nbytes, fp) != nbytes) {
-    for (size_t i = 0; i < nbytes; i++)
-      b[i] = (unsigned char)rand();
-  }
-  if (fp)
-    fclose(fp);
+  rnd_bytes(b, nbytes);
   for (size_t i = 0; i < nbytes; i++) {
     out[2 * i] = hx[b[i] >> 4];
     out[2 * i + 1] = hx[b[i] & 15];
@@ -257,11 +279,15 @@ static void ev_free(struct ev *e)
 
 static void push_ev(struct call *c, enum scn_role role, struct ev *e)
 {
-  struct ev **pp = &c->inbox[role_idx(role)];
-  while (*pp)
-    pp = &(*pp)->next;
-  *pp = e;
+  /* append at the kept end: a walk from the head made each push O(n), and
+   * a stream of N MSRP messages O(N^2) (the WIC's 200s pile up while UE-B's
+   * step runs) */
+  int i = role_idx(role);
+  if (!c->inbox_end[i])
+    c->inbox_end[i] = &c->inbox[i];
   e->next = NULL;
+  *c->inbox_end[i] = e;
+  c->inbox_end[i] = &e->next;
   call_advance(c);
 }
 
@@ -1688,6 +1714,8 @@ static int out_flush(struct call *c)
     if (r < 0)
       return r;
     c->outq = q->next;
+    if (!c->outq)
+      c->outq_end = NULL;
     char via[32];
     if (q->tcp_idx < 0)
       snprintf(via, sizeof via, q->auto_ ? "" : " (DC %d)", q->sid);
@@ -1720,10 +1748,12 @@ static int out_send(struct call *c, int tcp_idx, int sid, const char *data, size
   }
   memcpy(q->data, data, len);
   q->len = len;
-  struct outq **pp = &c->outq;
-  while (*pp)
-    pp = &(*pp)->next;
-  *pp = q;
+  /* append at the kept end (a walk from the head was O(n) per message:
+   * `send MSRP count=8000` queued in O(n^2), half a second in P3) */
+  if (!c->outq)
+    c->outq_end = &c->outq;
+  *c->outq_end = q;
+  c->outq_end = &q->next;
   return out_flush(c);
 }
 
@@ -2490,10 +2520,12 @@ static int check_matchers(struct call *c, const struct scn_step *st, const char 
   return 1;
 }
 
-static void unlink_ev(struct ev **pp)
+static void unlink_ev(struct call *c, int i, struct ev **pp)
 {
   struct ev *e = *pp;
   *pp = e->next;
+  if (c->inbox_end[i] == &e->next)
+    c->inbox_end[i] = pp;
   e->next = NULL;
 }
 
@@ -2629,12 +2661,12 @@ static int try_expect(struct call *c, const struct scn_step *st, char *why, size
         int other_tx = !e->is_request && st->what == SCN_W_RESPONSE && e->code >= 200 &&
                        st->code != 487 && 0;
         if (prov || ack || other_tx) {
-          unlink_ev(pp);
+          unlink_ev(c, role_idx(st->role), pp);
           ev_free(e);
           continue;
         }
         if (!e->is_request && st->what == SCN_W_RESPONSE && !strcmp(e->cseq_method, "CANCEL")) {
-          unlink_ev(pp);
+          unlink_ev(c, role_idx(st->role), pp);
           ev_free(e);
           continue;
         }
@@ -2681,7 +2713,7 @@ static int try_expect(struct call *c, const struct scn_step *st, char *why, size
       pp = &e->next;
       continue;
     }
-    unlink_ev(pp);
+    unlink_ev(c, role_idx(st->role), pp);
     if (e->row && e->row <= c->nrows)
       c->rows[e->row - 1].fig |= st->fig;
     if (st->what == SCN_W_MSRP && st->method && st->size != -1) {
@@ -3173,12 +3205,14 @@ void call_free(struct call *c)
       c->inbox[i] = e->next;
       ev_free(e);
     }
+  memset(c->inbox_end, 0, sizeof c->inbox_end);
   while (c->outq) {
     struct outq *q = c->outq;
     c->outq = q->next;
     free(q->data);
     free(q);
   }
+  c->outq_end = NULL;
   free(c->wic_routes);
   free(c->wic_last_req);
   free(c->wic_ack);
