@@ -1696,6 +1696,16 @@ static void msrp_row(struct call *c, int from, int to, const char *data, size_t 
   }
 }
 
+/* The row of a received message, from the framing msrp_ev already did (a
+ * second wgm_msrp_frame per message was ~4 % of wicsim in P3's stream). */
+static void msrp_row_ev(struct call *c, int from, int to, const struct ev *e, const char *via)
+{
+  if (e->is_request)
+    call_add_row(c, now_us(), from, to, 0, 1, 0, "MSRP %s %zu B%s", e->method, e->body_len, via);
+  else if (e->code >= 0)
+    call_add_row(c, now_us(), from, to, 0, 1, 0, "MSRP %d%s", e->code, via);
+}
+
 static int out_flush(struct call *c)
 {
   while (c->outq) {
@@ -2034,7 +2044,7 @@ static void on_dc_message(wgm_dc_t *dc, uint16_t sid, uint32_t ppid, const uint8
   char via[32];
   snprintf(via, sizeof via, " (DC %u)", sid);
   size_t before = c->nrows;
-  msrp_row(c, L_AGW, L_WIC, (const char *)data, len, 0, via);
+  msrp_row_ev(c, L_AGW, L_WIC, e, via);
   if (c->nrows > before)
     e->row = c->nrows;
   if (e->is_request && !c->marks.first_msrp)
@@ -2262,7 +2272,7 @@ static void on_tcp_message(wgm_tcp_t *t, const uint8_t *data, size_t len)
     return;
   e->num = i + 1;
   size_t before = c->nrows;
-  msrp_row(c, L_AGW, L_UEB, (const char *)data, len, 0, " (TCP)");
+  msrp_row_ev(c, L_AGW, L_UEB, e, " (TCP)");
   if (c->nrows > before)
     e->row = c->nrows;
   if (e->is_request) {
