@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <sofia-sip/msg.h>
@@ -40,17 +41,38 @@ static void dc_closed_cb(wgm_dc_t *dc);
 
 static int64_t now_us(void) { return wg_time_us(); }
 
+/* Random hex for tags, branches, ICE credentials and MSRP ids: from a pool
+ * filled by getrandom(2) 256 bytes at a time. (It was an fopen of
+ * /dev/urandom per id, whose stdio buffer read 4 KiB each time: ~26 opens
+ * and 100 KiB of kernel ChaCha per figure call, two per MSRP message; the
+ * load generator's largest avoidable cost, bench/RESULTS.md P2.) */
+static void rnd_bytes(unsigned char *b, size_t n)
+{
+  static unsigned char pool[256];
+  static size_t left = 0;
+  while (n) {
+    if (!left) {
+      ssize_t r = getrandom(pool, sizeof pool, 0);
+      if (r != (ssize_t)sizeof pool) {
+        for (size_t i = 0; i < sizeof pool; i++)
+          pool[i] = (unsigned char)rand();
+      }
+      left = sizeof pool;
+    }
+    size_t k = n < left ? n : left;
+    memcpy(b, pool + sizeof pool - left, k);
+    memset(pool + sizeof pool - left, 0, k);
+    left -= k;
+    b += k;
+    n -= k;
+  }
+}
+
 static void rnd_hex(char *out, size_t nbytes)
 {
   static const char hx[] = "0123456789abcdef";
   unsigned char b[64];
-  FILE *fp = fopen("/dev/urandom", "rb");
-  if (!fp || fread(b, 1, nbytes, fp) != nbytes) {
-    for (size_t i = 0; i < nbytes; i++)
-      b[i] = (unsigned char)rand();
-  }
-  if (fp)
-    fclose(fp);
+  rnd_bytes(b, nbytes);
   for (size_t i = 0; i < nbytes; i++) {
     out[2 * i] = hx[b[i] >> 4];
     out[2 * i + 1] = hx[b[i] & 15];
@@ -257,11 +279,15 @@ static void ev_free(struct ev *e)
 
 static void push_ev(struct call *c, enum scn_role role, struct ev *e)
 {
-  struct ev **pp = &c->inbox[role_idx(role)];
-  while (*pp)
-    pp = &(*pp)->next;
-  *pp = e;
+  /* append at the kept end: a walk from the head made each push O(n), and
+   * a stream of N MSRP messages O(N^2) (the WIC's 200s pile up while UE-B's
+   * step runs) */
+  int i = role_idx(role);
+  if (!c->inbox_end[i])
+    c->inbox_end[i] = &c->inbox[i];
   e->next = NULL;
+  *c->inbox_end[i] = e;
+  c->inbox_end[i] = &e->next;
   call_advance(c);
 }
 
@@ -1670,6 +1696,16 @@ static void msrp_row(struct call *c, int from, int to, const char *data, size_t 
   }
 }
 
+/* The row of a received message, from the framing msrp_ev already did (a
+ * second wgm_msrp_frame per message was ~4 % of wicsim in P3's stream). */
+static void msrp_row_ev(struct call *c, int from, int to, const struct ev *e, const char *via)
+{
+  if (e->is_request)
+    call_add_row(c, now_us(), from, to, 0, 1, 0, "MSRP %s %zu B%s", e->method, e->body_len, via);
+  else if (e->code >= 0)
+    call_add_row(c, now_us(), from, to, 0, 1, 0, "MSRP %d%s", e->code, via);
+}
+
 static int out_flush(struct call *c)
 {
   while (c->outq) {
@@ -1688,6 +1724,8 @@ static int out_flush(struct call *c)
     if (r < 0)
       return r;
     c->outq = q->next;
+    if (!c->outq)
+      c->outq_end = NULL;
     char via[32];
     if (q->tcp_idx < 0)
       snprintf(via, sizeof via, q->auto_ ? "" : " (DC %d)", q->sid);
@@ -1720,10 +1758,12 @@ static int out_send(struct call *c, int tcp_idx, int sid, const char *data, size
   }
   memcpy(q->data, data, len);
   q->len = len;
-  struct outq **pp = &c->outq;
-  while (*pp)
-    pp = &(*pp)->next;
-  *pp = q;
+  /* append at the kept end (a walk from the head was O(n) per message:
+   * `send MSRP count=8000` queued in O(n^2), half a second in P3) */
+  if (!c->outq)
+    c->outq_end = &c->outq;
+  *c->outq_end = q;
+  c->outq_end = &q->next;
   return out_flush(c);
 }
 
@@ -2004,7 +2044,7 @@ static void on_dc_message(wgm_dc_t *dc, uint16_t sid, uint32_t ppid, const uint8
   char via[32];
   snprintf(via, sizeof via, " (DC %u)", sid);
   size_t before = c->nrows;
-  msrp_row(c, L_AGW, L_WIC, (const char *)data, len, 0, via);
+  msrp_row_ev(c, L_AGW, L_WIC, e, via);
   if (c->nrows > before)
     e->row = c->nrows;
   if (e->is_request && !c->marks.first_msrp)
@@ -2232,7 +2272,7 @@ static void on_tcp_message(wgm_tcp_t *t, const uint8_t *data, size_t len)
     return;
   e->num = i + 1;
   size_t before = c->nrows;
-  msrp_row(c, L_AGW, L_UEB, (const char *)data, len, 0, " (TCP)");
+  msrp_row_ev(c, L_AGW, L_UEB, e, " (TCP)");
   if (c->nrows > before)
     e->row = c->nrows;
   if (e->is_request) {
@@ -2490,10 +2530,12 @@ static int check_matchers(struct call *c, const struct scn_step *st, const char 
   return 1;
 }
 
-static void unlink_ev(struct ev **pp)
+static void unlink_ev(struct call *c, int i, struct ev **pp)
 {
   struct ev *e = *pp;
   *pp = e->next;
+  if (c->inbox_end[i] == &e->next)
+    c->inbox_end[i] = pp;
   e->next = NULL;
 }
 
@@ -2629,12 +2671,12 @@ static int try_expect(struct call *c, const struct scn_step *st, char *why, size
         int other_tx = !e->is_request && st->what == SCN_W_RESPONSE && e->code >= 200 &&
                        st->code != 487 && 0;
         if (prov || ack || other_tx) {
-          unlink_ev(pp);
+          unlink_ev(c, role_idx(st->role), pp);
           ev_free(e);
           continue;
         }
         if (!e->is_request && st->what == SCN_W_RESPONSE && !strcmp(e->cseq_method, "CANCEL")) {
-          unlink_ev(pp);
+          unlink_ev(c, role_idx(st->role), pp);
           ev_free(e);
           continue;
         }
@@ -2681,7 +2723,7 @@ static int try_expect(struct call *c, const struct scn_step *st, char *why, size
       pp = &e->next;
       continue;
     }
-    unlink_ev(pp);
+    unlink_ev(c, role_idx(st->role), pp);
     if (e->row && e->row <= c->nrows)
       c->rows[e->row - 1].fig |= st->fig;
     if (st->what == SCN_W_MSRP && st->method && st->size != -1) {
@@ -3173,12 +3215,14 @@ void call_free(struct call *c)
       c->inbox[i] = e->next;
       ev_free(e);
     }
+  memset(c->inbox_end, 0, sizeof c->inbox_end);
   while (c->outq) {
     struct outq *q = c->outq;
     c->outq = q->next;
     free(q->data);
     free(q);
   }
+  c->outq_end = NULL;
   free(c->wic_routes);
   free(c->wic_last_req);
   free(c->wic_ack);

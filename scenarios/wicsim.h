@@ -154,6 +154,7 @@ struct call {
   char numbuf[8][160];
   /* inboxes */
   struct ev *inbox[3];      /* by role */
+  struct ev **inbox_end[3]; /* the last event's next field (NULL: walk from inbox[i]) */
   /* ladder */
   struct row *rows;
   size_t nrows, caprows;
@@ -200,6 +201,7 @@ struct call {
   int ntcp;
   /* outbound MSRP queue (EAGAIN) */
   struct outq *outq;
+  struct outq **outq_end;   /* the last entry's next field, when outq is not empty */
   int msrp_seq;
   int seen;                 /* ladder rows already shown (STUN, SCTP) */
   int wic_fd;               /* the WIC's media socket until the DC takes it */
