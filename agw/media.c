@@ -502,6 +502,22 @@ static void dc_sctp_up(wgm_dc_t *dc)
     logt(WG_LOG_INFO, m->t, 18, "SCTP association up");
 }
 
+/* The media library re-measured an inflated SCTP RTT estimate (the usrsctp
+ * 0.9.5 retransmission stall of doc/reliability.md); logged so a lab sees
+ * how often its WICs' associations start that way. */
+static void dc_rtt_probe(wgm_dc_t *dc, int stalled, uint32_t srtt_ms)
+{
+  t1_media_t *m = wgm_dc_get_data(dc);
+  wgm_dc_stats_t st;
+  wgm_dc_get_stats(dc, &st);
+  if (m->t)
+    logt(WG_LOG_NOTICE, m->t, -1, "SCTP RTT estimate inflated (SRTT %u ms, RTO at its 3 s "
+         "cap%s): heartbeats sent to re-measure it, so usrsctp retransmits lost data after "
+         "the RTO (repair #%llu of this association)", srtt_ms,
+         stalled ? ", data unacknowledged with no progress" : ", association just up",
+         (unsigned long long)st.rtt_probes);
+}
+
 static void t1_lost(t1_media_t *m, const char *reason)
 {
   m->failed = 1;
@@ -627,6 +643,7 @@ static const wgm_dc_callbacks_t dc_cb = {
     .consent_lost = dc_consent_lost,
     .keylog = dc_keylog,
     .tap = dc_tap,
+    .rtt_probe = dc_rtt_probe,
 };
 
 /* Open m's UDP endpoint for stream s of t in m->role_client. keep_port: the

@@ -440,7 +440,9 @@ int wgm_dc_new(wgm_ctx_t *ctx, const wgm_dc_config_t *cfg, wgm_dc_t **out) {
   dc->ice_timer.data = dc;
   uv_timer_init(ctx->loop, &dc->dtls_timer);
   dc->dtls_timer.data = dc;
-  dc->handles_open = 3;
+  uv_timer_init(ctx->loop, &dc->watch_timer);
+  dc->watch_timer.data = dc;
+  dc->handles_open = 4;
   ctx->n_dc++;
   uv_udp_recv_start(&dc->udp, udp_alloc, udp_recv);
   wgm__ice_start(dc);
@@ -459,6 +461,7 @@ void wgm_dc_close(wgm_dc_t *dc, void (*close_cb)(wgm_dc_t *dc)) {
   uv_close((uv_handle_t *)&dc->udp, handle_closed);
   uv_close((uv_handle_t *)&dc->ice_timer, handle_closed);
   uv_close((uv_handle_t *)&dc->dtls_timer, handle_closed);
+  uv_close((uv_handle_t *)&dc->watch_timer, handle_closed);
 }
 
 void wgm__dc_lost(wgm_dc_t *dc, int err) {

@@ -168,6 +168,11 @@ struct wgm_dc {
   int msg_too_big;
   uint8_t *notif; size_t notif_len, notif_cap;
   wgm_chan_t *chans;
+  /* RTT estimate repair (sctp.c: rtt_check): runs while data is unacked */
+  uv_timer_t watch_timer;
+  uint32_t watch_unack;        /* unacknowledged chunks at the last look */
+  uint64_t watch_progress_ms;  /* last time that number fell (or was 0) */
+  uint64_t probe_next_ms;      /* no new probe burst before */
 
   /* closing */
   int closing;
@@ -193,6 +198,7 @@ int wgm__sctp_start(wgm_dc_t *dc);
 void wgm__sctp_process(wgm_dc_t *dc);
 void wgm__sctp_close(wgm_dc_t *dc);
 void wgm__sctp_free_chans(wgm_dc_t *dc);
+void wgm__sctp_watch_cb(uv_timer_t *t);
 /* dc.c */
 int wgm__udp_send(wgm_dc_t *dc, const void *buf, size_t len, const struct sockaddr *to);
 const struct sockaddr *wgm__dc_dest(wgm_dc_t *dc);

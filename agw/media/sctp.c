@@ -15,6 +15,11 @@
 
 #define SCTP_MTU 1160
 #define WORK_PER_CALL 4096
+#define RTO_INITIAL_MS 500
+#define RTO_MIN_MS 100
+#define RTO_MAX_MS 3000
+#define WATCH_MS 1000   /* watchdog period while data is unacknowledged */
+#define PROBE_HBS 32    /* heartbeats per repair burst (see rtt_check) */
 
 static uint8_t g_rx[65536];
 
@@ -109,6 +114,8 @@ static void upcall(struct socket *so, void *arg, int flags) {
     wgm__schedule(dc);
 }
 
+static void watch_start(wgm_dc_t *dc);
+
 static int raw_send(wgm_dc_t *dc, wgm_chan_t *c, uint32_t ppid, const void *data, size_t len) {
   struct sctp_sendv_spa spa;
   memset(&spa, 0, sizeof(spa));
@@ -126,6 +133,8 @@ static int raw_send(wgm_dc_t *dc, wgm_chan_t *c, uint32_t ppid, const void *data
     }
   }
   ssize_t n = usrsctp_sendv(dc->sock, data, len, NULL, 0, &spa, sizeof(spa), SCTP_SENDV_SPA, 0);
+  if (n >= 0)
+    watch_start(dc);
   if (n < 0) {
     int e = errno;
     if (e == EWOULDBLOCK || e == EAGAIN)
@@ -232,9 +241,9 @@ int wgm__sctp_start(wgm_dc_t *dc) {
   struct sctp_rtoinfo rto;
   memset(&rto, 0, sizeof(rto));
   rto.srto_assoc_id = SCTP_FUTURE_ASSOC;
-  rto.srto_initial = 500;
-  rto.srto_min = 100;
-  rto.srto_max = 3000;
+  rto.srto_initial = RTO_INITIAL_MS;
+  rto.srto_min = RTO_MIN_MS;
+  rto.srto_max = RTO_MAX_MS;
   usrsctp_setsockopt(s, IPPROTO_SCTP, SCTP_RTOINFO, &rto, sizeof(rto));
   usrsctp_set_upcall(s, upcall, (void *)(uintptr_t)dc->id);
 
@@ -269,6 +278,104 @@ void wgm__sctp_close(wgm_dc_t *dc) {
     wgm__id_unregister(dc->id);
     dc->id = 0;
   }
+}
+
+/* ------------------------------------------------ RTT estimate repair
+ *
+ * A workaround for usrsctp 0.9.5 (the code is unchanged in upstream master
+ * at the time of writing), found behind fault-wic-loss.sh's rare failure;
+ * doc/reliability.md, "usrsctp retransmission stall", has the evidence.
+ *
+ * 1. The association's first RTT sample is taken when the INIT-ACK
+ *    arrives, measured from the *first* INIT (asoc->time_entered), so
+ *    every INIT retransmission counts into it (RFC 4960 6.3.1 C5, Karn's
+ *    rule, says such a sample must not be taken). A DTLS server sends its
+ *    INIT as soon as its own handshake is done; when its last flight is
+ *    lost, the peer cannot decrypt the INITs for seconds, and the first
+ *    sample R is those seconds. It sets SRTT = R, RTTVAR = R/2: the
+ *    unclamped RTO SRTT + 4 RTTVAR is 3R.
+ * 2. When T3-rtx expires, sctp_mark_all_for_resend() marks only chunks
+ *    sent more than SRTT + 4 RTTVAR ago -- unclamped -- while the timer
+ *    itself runs with the RTO clamped to RTO.max (3 s here). With 3R above
+ *    RTO.max every expiry retransmits nothing until 3R has passed. A lost
+ *    last DATA chunk (no later chunk whose SACKs would trigger a fast
+ *    retransmit) then waits 3R, rounded up to the next expiry: 12-18 s
+ *    after a 4-6 s first sample.
+ *
+ * There is no API to reset the estimator, but every HEARTBEAT-ACK is a
+ * sample of the real path (sctp_handle_heartbeat_ack), and on-demand
+ * heartbeats (SPP_HB_DEMAND) are a supported API. PROBE_HBS of them pull
+ * SRTT + 4 RTTVAR from 3R back below RTO.max for any first sample up to
+ * about 20 s (each sample takes 1/8 off SRTT; RTTVAR first grows with the
+ * error, then falls by 1/4 a sample: 11 samples for R = 1.5 s, 22 for 6 s,
+ * 31 for 20 s). We send a burst when the RTO usrsctp reports sits at
+ * RTO.max (the estimate is at least that high, so it may be inflated):
+ * right after the association comes up (before any data can wait on it),
+ * and from a watchdog that runs while data is unacknowledged, when the
+ * count of unacknowledged chunks has not fallen for longer than RTO.max
+ * (so at least one T3-rtx expiry passed without a retransmission that got
+ * through). At most one burst per 2 x RTO.max per association; on a path
+ * whose real RTT keeps the RTO at RTO.max the bursts change nothing and
+ * cost 2 x PROBE_HBS small packets each. Counted in rtt_probes and
+ * reported through the rtt_probe callback (the AGW logs it at notice).
+ */
+static int sctp_status(wgm_dc_t *dc, struct sctp_status *st) {
+  socklen_t l = sizeof(*st);
+  memset(st, 0, sizeof(*st));
+  return usrsctp_getsockopt(dc->sock, IPPROTO_SCTP, SCTP_STATUS, st, &l);
+}
+
+static void rtt_probe(wgm_dc_t *dc, int stalled, uint32_t srtt) {
+  struct sctp_paddrparams pp;
+  memset(&pp, 0, sizeof(pp));
+  struct sockaddr_conn *sc = (struct sockaddr_conn *)&pp.spp_address;
+  sc->sconn_family = AF_CONN;
+  sc->sconn_port = htons(dc->rport);
+  sc->sconn_addr = (void *)(uintptr_t)dc->id;
+  pp.spp_flags = SPP_HB_DEMAND;
+  for (int i = 0; i < PROBE_HBS; i++)
+    if (usrsctp_setsockopt(dc->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof(pp)) < 0)
+      return; /* not established (any more): nothing to repair */
+  dc->st.rtt_probes++;
+  dc->probe_next_ms = wgm__now(dc) + 2 * RTO_MAX_MS;
+  if (dc->cb.rtt_probe && !dc->closing)
+    dc->cb.rtt_probe(dc, stalled, srtt);
+}
+
+/* stalled: from the watchdog, which found no progress for > RTO.max */
+static void rtt_check(wgm_dc_t *dc, int stalled) {
+  struct sctp_status st;
+  if (!dc->sock || !dc->sctp_up || dc->sctp_lost || dc->closing || sctp_status(dc, &st) < 0)
+    return;
+  if (st.sstat_primary.spinfo_rto >= RTO_MAX_MS && wgm__now(dc) >= dc->probe_next_ms)
+    rtt_probe(dc, stalled, st.sstat_primary.spinfo_srtt);
+}
+
+void wgm__sctp_watch_cb(uv_timer_t *t) {
+  wgm_dc_t *dc = t->data;
+  struct sctp_status st;
+  if (!dc->sock || !dc->sctp_up || dc->sctp_lost || dc->closing || sctp_status(dc, &st) < 0 ||
+      st.sstat_unackdata == 0) {
+    uv_timer_stop(t); /* re-armed by the next send */
+    return;
+  }
+  uint64_t now = wgm__now(dc);
+  if (st.sstat_unackdata < dc->watch_unack)
+    dc->watch_progress_ms = now;
+  dc->watch_unack = st.sstat_unackdata;
+  if (now - dc->watch_progress_ms > RTO_MAX_MS) {
+    rtt_check(dc, 1);
+    wgm__run_pending(dc->ctx);
+  }
+}
+
+/* after data was handed to usrsctp */
+static void watch_start(wgm_dc_t *dc) {
+  if (uv_is_active((uv_handle_t *)&dc->watch_timer) || dc->closing)
+    return;
+  dc->watch_unack = 0;
+  dc->watch_progress_ms = wgm__now(dc);
+  uv_timer_start(&dc->watch_timer, wgm__sctp_watch_cb, WATCH_MS, WATCH_MS);
 }
 
 /* ------------------------------------------------------ notifications */
@@ -309,6 +416,7 @@ static void on_notification(wgm_dc_t *dc, const union sctp_notification *n, size
     case SCTP_COMM_UP:
       if (!dc->sctp_up) {
         dc->sctp_up = 1;
+        rtt_check(dc, 0);
         if (dc->cb.sctp_up)
           dc->cb.sctp_up(dc);
         for (wgm_chan_t *c = dc->chans; c && !dc->closing; c = c->next) {

@@ -320,6 +320,7 @@ typedef struct wgm_dc_stats {
   uint64_t msgs_rx, msg_bytes_rx;     /* data-channel messages delivered */
   uint64_t msgs_tx, msg_bytes_tx;     /* data-channel messages accepted by SCTP */
   uint64_t send_eagain;               /* wgm_dc_send returned -EAGAIN */
+  uint64_t rtt_probes;                /* heartbeat bursts of the RTT repair */
   uint64_t drops[WGM_DROP__COUNT];
 } wgm_dc_stats_t;
 
@@ -371,6 +372,14 @@ typedef struct wgm_dc_callbacks {
   void (*dropped)(wgm_dc_t *dc, uint16_t sid, enum wgm_drop why, size_t len);
   /* NSS key-log line ("CLIENT_RANDOM <hex> <hex>") for Wireshark. */
   void (*keylog)(wgm_dc_t *dc, const char *line);
+  /* The SCTP RTT estimate was found inflated above RTO.max (3 s) and a
+   * burst of heartbeats was sent to re-measure the path, because usrsctp
+   * would otherwise not retransmit a lost chunk for up to 3 x the first
+   * RTT sample (doc/reliability.md, "usrsctp retransmission stall").
+   * stalled: 0 found right after the association came up, 1 found by the
+   * watchdog (data unacknowledged, no progress for longer than RTO.max).
+   * srtt_ms: usrsctp's smoothed RTT at that moment. For logging. */
+  void (*rtt_probe)(wgm_dc_t *dc, int stalled, uint32_t srtt_ms);
   /* Every UDP datagram sent (outgoing 1) or received (0), for pcap. */
   void (*tap)(wgm_dc_t *dc, int outgoing, const struct sockaddr *src,
               const struct sockaddr *dst, const uint8_t *data, size_t len);

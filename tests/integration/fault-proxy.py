@@ -16,6 +16,14 @@
 # probability --media-loss or held back and sent after the next one
 # (reordered) with probability --media-reorder.
 #
+# Targeted faults on the relay (fault-rtt-stall.sh), by the first byte of a
+# DTLS record (23: application data, i.e. SCTP):
+#   --media-hold-g2w-app S  holds the AGW's application-data datagrams to the
+#       WIC for S seconds from the first one on, then sends them in order (a
+#       path that stalls while the association is set up: both ends' first
+#       SCTP RTT sample becomes about S);
+#   --media-drop-big N      drops the first application-data datagram of at
+#       least N bytes each way (the first DATA packet of a big message).
 # SIGUSR1 makes the relay drop every datagram from then on (the WIC vanishes).
 # --log FILE gets one line per H.248 datagram:
 #   <dir> <deliver|drop> <kind> <id> <first command>
@@ -30,6 +38,8 @@ ap.add_argument("--h248-loss", type=float, default=0.0, help="percent")
 ap.add_argument("--media", action="store_true")
 ap.add_argument("--media-loss", type=float, default=0.0, help="percent")
 ap.add_argument("--media-reorder", type=float, default=0.0, help="percent")
+ap.add_argument("--media-hold-g2w-app", type=float, default=0.0, help="seconds")
+ap.add_argument("--media-drop-big", type=int, default=0, help="bytes")
 ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--log", default=None)
 o = ap.parse_args()
@@ -81,6 +91,9 @@ class Relay:
         self.r, self.s = udp(), udp()
         self.wic = None
         self.held = {}  # socket -> (data, dest, when)
+        self.stall_from = None  # --media-hold-g2w-app: start of the stall
+        self.stalled = []       # [(data, dest)] held by it
+        self.big_dropped = set()  # sockets that dropped their big datagram
 
     def port(self):
         return self.r.getsockname()[1]
@@ -91,6 +104,21 @@ by_sock = {}     # socket -> Relay
 
 
 def media_send(rel, sock, data, dest):
+    app = len(data) > 0 and data[0] == 23
+    if app and o.media_drop_big and len(data) >= o.media_drop_big and sock not in rel.big_dropped:
+        rel.big_dropped.add(sock)
+        if log:
+            log.write("media drop-big %s %d\n" % ("g2w" if sock is rel.r else "w2g", len(data)))
+        return
+    if app and o.media_hold_g2w_app and sock is rel.r:
+        now = time.monotonic()
+        if rel.stall_from is None:
+            rel.stall_from = now
+            if log:
+                log.write("media stall g2w %.1f s\n" % o.media_hold_g2w_app)
+        if now - rel.stall_from < o.media_hold_g2w_app:
+            rel.stalled.append((data, dest))
+            return
     if o.media_loss and rnd.random() * 100 < o.media_loss:
         if log:
             log.write("media drop %d\n" % len(data))
@@ -147,6 +175,12 @@ while True:
     now = time.monotonic()
     # a held datagram is sent anyway after 30 ms (reordered, not lost)
     for rel in relays.values():
+        if rel.stalled and now - rel.stall_from >= o.media_hold_g2w_app:
+            if log:
+                log.write("media stall released %d\n" % len(rel.stalled))
+            for data, dest in rel.stalled:
+                rel.r.sendto(data, dest)
+            rel.stalled = []
         for sock, (data, dest, when) in list(rel.held.items()):
             if now - when > 0.03:
                 del rel.held[sock]
