@@ -646,6 +646,16 @@ static const wgm_dc_callbacks_t dc_cb = {
     .rtt_probe = dc_rtt_probe,
 };
 
+/* How many ports of a pool to try when other processes hold some: every
+ * one (the pool hands them out in turn), at most 4096 binds for a call, so
+ * that a range shared with other programs still serves while it has a free
+ * port; 510 only when none was free. */
+static unsigned pool_tries(const agw_pool_t *p)
+{
+  uint32_t n = agw_pool_size(p);
+  return n < 1 ? 1 : n > 4096 ? 4096 : (unsigned)n;
+}
+
 /* Open m's UDP endpoint for stream s of t in m->role_client. keep_port: the
  * port was already given to the MGC (re-opened with another DTLS role), so
  * no other port may be tried; the ICE credentials in m are kept too. */
@@ -692,7 +702,8 @@ static int t1_open_dc(agw_t *agw, agw_term_t *t, agw_stream_t *s, t1_media_t *m,
   dc.data = m;
   /* the port came from our pool; if another process holds it, try more */
   int rc = -EADDRINUSE;
-  for (int tries = 0; tries < (keep_port ? 1 : 16) && rc == -EADDRINUSE; tries++) {
+  unsigned max_tries = keep_port ? 1 : pool_tries(&agw->access_pool);
+  for (unsigned tries = 0; tries < max_tries && rc == -EADDRINUSE; tries++) {
     if (tries > 0) {
       uint16_t np;
       agw_pool_give(&agw->access_pool, s->port);
@@ -945,7 +956,8 @@ static int t2_reserve(agw_t *agw, agw_term_t *t, agw_stream_t *s, agw_err_t *e)
   tc.cb = &tcp_cb;
   tc.data = tm;
   int rc = -EADDRINUSE;
-  for (int tries = 0; tries < 16 && rc == -EADDRINUSE; tries++) {
+  unsigned max_tries = pool_tries(&agw->core_pool);
+  for (unsigned tries = 0; tries < max_tries && rc == -EADDRINUSE; tries++) {
     uint16_t port;
     if (agw_pool_take(&agw->core_pool, &port) < 0) {
       rc = -ENOSPC;
