@@ -62,9 +62,11 @@ def low_port():
     """A port free for UDP and TCP on 127.0.0.1 below the ephemeral range
     (32768-60999), so that no socket another process binds to port 0 can
     take it before a daemon or wicsim binds it (seen under load: "cannot
-    bind UE-B's SIP port")."""
+    bind UE-B's SIP port"); from 10000-19999, apart from the tests' AGW media
+    ranges (media_block(), 20000-31999), where other tests' AGWs bind ports
+    all the time."""
     for _ in range(200):
-        p = random.randint(20000, 32000)
+        p = random.randint(10000, 19999)
         try:
             for t in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
                 s = socket.socket(socket.AF_INET, t)
@@ -179,11 +181,22 @@ class Daemon:
             self.p.wait()
 
 
+def media_block():
+    """The first port of a block of 200 in 20000-31999 for an AGW media port
+    range (below the ephemeral range, apart from low_port()'s): two tests
+    share a block only by chance (1 in 60), and the AGW then skips the ports
+    the other holds."""
+    return 20000 + 200 * random.randint(0, 59)
+
+
 def agw_port_args():
     """wicgated arguments giving the AGW media port ranges of its own (200
     ports each, below the ephemeral range): another wicgated on the machine
     (a benchmark) may hold every port of the default ranges."""
-    a, c = low_port(), low_port()
+    a = media_block()
+    c = media_block()
+    while c == a:
+        c = media_block()
     return ["--set", "agw.access-ports=%d-%d" % (a, a + 199),
             "--set", "agw.core-ports=%d-%d" % (c, c + 199)]
 
@@ -793,5 +806,7 @@ def stun_binding_request(local_ufrag, remote_ufrag, remote_pwd, controlling=True
 if __name__ == "__main__":
     if sys.argv[1:] == ["low-port"]:
         print(low_port())
+    elif sys.argv[1:] == ["media-block"]:
+        print(media_block())
     else:
-        fail("usage: alg-lib.py low-port")
+        fail("usage: alg-lib.py low-port | media-block")

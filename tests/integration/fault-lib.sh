@@ -24,7 +24,9 @@ start_split() {
   # media ports of its own, below the ephemeral range: another wicgated on
   # the machine (a benchmark) can hold every port of the default ranges
   local acc core
-  acc=$(free_port); core=$(free_port)
+  acc=$(python3 "$S/tests/integration/alg-lib.py" media-block)
+  core=$(python3 "$S/tests/integration/alg-lib.py" media-block)
+  [ "$core" != "$acc" ] || core=$(( acc >= 31800 ? acc - 200 : acc + 200 ))
   AGW_ARGS=(--role agw --agw-listen "$AGW_ADDR" --mgc 127.0.0.1:$PB --log-level debug
             --set agw.access-ports=$acc-$((acc + 199)) --set agw.core-ports=$core-$((core + 199))
             --log-file "$T/agw.log" ${AGW_EXTRA[@]+"${AGW_EXTRA[@]}"})
