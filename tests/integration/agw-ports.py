@@ -15,10 +15,36 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 L = importlib.import_module("alg-lib")
 
 N = 20
-acc = L.media_block()
-core = L.media_block()
-while core == acc:
-    core = L.media_block()
+
+
+def hold_range(kind, avoid=None):
+    """A block of N ports (L.media_block) where the test can hold the first
+    N - 1 (TCP listeners or UDP sockets, kept open) and the last is free
+    now; another block when a port of it is in use. Returns (first, held)."""
+    t = socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM
+    for _ in range(50):
+        first = L.media_block()
+        if first == avoid:
+            continue
+        held = []
+        try:
+            for p in range(first, first + N):
+                s = socket.socket(socket.AF_INET, t)
+                held.append(s)
+                if t == socket.SOCK_STREAM:
+                    # other tests' connections leave ports in TIME_WAIT
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", p))
+                if t == socket.SOCK_STREAM:
+                    s.listen(1)
+        except OSError:
+            for s in held:
+                s.close()
+            continue
+        held.pop().close()  # the last one stays free for the AGW
+        return first, held
+    L.fail("no block of %d %s ports to hold" % (N, kind))
+
 
 mgc = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 mgc.bind(("127.0.0.1", 0))
@@ -29,16 +55,8 @@ FP = ("sha-256 19:E2:1C:3B:4B:9F:81:E6:B8:5C:F4:A5:A8:D8:73:04:BB:05:2F:70:9F:04
       "E9:26:33:E8:70:88:A2")
 
 # the ports other programs hold: all but the last of each range
-held = []
-for p in range(core, core + N - 1):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", p))
-    s.listen(1)
-    held.append(s)
-for p in range(acc, acc + N - 1):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", p))
-    held.append(s)
+core, held_tcp = hold_range("tcp")
+acc, held_udp = hold_range("udp", avoid=core)
 
 agw_port = L.free_port()
 g = L.Daemon("agw", ["--role", "agw", "--agw-listen", "127.0.0.1:%d" % agw_port,
