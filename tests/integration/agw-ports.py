@@ -74,14 +74,18 @@ def recv_text(what):
     return data.decode(errors="replace"), addr
 
 
-# register: answer the AGW's ServiceChange
-while True:
-    text, addr = recv_text("the AGW did not register")
-    m = re.search(r"Transaction\s*=\s*(\d+)", text)
-    if m and "ServiceChange" in text:
-        mgc.sendto((MID + "Reply = %s { Context = - { ServiceChange = ROOT } }\r\n"
-                    % m.group(1)).encode(), ("127.0.0.1", agw_port))
-        break
+def answer_service_change(what):
+    """Wait for the AGW's ServiceChange (else fail naming what); reply to it."""
+    while True:
+        text, _ = recv_text(what)
+        m = re.search(r"Transaction\s*=\s*(\d+)", text)
+        if m and "ServiceChange" in text:
+            mgc.sendto((MID + "Reply = %s { Context = - { ServiceChange = ROOT } }\r\n"
+                        % m.group(1)).encode(), ("127.0.0.1", agw_port))
+            return
+
+
+answer_service_change("the AGW did not register")
 
 
 def ask(body, tid):
@@ -145,13 +149,7 @@ r = ask("Transaction = 106 { Context = %s { Subtract = * } }\r\n" % ctx, 106)
 L.check("Error" not in r, "Subtract of the context: %s" % r[:300])
 L.check(g.p.poll() is None, "the AGW died")
 g.p.send_signal(__import__("signal").SIGTERM)
-while True:  # its ServiceChange Graceful, answered
-    text, _ = recv_text("no ServiceChange Graceful from the stopping AGW")
-    m = re.search(r"Transaction\s*=\s*(\d+)", text)
-    if m and "ServiceChange" in text:
-        mgc.sendto((MID + "Reply = %s { Context = - { ServiceChange = ROOT } }\r\n"
-                    % m.group(1)).encode(), ("127.0.0.1", agw_port))
-        break
+answer_service_change("no ServiceChange Graceful from the stopping AGW")
 rc = g.stop()
 L.check(rc == 0, "AGW exit status %s" % rc)
 L.note("ok: a shared port range serves while it has a free port; 510 when it has none")

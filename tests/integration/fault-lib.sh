@@ -47,6 +47,18 @@ wicsim_target() {
   "$B/wicsim" "${WICSIM_MODE:-run}" "$scn" --target 127.0.0.1:$SIP --ueb-port $UEB --no-color "$@"
 }
 
+# relay_call SCN WHY -- runs SCN against the ALG with the WIC's media
+# through the proxy's relay; fails (with the logs) unless it went through
+# the relay and passed; WHY says what a failed run means. Output: $T/run.out.
+relay_call() {
+  wicsim_target "$1" >"$T/run.out" 2>&1
+  local rc=$?
+  tail -8 "$T/run.out"
+  grep -q '^relay ' "$T/proxy.log" || fail "the WIC's media did not go through the relay"
+  [ $rc -eq 0 ] || { grep -E '^FAIL' "$T/run.out"; show_logs; fail "wicsim exited $rc ($2)"; }
+  grep -q -- "-- PASS\$" "$T/run.out" || fail "no PASS verdict"
+}
+
 show_logs() {
   local f
   for f in proxy.err alg.err agw.err; do [ -s "$T/$f" ] && { echo "---- $f"; tail -20 "$T/$f"; }; done
