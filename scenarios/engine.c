@@ -3395,8 +3395,9 @@ static void on_sip_conn(uv_stream_t *server, int status)
 }
 
 /* A port on ip where both UDP and TCP can bind: `fixed` when not 0, else a
- * random one in 10000-19999 (below the kernel's ephemeral range, where
- * port-0 binds of other programs land). With keep, the two bound sockets
+ * random one in 15000-19999 (below the kernel's ephemeral range, where
+ * port-0 binds of other programs land; the test suite draws its own free
+ * ports from 10000-14999, so the two never race for one). With keep, the two bound sockets
  * are returned (the TCP one with SO_REUSEADDR), else closed. Returns the
  * port or -errno. */
 int sim_pick_port(const char *ip, int fixed, int keep, int *ufd, int *tfd)
@@ -3407,7 +3408,7 @@ int sim_pick_port(const char *ip, int fixed, int keep, int *ufd, int *tfd)
     seeded = 1;
   }
   for (int attempt = 0; attempt < 200; attempt++) {
-    int port = fixed ? fixed : 10000 + rand() % 10000;
+    int port = fixed ? fixed : 15000 + rand() % 5000;
     char hp[96];
     struct sockaddr_storage ss;
     snprintf(hp, sizeof hp, strchr(ip, ':') ? "[%s]:%d" : "%s:%d", ip, port);
@@ -3486,7 +3487,7 @@ int sim_init(struct sim *s, uv_loop_t *loop, struct sim_opts *o, struct scn *scn
       snprintf(err, errlen, "cannot bind UE-B's SIP port %d (--ueb-port) on %s: %s",
                o->ueb_sip_port, s->ip, strerror(-port));
     else
-      snprintf(err, errlen, "cannot bind UE-B's SIP port (none free in 10000-19999) on %s: %s",
+      snprintf(err, errlen, "cannot bind UE-B's SIP port (none free in 15000-19999) on %s: %s",
                s->ip, strerror(-port));
     return port;
   }

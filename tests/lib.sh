@@ -14,8 +14,9 @@ note() { echo "# $*"; }
 # kernel's ephemeral range (low_port() in alg-lib.py): an ephemeral port seen
 # free here can be taken by any process's port-0 bind or outgoing socket
 # before the test binds it (a CI run lost the AGW's H.248 port that way).
-# The argument is kept for the callers' readability.
-free_port() { python3 "$S/tests/integration/alg-lib.py" low-port; }
+# Never the same port twice in a test ($WG_TEST_TMP/ports.drawn). The
+# argument is kept for the callers' readability.
+free_port() { python3 "$S/tests/integration/alg-lib.py" low-port --drawn "$WG_TEST_TMP/ports.drawn"; }
 
 # wait_for CMD...: retries CMD until it succeeds, up to 15 s (readiness, not timing).
 wait_for() {

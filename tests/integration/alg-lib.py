@@ -58,15 +58,23 @@ def free_port_both():
     return low_port()
 
 
-def low_port():
+_drawn = set()
+
+
+def low_port(drawn=None):
     """A port free for UDP and TCP on 127.0.0.1 below the ephemeral range
     (32768-60999), so that no socket another process binds to port 0 can
     take it before a daemon or wicsim binds it (seen under load: "cannot
-    bind UE-B's SIP port"); from 10000-19999, apart from the tests' AGW media
-    ranges (media_block(), 20000-31999), where other tests' AGWs bind ports
-    all the time."""
+    bind UE-B's SIP port"); from 10000-14999: apart from wicsim's own free
+    ports (15000-19999) and the tests' AGW media ranges (media_block(),
+    20000-31999), where other tests' AGWs bind ports all the time. Never one
+    it returned before in this process (a port drawn is not bound at once),
+    nor one in `drawn` (a set, updated)."""
+    drawn = _drawn if drawn is None else drawn
     for _ in range(200):
-        p = random.randint(10000, 19999)
+        p = random.randint(10000, 14999)
+        if p in drawn:
+            continue
         try:
             for t in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
                 s = socket.socket(socket.AF_INET, t)
@@ -74,6 +82,7 @@ def low_port():
                 s.close()
         except OSError:
             continue
+        drawn.add(p)
         return p
     fail("no free port below the ephemeral range")
 
@@ -804,9 +813,18 @@ def stun_binding_request(local_ufrag, remote_ufrag, remote_pwd, controlling=True
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["low-port"]:
-        print(low_port())
+    if sys.argv[1:2] == ["low-port"] and len(sys.argv) in (2, 4) and sys.argv[2:3] in ([], ["--drawn"]):
+        # --drawn FILE: the ports drawn before (one per line), appended to
+        if len(sys.argv) == 4:
+            f = sys.argv[3]
+            seen = set(int(x) for x in open(f).read().split()) if os.path.exists(f) else set()
+            p = low_port(seen)
+            with open(f, "a") as out:
+                out.write("%d\n" % p)
+            print(p)
+        else:
+            print(low_port())
     elif sys.argv[1:] == ["media-block"]:
         print(media_block())
     else:
-        fail("usage: alg-lib.py low-port | media-block")
+        fail("usage: alg-lib.py low-port [--drawn FILE] | media-block")
