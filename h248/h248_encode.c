@@ -24,41 +24,39 @@ void h248_buf_free(h248_buf_t *buf)
   buf->len = buf->cap = 0;
 }
 
-static void putn(enc_t *e, const char *s, size_t n)
+/* The slow path of putn: grow the buffer (doubling, at least 256 bytes) so
+ * that n more bytes and the final NUL fit; 0 when out of memory. */
+static __attribute__((noinline)) int grow(enc_t *e, size_t n)
 {
-  if (e->err)
-    return;
+  if (e->err == -ENOMEM)
+    return 0;
   h248_buf_t *b = e->b;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    char *d = realloc(b->data, cap);
-    if (!d) {
-      e->err = -ENOMEM;
-      return;
-    }
-    b->data = d;
-    b->cap = cap;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < b->len + n + 1)
+    cap *= 2;
+  char *d = realloc(b->data, cap);
+  if (!d) {
+    e->err = -ENOMEM;
+    return 0;
   }
+  b->data = d;
+  b->cap = cap;
+  return 1;
+}
+
+/* Append n bytes. The terminating NUL is written once, at the end of
+ * h248_encode; after an error the output is thrown away, so writing on
+ * does no harm. */
+static inline void putn(enc_t *e, const char *s, size_t n)
+{
+  h248_buf_t *b = e->b;
+  if (__builtin_expect(b->cap - b->len <= n, 0) && !grow(e, n))
+    return;
   memcpy(b->data + b->len, s, n);
   b->len += n;
-  b->data[b->len] = '\0';
 }
 
-static void put(enc_t *e, const char *s) { putn(e, s, strlen(s)); }
-
-static void putf(enc_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(enc_t *e, const char *fmt, ...)
-{
-  char buf[64];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n > 0)
-    putn(e, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
+static inline void put(enc_t *e, const char *s) { putn(e, s, strlen(s)); }
 
 /* an unsigned number in decimal, without printf (ids and numbers are in
  * every message) */
@@ -626,7 +624,7 @@ static void services(enc_t *e, const h248_service_change_t *sc)
       bad(e);
     tok(e, TK_VERSION);
     eq(e);
-    putf(e, "%d", sc->version);
+    putu(e, (unsigned)sc->version); /* bad() above when out of 1..99 */
   }
   if (sc->timestamp) {
     SEP_();
@@ -820,12 +818,13 @@ static void command(enc_t *e, const h248_cmd_t *c, int ind)
 
 static void ctx_id(enc_t *e, h248_ctx_id_t c)
 {
-  char buf[12];
-  if ((unsigned)c.kind > H248_CTX_ALL) {
-    bad(e);
-    return;
+  switch (c.kind) {
+  case H248_CTX_NULL: putn(e, "-", 1); break;
+  case H248_CTX_CHOOSE: putn(e, "$", 1); break;
+  case H248_CTX_ALL: putn(e, "*", 1); break;
+  case H248_CTX_ID: putu(e, (unsigned)c.id); break;
+  default: bad(e);
   }
-  put(e, h248_ctx_str(c, buf));
 }
 
 static void action(enc_t *e, const h248_action_t *a, int reply, int ind)
@@ -862,7 +861,7 @@ static void action(enc_t *e, const h248_action_t *a, int reply, int ind)
       bad(e);
     tok(e, TK_PRIORITY);
     eq(e);
-    putf(e, "%d", a->priority);
+    putu(e, (unsigned)a->priority);
   }
   if (a->emergency != H248_FLAG_UNSET) {
     NEXT_();
@@ -951,7 +950,11 @@ static void transaction(enc_t *e, const h248_trans_t *t)
       if (t->acks[i].first == t->acks[i].last)
         putu(e, (unsigned)t->acks[i].first);
       else
-        putf(e, "%u-%u", (unsigned)t->acks[i].first, (unsigned)t->acks[i].last);
+      {
+        putu(e, (unsigned)t->acks[i].first);
+        putn(e, "-", 1);
+        putu(e, (unsigned)t->acks[i].last);
+      }
     }
     icb(e);
     return;
@@ -970,7 +973,8 @@ int h248_encode(const h248_msg_t *msg, unsigned flags, h248_buf_t *buf)
   if (msg->version < 1 || msg->version > 3 || !msg->mid.name || !*msg->mid.name)
     return -EINVAL;
   put(&e, e.compact ? "!/" : "MEGACO/");
-  putf(&e, "%d ", msg->version);
+  putu(&e, (unsigned)msg->version);
+  putn(&e, " ", 1);
   const h248_mid_t *m = &msg->mid;
   size_t mstart = buf->len;
   switch (m->kind) {
@@ -997,7 +1001,10 @@ int h248_encode(const h248_msg_t *msg, unsigned flags, h248_buf_t *buf)
   }
   if (m->port && (m->kind == H248_MID_IP4 || m->kind == H248_MID_IP6 ||
                   m->kind == H248_MID_DOMAIN))
-    putf(&e, ":%u", (unsigned)m->port);
+  {
+    putn(&e, ":", 1);
+    putu(&e, (unsigned)m->port);
+  }
   if (!e.err) {
     h248_mid_t chk;
     size_t ml = buf->len - mstart;
@@ -1025,6 +1032,7 @@ int h248_encode(const h248_msg_t *msg, unsigned flags, h248_buf_t *buf)
       buf->data[len0] = '\0';
     return e.err;
   }
+  buf->data[buf->len] = '\0'; /* putn keeps room for it */
   return 0;
 }
 
