@@ -24,12 +24,17 @@ typedef struct dec {
   int in_request;  /* inside a transaction request */
   int lvl;         /* 0 message, 1 transaction, 2 action, 3 command */
   int oom;
+  /* the word last scanned (scan_word): [wpos, wend) and its token, so that
+   * peek_tok and the rd_name that follows scan and look it up once */
+  size_t wpos, wend;
+  int wtk;
 } dec_t;
 
 typedef struct word {
   const char *p;
   size_t n;
   size_t at;
+  int tk; /* its token, or TK_NONE */
 } word_t;
 
 #define NEW(d, T) ((T *)xalloc((d), sizeof(T)))
@@ -110,7 +115,7 @@ static int at_end(dec_t *d) { return d->i >= d->n; }
 static int cur(dec_t *d) { return d->i < d->n ? (unsigned char)d->s[d->i] : -1; }
 
 /* LWSP: white space, line ends and ";" comments. */
-static void skip(dec_t *d)
+static void skip_slow(dec_t *d)
 {
   while (d->i < d->n) {
     char c = d->s[d->i];
@@ -122,6 +127,17 @@ static void skip(dec_t *d)
     } else
       break;
   }
+}
+
+static inline void skip(dec_t *d)
+{
+  /* mostly there is nothing to skip */
+  if (d->i < d->n) {
+    unsigned char c = (unsigned char)d->s[d->i];
+    if (c > ' ' && c != ';')
+      return;
+  }
+  skip_slow(d);
 }
 
 static int peekc(dec_t *d)
@@ -158,19 +174,35 @@ static void expect(dec_t *d, char c, const char *ctx)
     SYNTAX(d, "expected '%c' %s, found %s", c, ctx, what(d));
 }
 
+/* Scan the name (ALPHA / DIGIT / "_" / "/" / "*") at d->i once: its end and
+ * token stay in d, so the peek_tok and rd_name at the same place reuse it. */
+static inline void scan_word(dec_t *d)
+{
+  if (d->wpos == d->i)
+    return;
+  const unsigned char *s = (const unsigned char *)d->s;
+  size_t j = d->i;
+  uint32_t h = 0;
+  while (j < d->n && h248__is_name(s[j])) {
+    h = h248__tok_step(h, s[j]);
+    j++;
+  }
+  d->wpos = d->i;
+  d->wend = j;
+  d->wtk = h248__tok_hashed(d->s + d->i, j - d->i, h);
+}
+
 /* A name/token: ALPHA / DIGIT / "_" / "/" / "*". */
 static word_t rd_name(dec_t *d, const char *ctx)
 {
   skip(d);
-  word_t w = {d->s + d->i, 0, d->i};
-  while (d->i < d->n && h248__is_name((unsigned char)d->s[d->i]) && w.n < 256) {
-    d->i++;
-    w.n++;
-  }
+  scan_word(d);
+  word_t w = {d->s + d->i, d->wend - d->i, d->i, d->wtk};
   if (w.n == 0)
     SYNTAX(d, "expected %s, found %s", ctx, what(d));
   if (w.n >= 256)
     SYNTAX_AT(d, w.at, "name too long");
+  d->i = d->wend;
   return w;
 }
 
@@ -178,10 +210,8 @@ static word_t rd_name(dec_t *d, const char *ctx)
 static int peek_tok(dec_t *d)
 {
   skip(d);
-  size_t j = d->i;
-  while (j < d->n && h248__is_name((unsigned char)d->s[j]))
-    j++;
-  return j > d->i ? h248__tok(d->s + d->i, j - d->i) : TK_NONE;
+  scan_word(d);
+  return d->wtk;
 }
 
 static char *wdup(dec_t *d, word_t w) { return xstrndup(d, w.p, w.n); }
@@ -192,7 +222,7 @@ static uint32_t rd_uint(dec_t *d, uint64_t max, const char *ctx)
   size_t at = d->i;
   uint64_t v = 0;
   int k = 0;
-  while (d->i < d->n && isdigit((unsigned char)d->s[d->i])) {
+  while (d->i < d->n && H248__IS(d->s[d->i], H248__C_DIGIT)) {
     if (++k > 10)
       SYNTAX_AT(d, at, "%s: number too long", ctx);
     v = v * 10 + (uint64_t)(d->s[d->i] - '0');
@@ -200,7 +230,7 @@ static uint32_t rd_uint(dec_t *d, uint64_t max, const char *ctx)
   }
   if (k == 0)
     SYNTAX(d, "expected %s, found %s", ctx, what(d));
-  if (d->i < d->n && (isalpha((unsigned char)d->s[d->i]) || d->s[d->i] == '_'))
+  if (d->i < d->n && (H248__IS(d->s[d->i], H248__C_ALPHA) || d->s[d->i] == '_'))
     SYNTAX_AT(d, at, "%s: not a number", ctx);
   if (v > max)
     SYNTAX_AT(d, at, "%s: %llu out of range (max %llu)", ctx, (unsigned long long)v,
@@ -252,7 +282,7 @@ static char *rd_tid(dec_t *d)
     fail_at(d, at, 410, "termination id too long");
   /* the next character must end the id */
   int c = cur(d);
-  if (c >= 0 && !strchr(" \t\r\n;{},]", c))
+  if (c >= 0 && !H248__IS(c, H248__C_TIDEND))
     fail_at(d, d->i, 410, "incorrect character %s in termination id", what(d));
   return xstrndup(d, d->s + at, d->i - at);
 }
@@ -477,7 +507,7 @@ static h248_local_control_t *p_lc(dec_t *d)
       expect(d, '=', "after Mode");
       word_t v = rd_name(d, "a mode");
       int m;
-      switch (h248__tok(v.p, v.n)) {
+      switch (v.tk) {
       case TK_SENDONLY: m = H248_MODE_SENDONLY; break;
       case TK_RECVONLY: m = H248_MODE_RECVONLY; break;
       case TK_SENDRECV: m = H248_MODE_SENDRECV; break;
@@ -492,7 +522,7 @@ static h248_local_control_t *p_lc(dec_t *d)
       rd_name(d, "token");
       expect(d, '=', "after ReservedGroup/ReservedValue");
       word_t v = rd_name(d, "ON or OFF");
-      int t2 = h248__tok(v.p, v.n);
+      int t2 = v.tk;
       if (t2 != TK_ON && t2 != TK_OFF)
         fail_at(d, v.at, 449, "expected ON or OFF, found '%.*s'", (int)v.n, v.p);
       int *f = tk == TK_RESERVEDGROUP ? &lc->reserve_group : &lc->reserve_value;
@@ -544,7 +574,7 @@ static h248_term_state_t *p_termstate(dec_t *d)
       expect(d, '=', "after ServiceStates");
       word_t v = rd_name(d, "a service state");
       h248_service_state_t ss;
-      switch (h248__tok(v.p, v.n)) {
+      switch (v.tk) {
       case TK_TEST: ss = H248_SS_TEST; break;
       case TK_OUTOFSERVICE: ss = H248_SS_OUTOFSERVICE; break;
       case TK_INSERVICE: ss = H248_SS_INSERVICE; break;
@@ -557,7 +587,7 @@ static h248_term_state_t *p_termstate(dec_t *d)
       rd_name(d, "Buffer");
       expect(d, '=', "after Buffer");
       word_t v = rd_name(d, "LockStep or Off");
-      int t2 = h248__tok(v.p, v.n);
+      int t2 = v.tk;
       if (t2 != TK_LOCKSTEP && t2 != TK_OFF)
         fail_at(d, v.at, 449, "unknown Buffer value '%.*s'", (int)v.n, v.p);
       if (ts->buffer)
@@ -797,7 +827,7 @@ static h248_observed_t *p_observed(dec_t *d)
 static unsigned rd_nc_reason(dec_t *d)
 {
   word_t w = rd_name(d, "a NotifyCompletion reason");
-  switch (h248__tok(w.p, w.n)) {
+  switch (w.tk) {
   case TK_TIMEOUT: return H248_NC_TIMEOUT;
   case TK_INTBYEVENT: return H248_NC_INTBYEVENT;
   case TK_INTBYSIGDESCR: return H248_NC_INTBYSIGDESCR;
@@ -836,7 +866,7 @@ static h248_signals_t *p_signals(dec_t *d)
           expect(d, '=', "after SignalType");
           word_t v = rd_name(d, "a signal type");
           h248_signal_type_t st;
-          switch (h248__tok(v.p, v.n)) {
+          switch (v.tk) {
           case TK_ONOFF: st = H248_SIGTYPE_ONOFF; break;
           case TK_TIMEOUT: st = H248_SIGTYPE_TIMEOUT; break;
           case TK_BRIEF: st = H248_SIGTYPE_BRIEF; break;
@@ -892,7 +922,7 @@ static h248_audit_t *p_audit(dec_t *d)
   size_t n = 0;
   do {
     word_t w = rd_name(d, "an audit item");
-    int tk = h248__tok(w.p, w.n);
+    int tk = w.tk;
     switch (tk) {
     case TK_MEDIA: case TK_EVENTS: case TK_SIGNALS: case TK_OBSERVEDEVENTS:
     case TK_DIGITMAP: case TK_STATISTICS: case TK_PACKAGES: case TK_EVENTBUFFER:
@@ -982,7 +1012,7 @@ static h248_service_change_t *p_services(dec_t *d)
       continue;
     }
     word_t w = rd_name(d, "a ServiceChange parameter");
-    int tk = h248__tok(w.p, w.n);
+    int tk = w.tk;
     expect(d, '=', "after the ServiceChange parameter");
     switch (tk) {
     case TK_METHOD: {
@@ -1105,7 +1135,7 @@ static void p_descriptor(dec_t *d, h248_cmd_t *c, int reply)
   skip(d);
   size_t at = d->i;
   word_t w = rd_name(d, "a descriptor");
-  int tk = h248__tok(w.p, w.n);
+  int tk = w.tk;
   switch (tk) {
   case TK_MEDIA: case TK_EVENTS: case TK_SIGNALS: case TK_DIGITMAP: case TK_AUDIT:
   case TK_STATISTICS: case TK_OBSERVEDEVENTS: case TK_SERVICES: case TK_ERROR:
@@ -1174,7 +1204,7 @@ static h248_cmd_t *p_command(dec_t *d, int reply)
     break;
   }
   word_t w = rd_name(d, "a command");
-  switch (h248__tok(w.p, w.n)) {
+  switch (w.tk) {
   case TK_ADD: c->type = H248_CMD_ADD; break;
   case TK_MODIFY: c->type = H248_CMD_MODIFY; break;
   case TK_SUBTRACT: c->type = H248_CMD_SUBTRACT; break;
@@ -1241,7 +1271,7 @@ static h248_action_t *p_action(dec_t *d, int reply)
   a->emergency = H248_FLAG_UNSET;
   skip(d);
   word_t w = rd_name(d, "Context");
-  if (h248__tok(w.p, w.n) != TK_CONTEXT)
+  if (w.tk != TK_CONTEXT)
     SYNTAX_AT(d, w.at, "expected Context, found '%s'", tkname(w));
   d->lvl = 2;
   expect(d, '=', "after Context");
@@ -1313,7 +1343,7 @@ static h248_trans_t *p_transaction(dec_t *d)
   skip(d);
   size_t at = d->i;
   word_t w = rd_name(d, "a transaction");
-  int tk = h248__tok(w.p, w.n);
+  int tk = w.tk;
   h248_trans_t *t = NEW(d, h248_trans_t);
   d->in_request = 0;
   d->lvl = 1;
@@ -1499,7 +1529,7 @@ int h248_decode(const char *text, size_t len, h248_msg_t **out, h248_error_info_
   if (!text)
     return -EINVAL;
   memset(ei, 0, sizeof *ei);
-  dec_t d = {.s = text, .n = len, .ei = ei};
+  dec_t d = {.s = text, .n = len, .ei = ei, .wpos = SIZE_MAX};
   d.m = h248_msg_new();
   if (!d.m)
     return -ENOMEM;

@@ -26,6 +26,15 @@ enum h248_tok {
 
 /* Token id of text[0..n) (case-insensitive, long or compact), or TK_NONE. */
 int h248__tok(const char *text, size_t n);
+/* The same with the hash of text[0..n) already made by h248__tok_step()
+ * over each octet, from h = 0 (the decoder hashes while it scans a word). */
+int h248__tok_hashed(const char *text, size_t n, uint32_t h);
+extern const unsigned char h248__upcase[256];
+static inline uint32_t h248__tok_step(uint32_t h, unsigned char c)
+{
+  return h * 41 + h248__upcase[c];
+}
+#define H248__TOK_SLOT(h) (((h) ^ ((h) >> 5)) & 511)
 const char *h248__tok_long(int tk);
 const char *h248__tok_short(int tk);
 
@@ -40,25 +49,26 @@ void *h248__arena_alloc(h248__arena_t *a, size_t size); /* zeroed, 16-aligned */
  * text does not start with a valid mId. */
 size_t h248__scan_mid(const char *text, size_t n, h248_msg_t *msg, h248_mid_t *mid);
 
-/* Character classes of Annex B. */
-int h248__is_safe(int c);      /* SafeChar */
-/* ASCII only (the grammar's ALPHA / DIGIT), whatever the locale; inline,
- * because the decoder asks for every octet of a message. */
-static inline int h248__is_alnum(int c)
-{
-  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-/* ALPHA / DIGIT / "_" / "/" / "*" (pkgdName, tokens) */
-static inline int h248__is_name(int c)
-{
-  return h248__is_alnum(c) || c == '_' || c == '/' || c == '*';
-}
-/* characters of a termination id / device name */
-static inline int h248__is_tidchar(int c)
-{
-  return h248__is_name(c) || c == '$' || c == '@' || c == '.' || c == '-';
-}
-int h248__is_qchar(int c);     /* inside a quotedString */
+/* Character classes of Annex B, ASCII whatever the locale (the grammar's
+ * ALPHA / DIGIT): one table, inline, because the decoder asks for every
+ * octet of a message. */
+enum {
+  H248__C_ALNUM = 1,   /* ALPHA / DIGIT */
+  H248__C_NAME = 2,    /* ALPHA / DIGIT / "_" / "/" / "*" (pkgdName, tokens) */
+  H248__C_TID = 4,     /* characters of a termination id / device name */
+  H248__C_SAFE = 8,    /* SafeChar */
+  H248__C_QCHAR = 16,  /* inside a quotedString */
+  H248__C_DIGIT = 32,
+  H248__C_ALPHA = 64,
+  H248__C_TIDEND = 128 /* may follow a termination id: NUL and " \t\r\n;{},]" */
+};
+extern const unsigned char h248__cls[256];
+#define H248__IS(c, cl) ((h248__cls[(unsigned char)(c)] & (cl)) != 0)
+static inline int h248__is_safe(int c) { return H248__IS(c, H248__C_SAFE); }
+static inline int h248__is_alnum(int c) { return H248__IS(c, H248__C_ALNUM); }
+static inline int h248__is_name(int c) { return H248__IS(c, H248__C_NAME); }
+static inline int h248__is_tidchar(int c) { return H248__IS(c, H248__C_TID); }
+static inline int h248__is_qchar(int c) { return H248__IS(c, H248__C_QCHAR); }
 
 /* Validation used by the encoder. */
 int h248__valid_pkgd(const char *s);   /* pkg/item, pkg/ *, * / * */

@@ -104,10 +104,10 @@ static const struct {
   {TK_VERSION, "Version", "V"},
 };
 
-/* The same spellings, upper-cased and sorted by length, then strcmp order,
- * for a binary search that mostly compares lengths: the lookup runs on every
- * word of every message. Keep it in step with toks[] (the codec test
- * round-trips every token through both). */
+/* The same spellings, upper-cased (sorted by length, then strcmp order),
+ * looked up through tok_hash[] below: the lookup runs on every word of every
+ * message. Keep it in step with toks[] (the codec test round-trips every
+ * token through both). */
 static const struct {
   const char *up;
   unsigned char len;
@@ -282,39 +282,108 @@ static const struct {
   {"TRANSACTIONRESPONSEACK", 22, TK_RESPONSEACK},
 };
 
-/* order of the n octets at a, ASCII-upper-cased, against entry t of
- * toks_sorted: by length first, then octet by octet */
-static int cmp_up(const char *a, size_t n, size_t t)
+/* ASCII upper case of each octet (others unchanged): the token hash and
+ * compare use it. */
+const unsigned char h248__upcase[256] = {
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+  16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+  32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+  48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
+  64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79,
+  80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95,
+  96, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79,
+  80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 123, 124, 125, 126, 127,
+  128, 129, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 141, 142, 143,
+  144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157, 158, 159,
+  160, 161, 162, 163, 164, 165, 166, 167, 168, 169, 170, 171, 172, 173, 174, 175,
+  176, 177, 178, 179, 180, 181, 182, 183, 184, 185, 186, 187, 188, 189, 190, 191,
+  192, 193, 194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 204, 205, 206, 207,
+  208, 209, 210, 211, 212, 213, 214, 215, 216, 217, 218, 219, 220, 221, 222, 223,
+  224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235, 236, 237, 238, 239,
+  240, 241, 242, 243, 244, 245, 246, 247, 248, 249, 250, 251, 252, 253, 254, 255,
+};
+
+/* Character classes (H248__C_* of h248_int.h), ASCII whatever the locale. */
+const unsigned char h248__cls[256] = {
+  128, 0, 0, 0, 0, 0, 0, 0, 0, 144, 128, 0, 0, 128, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  144, 24, 0, 16, 28, 24, 24, 24, 24, 24, 30, 24, 144, 28, 28, 30,
+  63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 16, 144, 16, 16, 16, 24,
+  28, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 16, 24, 144, 24, 30,
+  24, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 144, 24, 144, 24, 0,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+};
+
+/* Open-addressing hash of toks_sorted (index + 1; 0 = empty slot): slot
+ * H248__TOK_SLOT(h) of the hash h248__tok_step() builds over the upper-cased
+ * spelling, then the next slots. Made from toks_sorted[] with this
+ * script (run it again when a token is added):
+ *   h = 0; for c in WORD: h = (h * 41 + ord(c)) & 0xffffffff
+ *   k = (h ^ (h >> 5)) & 511; while tab[k]: k = (k + 1) & 511; tab[k] = i + 1
+ * At most 2 slots are probed past the first; the codec test looks up every
+ * spelling. */
+static const unsigned char tok_hash[512] = {
+  0, 0, 0, 0, 0, 152, 0, 0, 0, 0, 0, 0, 0, 41, 0, 0, 127, 0, 0, 0, 0, 0, 0, 161,
+  0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 90, 0, 0, 40, 0, 0, 0, 0, 92, 0, 0, 155, 0,
+  0, 0, 0, 109, 158, 0, 0, 0, 0, 0, 0, 0, 167, 0, 0, 0, 0, 3, 100, 2, 0, 81, 129, 4,
+  0, 5, 0, 0, 8, 9, 6, 7, 11, 12, 10, 0, 14, 0, 13, 80, 136, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 38, 0, 39, 0, 0, 0, 0, 0, 88, 0, 0, 0, 91, 0, 0, 0, 0, 0, 113,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 95, 143, 0, 0, 0, 50, 0, 0, 20, 160,
+  0, 52, 51, 114, 123, 0, 0, 140, 89, 93, 0, 0, 0, 54, 53, 148, 0, 117, 0, 132, 0, 0, 0, 49,
+  0, 0, 86, 22, 0, 0, 0, 0, 0, 0, 0, 21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 45, 137, 124, 0, 0, 0, 0, 48, 141, 130, 0, 46, 0, 47, 0, 0, 120, 151, 0, 0, 0, 0, 121,
+  0, 0, 0, 0, 166, 0, 0, 0, 104, 0, 0, 0, 0, 149, 99, 0, 17, 116, 19, 18, 112, 0, 0, 138,
+  110, 0, 0, 0, 133, 0, 0, 0, 16, 15, 44, 0, 122, 42, 0, 43, 30, 0, 61, 105, 0, 31, 135, 0,
+  0, 106, 0, 0, 60, 119, 29, 59, 94, 98, 101, 63, 0, 28, 108, 0, 0, 0, 0, 0, 150, 0, 62, 0,
+  0, 145, 0, 0, 144, 0, 103, 0, 0, 0, 0, 128, 0, 0, 0, 0, 131, 0, 0, 0, 0, 0, 147, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 96, 126, 0, 0, 0, 0, 0, 0, 58, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 115, 0, 23, 0, 0, 84, 0, 0, 0, 0, 0, 0, 82, 0, 0, 0, 0, 134, 0,
+  26, 25, 0, 0, 0, 0, 0, 27, 83, 0, 0, 0, 0, 163, 57, 0, 0, 107, 0, 0, 0, 0, 24, 55,
+  56, 0, 153, 0, 0, 0, 0, 0, 0, 35, 0, 0, 0, 142, 0, 0, 0, 0, 0, 154, 0, 102, 97, 0,
+  0, 0, 0, 0, 0, 0, 0, 125, 37, 0, 0, 0, 0, 0, 0, 0, 0, 79, 78, 0, 0, 36, 77, 85,
+  164, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 87, 0, 0, 0, 0, 139,
+  159, 75, 0, 0, 74, 0, 0, 0, 0, 0, 0, 0, 76, 0, 0, 0, 0, 33, 0, 0, 0, 157, 32, 146,
+  64, 165, 65, 0, 0, 0, 0, 0, 0, 118, 0, 0, 34, 162, 0, 0, 156, 72, 0, 73, 69, 0, 70, 71,
+  67, 0, 0, 68, 0, 111, 66, 0,
+};
+
+int h248__tok_hashed(const char *text, size_t n, uint32_t h)
 {
-  if (n != toks_sorted[t].len)
-    return n < toks_sorted[t].len ? -1 : 1;
-  const char *b = toks_sorted[t].up;
-  for (size_t i = 0; i < n; i++) {
-    int c = (unsigned char)a[i];
-    if (c >= 'a' && c <= 'z')
-      c -= 'a' - 'A';
-    if (c != (unsigned char)b[i])
-      return c - (unsigned char)b[i];
+  if (n == 0 || n > 22)
+    return TK_NONE;
+  for (uint32_t k = H248__TOK_SLOT(h);; k = (k + 1) & 511) {
+    unsigned e = tok_hash[k];
+    if (!e)
+      return TK_NONE;
+    e--;
+    if (toks_sorted[e].len != n)
+      continue;
+    const char *b = toks_sorted[e].up;
+    size_t q = 0;
+    while (q < n && h248__upcase[(unsigned char)text[q]] == (unsigned char)b[q])
+      q++;
+    if (q == n)
+      return toks_sorted[e].tk;
   }
-  return 0;
 }
 
 int h248__tok(const char *text, size_t n)
 {
   if (n == 0 || n > 22)
     return TK_NONE;
-  size_t lo = 0, hi = sizeof toks_sorted / sizeof toks_sorted[0];
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    int r = cmp_up(text, n, mid);
-    if (r == 0)
-      return toks_sorted[mid].tk;
-    if (r < 0)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  return TK_NONE;
+  uint32_t h = 0;
+  for (size_t q = 0; q < n; q++)
+    h = h248__tok_step(h, (unsigned char)text[q]);
+  return h248__tok_hashed(text, n, h);
 }
 
 /* toks[] is in enum order: toks[tk - 1].tk == tk (checked by the unit test
@@ -500,17 +569,6 @@ size_t h248_msg_ntrans(const h248_msg_t *msg)
 }
 
 /* ------------------------------------------------------- character classes */
-
-int h248__is_safe(int c)
-{
-  return isalnum(c) || (c && strchr("+-&!_/'?@^`~*$\\()%|.", c));
-}
-
-int h248__is_qchar(int c)
-{
-  /* SafeChar / RestChar / WSP, plus octets >= 0x80 (UTF-8 text) */
-  return c == ' ' || c == '\t' || (c >= 0x21 && c <= 0x7e && c != '"') || c >= 0x80;
-}
 
 static int is_name_part(const char *s, size_t n)
 {
