@@ -91,7 +91,7 @@ static int syntax_code(dec_t *d)
 
 static void *xalloc(dec_t *d, size_t size)
 {
-  void *p = h248_alloc(d->m, size);
+  void *p = h248__arena_alloc(d->m->arena_, size);
   if (!p) {
     d->oom = 1;
     longjmp(d->jb, 1);
@@ -101,11 +101,13 @@ static void *xalloc(dec_t *d, size_t size)
 
 static char *xstrndup(dec_t *d, const char *s, size_t n)
 {
-  char *p = h248_strndup(d->m, s, n);
+  char *p = h248__arena_raw(d->m->arena_, n + 1);
   if (!p) {
     d->oom = 1;
     longjmp(d->jb, 1);
   }
+  memcpy(p, s, n);
+  p[n] = '\0';
   return p;
 }
 
@@ -117,16 +119,21 @@ static int cur(dec_t *d) { return d->i < d->n ? (unsigned char)d->s[d->i] : -1; 
 /* LWSP: white space, line ends and ";" comments. */
 static void skip_slow(dec_t *d)
 {
-  while (d->i < d->n) {
-    char c = d->s[d->i];
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-      d->i++;
+  const char *s = d->s;
+  size_t i = d->i, n = d->n;
+  /* bits of " \t\r\n" */
+  const uint64_t ws = (1ull << ' ') | (1ull << '\t') | (1ull << '\r') | (1ull << '\n');
+  while (i < n) {
+    unsigned char c = (unsigned char)s[i];
+    if (c <= ' ' && (ws >> c) & 1)
+      i++;
     else if (c == ';') {
-      while (d->i < d->n && d->s[d->i] != '\n' && d->s[d->i] != '\r')
-        d->i++;
+      while (i < n && s[i] != '\n' && s[i] != '\r')
+        i++;
     } else
       break;
   }
+  d->i = i;
 }
 
 static inline void skip(dec_t *d)

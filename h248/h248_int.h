@@ -4,6 +4,8 @@
 
 #include "h248/h248.h"
 
+#include <string.h>
+
 /* Tokens of Annex B.2 that the codec knows (long and compact spelling). */
 enum h248_tok {
   TK_NONE = 0,
@@ -38,11 +40,44 @@ static inline uint32_t h248__tok_step(uint32_t h, unsigned char c)
 const char *h248__tok_long(int tk);
 const char *h248__tok_short(int tk);
 
-/* Arena: chunks freed together. */
-typedef struct h248__arena h248__arena_t;
+/* Arena: chunks freed together. The first chunk comes in the arena's own
+ * allocation (one malloc per message); allocation is inline while the head
+ * chunk has room. */
+typedef struct h248__chunk {
+  struct h248__chunk *next;
+  size_t used, size;
+  _Alignas(16) unsigned char data[];
+} h248__chunk_t;
+typedef struct h248__arena {
+  h248__chunk_t *head;
+} h248__arena_t;
 h248__arena_t *h248__arena_new(void);
 void h248__arena_free(h248__arena_t *a);
-void *h248__arena_alloc(h248__arena_t *a, size_t size); /* zeroed, 16-aligned */
+void *h248__arena_alloc_slow(h248__arena_t *a, size_t size); /* a new chunk */
+
+/* size bytes, 16-aligned, not zeroed (strings) */
+static inline void *h248__arena_raw(h248__arena_t *a, size_t size)
+{
+  size = (size + 15) & ~(size_t)15;
+  if (size == 0)
+    size = 16;
+  h248__chunk_t *c = a->head;
+  if (__builtin_expect(c && c->size - c->used >= size, 1)) {
+    void *p = c->data + c->used;
+    c->used += size;
+    return p;
+  }
+  return h248__arena_alloc_slow(a, size);
+}
+
+/* size bytes, zeroed, 16-aligned */
+static inline void *h248__arena_alloc(h248__arena_t *a, size_t size)
+{
+  void *p = h248__arena_raw(a, size);
+  if (p)
+    memset(p, 0, size);
+  return p;
+}
 
 /* Scan a mId at text[0..n): returns the number of bytes it spans (> 0) and
  * fills *mid (strings allocated in msg when msg is non-NULL), or 0 when the

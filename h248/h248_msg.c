@@ -413,63 +413,58 @@ const char *h248__tok_short(int tk)
 
 /* ------------------------------------------------------------------- arena */
 
-typedef struct chunk {
-  struct chunk *next;
-  size_t used, size;
-  _Alignas(16) unsigned char data[];
-} chunk_t;
-
-struct h248__arena {
-  chunk_t *head;
-};
-
 #define CHUNK_SIZE 4000
+/* offset of the first chunk after the arena header (16-aligned) */
+#define FIRST_AT ((sizeof(h248__arena_t) + 15) & ~(size_t)15)
 
 h248__arena_t *h248__arena_new(void)
 {
-  return calloc(1, sizeof(h248__arena_t));
+  h248__arena_t *a = malloc(FIRST_AT + sizeof(h248__chunk_t) + CHUNK_SIZE);
+  if (!a)
+    return NULL;
+  h248__chunk_t *c = (h248__chunk_t *)((char *)a + FIRST_AT);
+  c->next = NULL;
+  c->used = 0;
+  c->size = CHUNK_SIZE;
+  a->head = c;
+  return a;
 }
 
 void h248__arena_free(h248__arena_t *a)
 {
   if (!a)
     return;
-  chunk_t *c = a->head;
+  h248__chunk_t *first = (h248__chunk_t *)((char *)a + FIRST_AT);
+  h248__chunk_t *c = a->head;
   while (c) {
-    chunk_t *n = c->next;
-    free(c);
+    h248__chunk_t *n = c->next;
+    if (c != first)
+      free(c);
     c = n;
   }
   free(a);
 }
 
-void *h248__arena_alloc(h248__arena_t *a, size_t size)
+/* size is rounded already and does not fit in the head chunk */
+void *h248__arena_alloc_slow(h248__arena_t *a, size_t size)
 {
-  size = (size + 15) & ~(size_t)15;
-  if (size == 0)
-    size = 16;
-  chunk_t *c = a->head;
-  if (!c || c->size - c->used < size) {
-    size_t cs = size > CHUNK_SIZE ? size : CHUNK_SIZE;
-    chunk_t *n = malloc(sizeof(chunk_t) + cs);
-    if (!n)
-      return NULL;
-    n->used = 0;
-    n->size = cs;
-    if (c && size > CHUNK_SIZE) {
-      /* keep the partly used chunk in front for the small allocations */
-      n->next = c->next;
-      c->next = n;
-    } else {
-      n->next = c;
-      a->head = n;
-    }
-    c = n;
+  h248__chunk_t *c = a->head;
+  size_t cs = size > CHUNK_SIZE ? size : CHUNK_SIZE;
+  h248__chunk_t *n = malloc(sizeof(h248__chunk_t) + cs);
+  if (!n)
+    return NULL;
+  n->used = 0;
+  n->size = cs;
+  if (c && size > CHUNK_SIZE) {
+    /* keep the partly used chunk in front for the small allocations */
+    n->next = c->next;
+    c->next = n;
+  } else {
+    n->next = c;
+    a->head = n;
   }
-  void *p = c->data + c->used;
-  c->used += size;
-  memset(p, 0, size);
-  return p;
+  n->used = size;
+  return n->data;
 }
 
 /* ----------------------------------------------------------------- message */
@@ -519,7 +514,7 @@ char *h248_strndup(h248_msg_t *msg, const char *s, size_t n)
 {
   if (!s)
     return NULL;
-  char *d = h248__arena_alloc(msg->arena_, n + 1);
+  char *d = h248__arena_raw(msg->arena_, n + 1);
   if (!d)
     return NULL;
   memcpy(d, s, n);
@@ -628,18 +623,25 @@ int h248__valid_timestamp(const char *s)
 
 /* --------------------------------------------------------------------- mId */
 
+#define IS_DIGIT(c) H248__IS((c), H248__C_DIGIT)
+#define IS_ALPHA(c) H248__IS((c), H248__C_ALPHA)
+static inline int is_xdigit(unsigned char c)
+{
+  return IS_DIGIT(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
 static size_t scan_port(const char *t, size_t n, size_t i, uint16_t *port, int *bad)
 {
   *port = 0;
-  if (i < n && t[i] == ':' && i + 1 < n && isdigit((unsigned char)t[i + 1])) {
+  if (i < n && t[i] == ':' && i + 1 < n && IS_DIGIT((unsigned char)t[i + 1])) {
     unsigned long v = 0;
     size_t j = i + 1, k = 0;
-    while (j < n && isdigit((unsigned char)t[j]) && k < 6) {
+    while (j < n && IS_DIGIT((unsigned char)t[j]) && k < 6) {
       v = v * 10 + (unsigned)(t[j] - '0');
       j++;
       k++;
     }
-    if (v > 65535 || k > 5 || (j < n && isdigit((unsigned char)t[j]))) {
+    if (v > 65535 || k > 5 || (j < n && IS_DIGIT((unsigned char)t[j]))) {
       *bad = 1;
       return i;
     }
@@ -647,6 +649,37 @@ static size_t scan_port(const char *t, size_t n, size_t i, uint16_t *port, int *
     return j;
   }
   return i;
+}
+
+/* inet_pton(AF_INET, ...) == 1 for t[0..n), without the copy and the call
+ * (the mId of every message is checked): four decimal parts 0..255, no
+ * leading zero, nothing else. */
+static int is_ip4(const char *t, size_t n)
+{
+  unsigned parts = 0, v = 0;
+  int digit = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = t[i];
+    if (c >= '0' && c <= '9') {
+      if (digit && v == 0)
+        return 0; /* a leading zero */
+      v = v * 10 + (unsigned)(c - '0');
+      if (v > 255)
+        return 0;
+      if (!digit) {
+        if (++parts > 4)
+          return 0;
+        digit = 1;
+      }
+    } else if (c == '.' && digit) {
+      if (parts == 4)
+        return 0;
+      v = 0;
+      digit = 0;
+    } else
+      return 0;
+  }
+  return parts == 4 && digit;
 }
 
 size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
@@ -657,21 +690,56 @@ size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
   size_t i = 0;
   int bad = 0;
   if (t[0] == '[') {
+    /* the usual case first: a dotted quad and "]", checked in one pass */
     size_t j = 1;
-    while (j < n && j < 64 && (isxdigit((unsigned char)t[j]) || t[j] == '.' || t[j] == ':'))
+    unsigned parts = 0, v = 0;
+    int digit = 0, ok = 1;
+    for (; j < n && j < 64; j++) {
+      char c = t[j];
+      if (c >= '0' && c <= '9') {
+        if (digit && v == 0)
+          ok = 0; /* a leading zero */
+        v = v * 10 + (unsigned)(c - '0');
+        if (v > 255)
+          ok = 0, v = 256;
+        if (!digit) {
+          parts++;
+          digit = 1;
+        }
+      } else if (c == '.') {
+        if (!digit || parts == 4)
+          ok = 0;
+        v = 0;
+        digit = 0;
+      } else
+        break;
+    }
+    if (ok && parts == 4 && digit && j < n && j < 64 && t[j] == ']') {
+      mid->kind = H248_MID_IP4;
+      i = scan_port(t, n, j + 1, &mid->port, &bad);
+      if (bad)
+        return 0;
+      if (msg)
+        mid->name = h248_strndup(msg, t + 1, j - 1);
+      return i;
+    }
+    j = 1;
+    while (j < n && j < 64 && (is_xdigit((unsigned char)t[j]) || t[j] == '.' || t[j] == ':'))
       j++;
     if (j >= n || t[j] != ']' || j == 1)
       return 0;
-    char addr[64];
-    memcpy(addr, t + 1, j - 1);
-    addr[j - 1] = '\0';
     unsigned char bin[16];
-    if (inet_pton(AF_INET, addr, bin) == 1)
+    if (is_ip4(t + 1, j - 1))
       mid->kind = H248_MID_IP4;
-    else if (inet_pton(AF_INET6, addr, bin) == 1)
-      mid->kind = H248_MID_IP6;
-    else
-      return 0;
+    else {
+      char addr[64];
+      memcpy(addr, t + 1, j - 1);
+      addr[j - 1] = '\0';
+      if (inet_pton(AF_INET6, addr, bin) == 1)
+        mid->kind = H248_MID_IP6;
+      else
+        return 0;
+    }
     i = scan_port(t, n, j + 1, &mid->port, &bad);
     if (bad)
       return 0;
@@ -681,9 +749,9 @@ size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
   }
   if (t[0] == '<') {
     size_t j = 1;
-    if (j >= n || !isalnum((unsigned char)t[j]))
+    if (j >= n || !h248__is_alnum((unsigned char)t[j]))
       return 0;
-    while (j < n && j < 66 && (isalnum((unsigned char)t[j]) || t[j] == '-' || t[j] == '.'))
+    while (j < n && j < 66 && (h248__is_alnum((unsigned char)t[j]) || t[j] == '-' || t[j] == '.'))
       j++;
     if (j >= n || t[j] != '>')
       return 0;
@@ -697,7 +765,7 @@ size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
   }
   if (n >= 4 && strncasecmp(t, "MTP", 3) == 0 && t[3] == '{') {
     size_t j = 4;
-    while (j < n && isxdigit((unsigned char)t[j]))
+    while (j < n && is_xdigit((unsigned char)t[j]))
       j++;
     if (j >= n || t[j] != '}' || j - 4 < 4 || j - 4 > 8)
       return 0;
@@ -707,7 +775,7 @@ size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
     return j + 1;
   }
   /* deviceName = pathNAME: starts with a letter (or "*") */
-  if (!isalpha((unsigned char)t[0]) && t[0] != '*')
+  if (!IS_ALPHA((unsigned char)t[0]) && t[0] != '*')
     return 0;
   size_t j = 0;
   while (j < n && j < 256 && h248__is_tidchar((unsigned char)t[j]))
