@@ -113,8 +113,8 @@ static char *xstrndup(dec_t *d, const char *s, size_t n)
 
 /* ------------------------------------------------------------------- lexer */
 
-static int at_end(dec_t *d) { return d->i >= d->n; }
-static int cur(dec_t *d) { return d->i < d->n ? (unsigned char)d->s[d->i] : -1; }
+static inline int at_end(dec_t *d) { return d->i >= d->n; }
+static inline int cur(dec_t *d) { return d->i < d->n ? (unsigned char)d->s[d->i] : -1; }
 
 /* LWSP: white space, line ends and ";" comments. */
 static void skip_slow(dec_t *d)
@@ -147,13 +147,13 @@ static inline void skip(dec_t *d)
   skip_slow(d);
 }
 
-static int peekc(dec_t *d)
+static inline __attribute__((always_inline)) int peekc(dec_t *d)
 {
   skip(d);
   return cur(d);
 }
 
-static int acc(dec_t *d, char c)
+static inline __attribute__((always_inline)) int acc(dec_t *d, char c)
 {
   if (peekc(d) == (unsigned char)c) {
     d->i++;
@@ -300,7 +300,7 @@ static int is_ts_at(dec_t *d, size_t j)
     return 0;
   for (int k = 0; k < 17; k++) {
     char c = d->s[j + k];
-    if (k == 8 ? (c != 'T' && c != 't') : !isdigit((unsigned char)c))
+    if (k == 8 ? (c != 'T' && c != 't') : !H248__IS(c, H248__C_DIGIT))
       return 0;
   }
   return 1;
@@ -416,6 +416,12 @@ static h248_error_t *p_error(dec_t *d)
   return e;
 }
 
+/* strchr(" \t\r\n", c) != NULL (NUL included; it never gets here) */
+static inline int is_sdp_trim(char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0';
+}
+
 /* Local / Remote: octetString up to the first unescaped '}'. */
 static char *p_sdp(dec_t *d, const char *which)
 {
@@ -459,9 +465,9 @@ static char *p_sdp(dec_t *d, const char *which)
   }
   /* trim leading white space / line ends, trailing white space / line ends */
   size_t s0 = 0;
-  while (s0 < n && strchr(" \t\r\n", raw[s0]))
+  while (s0 < n && is_sdp_trim(raw[s0]))
     s0++;
-  while (n > s0 && strchr(" \t\r\n", raw[n - 1]))
+  while (n > s0 && is_sdp_trim(raw[n - 1]))
     n--;
   char *sdp = raw + s0;
   n -= s0;
@@ -478,9 +484,9 @@ static char *p_sdp(dec_t *d, const char *which)
   /* light check on the input text, so that the position names the line:
    * lines "<letter>=" and the first one "v=" */
   size_t k = b, end = e;
-  while (k < end && strchr(" \t\r\n", d->s[k]))
+  while (k < end && is_sdp_trim(d->s[k]))
     k++;
-  while (end > k && strchr(" \t\r\n", d->s[end - 1]))
+  while (end > k && is_sdp_trim(d->s[end - 1]))
     end--;
   for (size_t ln = 0; k < end; ln++) {
     const char *nl = memchr(d->s + k, '\n', end - k);
@@ -488,7 +494,7 @@ static char *p_sdp(dec_t *d, const char *which)
     size_t len = le - k;
     if (len && d->s[le - 1] == '\r')
       len--;
-    if (len < 2 || !islower((unsigned char)d->s[k]) || d->s[k + 1] != '=')
+    if (len < 2 || d->s[k] < 'a' || d->s[k] > 'z' || d->s[k + 1] != '=')
       fail_at(d, k, 474, "invalid SDP line in %s: \"%.*s\"", which,
               (int)(len > 40 ? 40 : len), d->s + k);
     if (ln == 0 && d->s[k] != 'v')
@@ -987,7 +993,7 @@ static char *rd_mid_text(dec_t *d, const char *ctx, int port_ok)
 {
   skip(d);
   size_t at = d->i;
-  if (port_ok && isdigit((unsigned char)cur(d))) {
+  if (port_ok && H248__IS(cur(d), H248__C_DIGIT)) {
     uint32_t p = rd_uint(d, 65535, "port");
     (void)p;
     if (d->i - at > 5)
@@ -1072,7 +1078,7 @@ static h248_service_change_t *p_services(dec_t *d)
       if (sc->profile)
         fail_at(d, at, 456, "Profile appears twice");
       word_t v = rd_name(d, "a profile name");
-      if (!isalpha((unsigned char)v.p[0]))
+      if (!H248__IS(v.p[0], H248__C_ALPHA))
         SYNTAX_AT(d, v.at, "a profile name starts with a letter");
       size_t e = d->i;
       /* NAME "/" Version; allow "-"/"." inside the name as seen in the field */
@@ -1195,7 +1201,7 @@ static h248_cmd_t *p_command(dec_t *d, int reply)
   h248_cmd_t *c = NEW(d, h248_cmd_t);
   /* "O-" and "W-" prefixes */
   for (;;) {
-    if (d->i + 2 < d->n && d->s[d->i + 1] == '-' && isalpha((unsigned char)d->s[d->i + 2])) {
+    if (d->i + 2 < d->n && d->s[d->i + 1] == '-' && H248__IS(d->s[d->i + 2], H248__C_ALPHA)) {
       char p = (char)toupper((unsigned char)d->s[d->i]);
       if (p == 'O' && !c->optional && !c->wildcard_reply) {
         c->optional = 1;
@@ -1454,7 +1460,7 @@ static void p_message(dec_t *d)
     d->i++;
   } else {
     word_t w = {d->s + d->i, 0, d->i};
-    while (d->i < d->n && isalpha((unsigned char)d->s[d->i]) && w.n < 32) {
+    while (d->i < d->n && H248__IS(d->s[d->i], H248__C_ALPHA) && w.n < 32) {
       d->i++;
       w.n++;
     }
@@ -1469,7 +1475,7 @@ static void p_message(dec_t *d)
   d->i++;
   size_t vat = d->i;
   int v = 0, k = 0;
-  while (isdigit((unsigned char)cur(d)) && k < 3) {
+  while (H248__IS(cur(d), H248__C_DIGIT) && k < 3) {
     v = v * 10 + (cur(d) - '0');
     d->i++;
     k++;

@@ -76,7 +76,12 @@ static void bad(enc_t *e)
 }
 
 /* token in the chosen spelling */
-static void tok(enc_t *e, int tk) { put(e, e->compact ? h248__tok_short(tk) : h248__tok_long(tk)); }
+static void tok(enc_t *e, int tk)
+{
+  size_t n;
+  const char *s = h248__tok_spell(tk, e->compact, &n);
+  putn(e, s, n);
+}
 /* " = " or "=" */
 static void eq(enc_t *e) { put(e, e->compact ? "=" : " = "); }
 /* " {" or "{" */
@@ -84,13 +89,21 @@ static void ob(enc_t *e) { put(e, e->compact ? "{" : " {"); }
 /* ", " or "," */
 static void comma(enc_t *e) { put(e, e->compact ? "," : ", "); }
 /* new line + indentation (pretty), nothing (compact) */
+/* 3 spaces per level */
+static void indent(enc_t *e, int ind)
+{
+  static const char spaces[31] = "                              "; /* 10 levels */
+  for (; ind > 10; ind -= 10)
+    putn(e, spaces, 30);
+  if (ind > 0)
+    putn(e, spaces, 3 * (size_t)ind);
+}
 static void nl(enc_t *e, int ind)
 {
   if (e->compact)
     return;
   put(e, e->eol);
-  for (int i = 0; i < ind; i++)
-    put(e, "   ");
+  indent(e, ind);
 }
 /* inline opening " { " / "{" and closing " }" / "}" */
 static void iob(enc_t *e) { put(e, e->compact ? "{" : " { "); }
@@ -219,8 +232,7 @@ static void sdp(enc_t *e, int tk, const char *s, int ind)
   if (s[n - 1] != '\n')
     put(e, e->eol);
   if (!e->compact)
-    for (int i = 0; i < ind; i++)
-      put(e, "   ");
+    indent(e, ind);
   put(e, "}");
 }
 

@@ -39,6 +39,8 @@ static inline uint32_t h248__tok_step(uint32_t h, unsigned char c)
 #define H248__TOK_SLOT(h) (((h) ^ ((h) >> 5)) & 511)
 const char *h248__tok_long(int tk);
 const char *h248__tok_short(int tk);
+/* the compact or long spelling and its length */
+const char *h248__tok_spell(int tk, int compact, size_t *len);
 
 /* Arena: chunks freed together. The first chunk comes in the arena's own
  * allocation (one malloc per message); allocation is inline while the head

@@ -11,97 +11,102 @@
 #include <strings.h>
 #include <time.h>
 
+#define IS_DIGIT(c) H248__IS((c), H248__C_DIGIT)
+#define IS_ALPHA(c) H248__IS((c), H248__C_ALPHA)
+
 /* ------------------------------------------------------------------ tokens */
 
+#define T_(tk, lng, shrt) {tk, lng, shrt, sizeof lng - 1, sizeof shrt - 1}
 static const struct {
   int tk;
   const char *lng, *shrt;
+  unsigned char nlng, nshrt;
 } toks[] = {
-  {TK_ADD, "Add", "A"},
-  {TK_AUDIT, "Audit", "AT"},
-  {TK_AUDITCAP, "AuditCapability", "AC"},
-  {TK_AUDITVALUE, "AuditValue", "AV"},
-  {TK_AUTH, "Authentication", "AU"},
-  {TK_BRIEF, "Brief", "BR"},
-  {TK_BUFFER, "Buffer", "BF"},
-  {TK_CONTEXT, "Context", "C"},
-  {TK_CONTEXTAUDIT, "ContextAudit", "CA"},
-  {TK_CONTEXTATTR, "ContextAttr", "CT"},
-  {TK_DIGITMAP, "DigitMap", "DM"},
-  {TK_DISCONNECTED, "Disconnected", "DC"},
-  {TK_DELAY, "Delay", "DL"},
-  {TK_DURATION, "Duration", "DR"},
-  {TK_EMBED, "Embed", "EM"},
-  {TK_EMERGENCY, "Emergency", "EG"},
-  {TK_EMERGENCYOFF, "EmergencyOff", "EGO"},
-  {TK_ERROR, "Error", "ER"},
-  {TK_EVENTBUFFER, "EventBuffer", "EB"},
-  {TK_EVENTS, "Events", "E"},
-  {TK_FAILOVER, "Failover", "FL"},
-  {TK_FORCED, "Forced", "FO"},
-  {TK_GRACEFUL, "Graceful", "GR"},
-  {TK_HANDOFF, "HandOff", "HO"},
-  {TK_IEPS, "IEPSCall", "IEPS"},
-  {TK_IMMACK, "ImmAckRequired", "IA"},
-  {TK_INACTIVE, "Inactive", "IN"},
-  {TK_INSERVICE, "InService", "IV"},
-  {TK_INTBYEVENT, "IntByEvent", "IBE"},
-  {TK_INTBYSIGDESCR, "IntBySigDescr", "IBS"},
-  {TK_ITERATION, "Iteration", "IT"},
-  {TK_KEEPACTIVE, "KeepActive", "KA"},
-  {TK_LOCAL, "Local", "L"},
-  {TK_LOCALCONTROL, "LocalControl", "O"},
-  {TK_LOCKSTEP, "LockStep", "SP"},
-  {TK_LOOPBACK, "Loopback", "LB"},
-  {TK_MEDIA, "Media", "M"},
-  {TK_MEGACO, "MEGACO", "!"},
-  {TK_METHOD, "Method", "MT"},
-  {TK_MGCIDTOTRY, "MgcIdToTry", "MG"},
-  {TK_MODE, "Mode", "MO"},
-  {TK_MODIFY, "Modify", "MF"},
-  {TK_MODEM, "Modem", "MD"},
-  {TK_MOVE, "Move", "MV"},
-  {TK_MTP, "MTP", "MTP"},
-  {TK_MUX, "Mux", "MX"},
-  {TK_NOTIFY, "Notify", "N"},
-  {TK_NOTIFYCOMPLETION, "NotifyCompletion", "NC"},
-  {TK_OBSERVEDEVENTS, "ObservedEvents", "OE"},
-  {TK_OFF, "OFF", "OFF"},
-  {TK_ON, "ON", "ON"},
-  {TK_ONOFF, "OnOff", "OO"},
-  {TK_OTHERREASON, "OtherReason", "OR"},
-  {TK_OUTOFSERVICE, "OutOfService", "OS"},
-  {TK_PACKAGES, "Packages", "PG"},
-  {TK_PENDING, "Pending", "PN"},
-  {TK_PRIORITY, "Priority", "PR"},
-  {TK_PROFILE, "Profile", "PF"},
-  {TK_REASON, "Reason", "RE"},
-  {TK_RECVONLY, "ReceiveOnly", "RC"},
-  {TK_REPLY, "Reply", "P"},
-  {TK_REMOTE, "Remote", "R"},
-  {TK_RESERVEDGROUP, "ReservedGroup", "RG"},
-  {TK_RESERVEDVALUE, "ReservedValue", "RV"},
-  {TK_RESPONSEACK, "TransactionResponseAck", "K"},
-  {TK_RESTART, "Restart", "RS"},
-  {TK_SEGMENTREPLY, "Segment", "SM"},
-  {TK_SENDONLY, "SendOnly", "SO"},
-  {TK_SENDRECV, "SendReceive", "SR"},
-  {TK_SERVICES, "Services", "SV"},
-  {TK_SERVICESTATES, "ServiceStates", "SI"},
-  {TK_SERVICECHANGE, "ServiceChange", "SC"},
-  {TK_SCADDRESS, "ServiceChangeAddress", "AD"},
-  {TK_SIGNALLIST, "SignalList", "SL"},
-  {TK_SIGNALS, "Signals", "SG"},
-  {TK_SIGNALTYPE, "SignalType", "SY"},
-  {TK_STATISTICS, "Statistics", "SA"},
-  {TK_STREAM, "Stream", "ST"},
-  {TK_SUBTRACT, "Subtract", "S"},
-  {TK_TERMSTATE, "TerminationState", "TS"},
-  {TK_TEST, "Test", "TE"},
-  {TK_TIMEOUT, "TimeOut", "TO"},
-  {TK_TOPOLOGY, "Topology", "TP"},
-  {TK_TRANSACTION, "Transaction", "T"},
-  {TK_VERSION, "Version", "V"},
+  T_(TK_ADD, "Add", "A"),
+  T_(TK_AUDIT, "Audit", "AT"),
+  T_(TK_AUDITCAP, "AuditCapability", "AC"),
+  T_(TK_AUDITVALUE, "AuditValue", "AV"),
+  T_(TK_AUTH, "Authentication", "AU"),
+  T_(TK_BRIEF, "Brief", "BR"),
+  T_(TK_BUFFER, "Buffer", "BF"),
+  T_(TK_CONTEXT, "Context", "C"),
+  T_(TK_CONTEXTAUDIT, "ContextAudit", "CA"),
+  T_(TK_CONTEXTATTR, "ContextAttr", "CT"),
+  T_(TK_DIGITMAP, "DigitMap", "DM"),
+  T_(TK_DISCONNECTED, "Disconnected", "DC"),
+  T_(TK_DELAY, "Delay", "DL"),
+  T_(TK_DURATION, "Duration", "DR"),
+  T_(TK_EMBED, "Embed", "EM"),
+  T_(TK_EMERGENCY, "Emergency", "EG"),
+  T_(TK_EMERGENCYOFF, "EmergencyOff", "EGO"),
+  T_(TK_ERROR, "Error", "ER"),
+  T_(TK_EVENTBUFFER, "EventBuffer", "EB"),
+  T_(TK_EVENTS, "Events", "E"),
+  T_(TK_FAILOVER, "Failover", "FL"),
+  T_(TK_FORCED, "Forced", "FO"),
+  T_(TK_GRACEFUL, "Graceful", "GR"),
+  T_(TK_HANDOFF, "HandOff", "HO"),
+  T_(TK_IEPS, "IEPSCall", "IEPS"),
+  T_(TK_IMMACK, "ImmAckRequired", "IA"),
+  T_(TK_INACTIVE, "Inactive", "IN"),
+  T_(TK_INSERVICE, "InService", "IV"),
+  T_(TK_INTBYEVENT, "IntByEvent", "IBE"),
+  T_(TK_INTBYSIGDESCR, "IntBySigDescr", "IBS"),
+  T_(TK_ITERATION, "Iteration", "IT"),
+  T_(TK_KEEPACTIVE, "KeepActive", "KA"),
+  T_(TK_LOCAL, "Local", "L"),
+  T_(TK_LOCALCONTROL, "LocalControl", "O"),
+  T_(TK_LOCKSTEP, "LockStep", "SP"),
+  T_(TK_LOOPBACK, "Loopback", "LB"),
+  T_(TK_MEDIA, "Media", "M"),
+  T_(TK_MEGACO, "MEGACO", "!"),
+  T_(TK_METHOD, "Method", "MT"),
+  T_(TK_MGCIDTOTRY, "MgcIdToTry", "MG"),
+  T_(TK_MODE, "Mode", "MO"),
+  T_(TK_MODIFY, "Modify", "MF"),
+  T_(TK_MODEM, "Modem", "MD"),
+  T_(TK_MOVE, "Move", "MV"),
+  T_(TK_MTP, "MTP", "MTP"),
+  T_(TK_MUX, "Mux", "MX"),
+  T_(TK_NOTIFY, "Notify", "N"),
+  T_(TK_NOTIFYCOMPLETION, "NotifyCompletion", "NC"),
+  T_(TK_OBSERVEDEVENTS, "ObservedEvents", "OE"),
+  T_(TK_OFF, "OFF", "OFF"),
+  T_(TK_ON, "ON", "ON"),
+  T_(TK_ONOFF, "OnOff", "OO"),
+  T_(TK_OTHERREASON, "OtherReason", "OR"),
+  T_(TK_OUTOFSERVICE, "OutOfService", "OS"),
+  T_(TK_PACKAGES, "Packages", "PG"),
+  T_(TK_PENDING, "Pending", "PN"),
+  T_(TK_PRIORITY, "Priority", "PR"),
+  T_(TK_PROFILE, "Profile", "PF"),
+  T_(TK_REASON, "Reason", "RE"),
+  T_(TK_RECVONLY, "ReceiveOnly", "RC"),
+  T_(TK_REPLY, "Reply", "P"),
+  T_(TK_REMOTE, "Remote", "R"),
+  T_(TK_RESERVEDGROUP, "ReservedGroup", "RG"),
+  T_(TK_RESERVEDVALUE, "ReservedValue", "RV"),
+  T_(TK_RESPONSEACK, "TransactionResponseAck", "K"),
+  T_(TK_RESTART, "Restart", "RS"),
+  T_(TK_SEGMENTREPLY, "Segment", "SM"),
+  T_(TK_SENDONLY, "SendOnly", "SO"),
+  T_(TK_SENDRECV, "SendReceive", "SR"),
+  T_(TK_SERVICES, "Services", "SV"),
+  T_(TK_SERVICESTATES, "ServiceStates", "SI"),
+  T_(TK_SERVICECHANGE, "ServiceChange", "SC"),
+  T_(TK_SCADDRESS, "ServiceChangeAddress", "AD"),
+  T_(TK_SIGNALLIST, "SignalList", "SL"),
+  T_(TK_SIGNALS, "Signals", "SG"),
+  T_(TK_SIGNALTYPE, "SignalType", "SY"),
+  T_(TK_STATISTICS, "Statistics", "SA"),
+  T_(TK_STREAM, "Stream", "ST"),
+  T_(TK_SUBTRACT, "Subtract", "S"),
+  T_(TK_TERMSTATE, "TerminationState", "TS"),
+  T_(TK_TEST, "Test", "TE"),
+  T_(TK_TIMEOUT, "TimeOut", "TO"),
+  T_(TK_TOPOLOGY, "Topology", "TP"),
+  T_(TK_TRANSACTION, "Transaction", "T"),
+  T_(TK_VERSION, "Version", "V"),
 };
 
 /* The same spellings, upper-cased (sorted by length, then strcmp order),
@@ -405,6 +410,17 @@ const char *h248__tok_long(int tk)
   return i < sizeof toks / sizeof toks[0] ? toks[i].lng : "?";
 }
 
+const char *h248__tok_spell(int tk, int compact, size_t *len)
+{
+  size_t i = tok_index(tk);
+  if (i >= sizeof toks / sizeof toks[0]) {
+    *len = 1;
+    return "?";
+  }
+  *len = compact ? toks[i].nshrt : toks[i].nlng;
+  return compact ? toks[i].shrt : toks[i].lng;
+}
+
 const char *h248__tok_short(int tk)
 {
   size_t i = tok_index(tk);
@@ -569,10 +585,10 @@ static int is_name_part(const char *s, size_t n)
 {
   if (n == 1 && s[0] == '*')
     return 1;
-  if (n == 0 || n > 64 || !isalpha((unsigned char)s[0]))
+  if (n == 0 || n > 64 || !IS_ALPHA((unsigned char)s[0]))
     return 0;
   for (size_t i = 0; i < n; i++)
-    if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+    if (!h248__is_alnum((unsigned char)s[i]) && s[i] != '_')
       return 0;
   return 1;
 }
@@ -615,7 +631,7 @@ int h248__valid_timestamp(const char *s)
     if (i == 8) {
       if (s[i] != 'T' && s[i] != 't')
         return 0;
-    } else if (!isdigit((unsigned char)s[i]))
+    } else if (!IS_DIGIT((unsigned char)s[i]))
       return 0;
   }
   return 1;
@@ -623,8 +639,6 @@ int h248__valid_timestamp(const char *s)
 
 /* --------------------------------------------------------------------- mId */
 
-#define IS_DIGIT(c) H248__IS((c), H248__C_DIGIT)
-#define IS_ALPHA(c) H248__IS((c), H248__C_ALPHA)
 static inline int is_xdigit(unsigned char c)
 {
   return IS_DIGIT(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
