@@ -125,7 +125,11 @@ static void skip_slow(dec_t *d)
   const uint64_t ws = (1ull << ' ') | (1ull << '\t') | (1ull << '\r') | (1ull << '\n');
   while (i < n) {
     unsigned char c = (unsigned char)s[i];
-    if (c <= ' ' && (ws >> c) & 1)
+    if (c == ' ') {
+      do
+        i++;
+      while (i < n && s[i] == ' ');
+    } else if (c < ' ' && (ws >> c) & 1)
       i++;
     else if (c == ';') {
       while (i < n && s[i] != '\n' && s[i] != '\r')
@@ -175,10 +179,16 @@ static const char *what(dec_t *d)
   return buf;
 }
 
-static void expect(dec_t *d, char c, const char *ctx)
+static _Noreturn __attribute__((noinline, cold)) void expect_fail(dec_t *d, char c,
+                                                                   const char *ctx)
+{
+  SYNTAX(d, "expected '%c' %s, found %s", c, ctx, what(d));
+}
+
+static inline __attribute__((always_inline)) void expect(dec_t *d, char c, const char *ctx)
 {
   if (!acc(d, c))
-    SYNTAX(d, "expected '%c' %s, found %s", c, ctx, what(d));
+    expect_fail(d, c, ctx);
 }
 
 /* Scan the name (ALPHA / DIGIT / "_" / "/" / "*") at d->i once: its end and
@@ -1459,7 +1469,7 @@ static void p_message(dec_t *d)
   if (cur(d) == '!') {
     d->i++;
   } else {
-    word_t w = {d->s + d->i, 0, d->i};
+    word_t w = {d->s + d->i, 0, d->i, TK_NONE};
     while (d->i < d->n && H248__IS(d->s[d->i], H248__C_ALPHA) && w.n < 32) {
       d->i++;
       w.n++;

@@ -39,8 +39,24 @@ static inline uint32_t h248__tok_step(uint32_t h, unsigned char c)
 #define H248__TOK_SLOT(h) (((h) ^ ((h) >> 5)) & 511)
 const char *h248__tok_long(int tk);
 const char *h248__tok_short(int tk);
+/* Spellings in enum order: h248__toks[tk - 1].tk == tk. */
+struct h248__tokname {
+  int tk;
+  const char *lng, *shrt;
+  unsigned char nlng, nshrt;
+};
+extern const struct h248__tokname h248__toks[];
+const char *h248__tok_spell_slow(int tk, int compact, size_t *len);
 /* the compact or long spelling and its length */
-const char *h248__tok_spell(int tk, int compact, size_t *len);
+static inline const char *h248__tok_spell(int tk, int compact, size_t *len)
+{
+  if (tk >= 1 && tk < TK_COUNT_ && h248__toks[tk - 1].tk == tk) {
+    const struct h248__tokname *t = &h248__toks[tk - 1];
+    *len = compact ? t->nshrt : t->nlng;
+    return compact ? t->shrt : t->lng;
+  }
+  return h248__tok_spell_slow(tk, compact, len);
+}
 
 /* Arena: chunks freed together. The first chunk comes in the arena's own
  * allocation (one malloc per message); allocation is inline while the head

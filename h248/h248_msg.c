@@ -17,11 +17,7 @@
 /* ------------------------------------------------------------------ tokens */
 
 #define T_(tk, lng, shrt) {tk, lng, shrt, sizeof lng - 1, sizeof shrt - 1}
-static const struct {
-  int tk;
-  const char *lng, *shrt;
-  unsigned char nlng, nshrt;
-} toks[] = {
+const struct h248__tokname h248__toks[] = {
   T_(TK_ADD, "Add", "A"),
   T_(TK_AUDIT, "Audit", "AT"),
   T_(TK_AUDITCAP, "AuditCapability", "AC"),
@@ -108,6 +104,8 @@ static const struct {
   T_(TK_TRANSACTION, "Transaction", "T"),
   T_(TK_VERSION, "Version", "V"),
 };
+#define toks h248__toks
+_Static_assert(sizeof toks / sizeof toks[0] == TK_COUNT_ - 1, "one spelling per token");
 
 /* The same spellings, upper-cased (sorted by length, then strcmp order),
  * looked up through tok_hash[] below: the lookup runs on every word of every
@@ -410,7 +408,7 @@ const char *h248__tok_long(int tk)
   return i < sizeof toks / sizeof toks[0] ? toks[i].lng : "?";
 }
 
-const char *h248__tok_spell(int tk, int compact, size_t *len)
+const char *h248__tok_spell_slow(int tk, int compact, size_t *len)
 {
   size_t i = tok_index(tk);
   if (i >= sizeof toks / sizeof toks[0]) {
@@ -704,31 +702,25 @@ size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
   size_t i = 0;
   int bad = 0;
   if (t[0] == '[') {
-    /* the usual case first: a dotted quad and "]", checked in one pass */
+    /* the usual case first: a dotted quad (parts of 1-3 digits, no leading
+     * zero, <= 255) and "]"; anything else takes the general path below */
     size_t j = 1;
-    unsigned parts = 0, v = 0;
-    int digit = 0, ok = 1;
-    for (; j < n && j < 64; j++) {
-      char c = t[j];
-      if (c >= '0' && c <= '9') {
-        if (digit && v == 0)
-          ok = 0; /* a leading zero */
-        v = v * 10 + (unsigned)(c - '0');
-        if (v > 255)
-          ok = 0, v = 256;
-        if (!digit) {
-          parts++;
-          digit = 1;
-        }
-      } else if (c == '.') {
-        if (!digit || parts == 4)
+    int ok = 1;
+    for (int part = 0; part < 4 && ok; part++) {
+      if (part) {
+        if (j < n && t[j] == '.')
+          j++;
+        else
           ok = 0;
-        v = 0;
-        digit = 0;
-      } else
-        break;
+      }
+      size_t b0 = j;
+      unsigned v = 0;
+      while (j < n && j < b0 + 3 && t[j] >= '0' && t[j] <= '9')
+        v = v * 10 + (unsigned)(t[j++] - '0');
+      if (j == b0 || v > 255 || (j - b0 > 1 && t[b0] == '0'))
+        ok = 0;
     }
-    if (ok && parts == 4 && digit && j < n && j < 64 && t[j] == ']') {
+    if (ok && j < n && t[j] == ']') {
       mid->kind = H248_MID_IP4;
       i = scan_port(t, n, j + 1, &mid->port, &bad);
       if (bad)
