@@ -70,6 +70,11 @@ typedef struct h248__arena {
   h248__chunk_t *head;
 } h248__arena_t;
 h248__arena_t *h248__arena_new(void);
+/* with a first chunk of about `first` bytes (256..4000, else 4000) */
+h248__arena_t *h248__arena_new_sized(size_t first);
+/* h248_msg_new() with such an arena (the decoder sizes it by the input, so
+ * that a small message costs one small malloc) */
+h248_msg_t *h248__msg_new_sized(size_t first);
 void h248__arena_free(h248__arena_t *a);
 void *h248__arena_alloc_slow(h248__arena_t *a, size_t size); /* a new chunk */
 

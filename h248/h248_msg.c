@@ -431,17 +431,25 @@ const char *h248__tok_short(int tk)
 /* offset of the first chunk after the arena header (16-aligned) */
 #define FIRST_AT ((sizeof(h248__arena_t) + 15) & ~(size_t)15)
 
-h248__arena_t *h248__arena_new(void)
+h248__arena_t *h248__arena_new_sized(size_t first)
 {
-  h248__arena_t *a = malloc(FIRST_AT + sizeof(h248__chunk_t) + CHUNK_SIZE);
+  first = (first + 15) & ~(size_t)15;
+  if (first < 256 || first > CHUNK_SIZE)
+    first = CHUNK_SIZE;
+  h248__arena_t *a = malloc(FIRST_AT + sizeof(h248__chunk_t) + first);
   if (!a)
     return NULL;
   h248__chunk_t *c = (h248__chunk_t *)((char *)a + FIRST_AT);
   c->next = NULL;
   c->used = 0;
-  c->size = CHUNK_SIZE;
+  c->size = first;
   a->head = c;
   return a;
+}
+
+h248__arena_t *h248__arena_new(void)
+{
+  return h248__arena_new_sized(CHUNK_SIZE);
 }
 
 void h248__arena_free(h248__arena_t *a)
@@ -483,9 +491,9 @@ void *h248__arena_alloc_slow(h248__arena_t *a, size_t size)
 
 /* ----------------------------------------------------------------- message */
 
-h248_msg_t *h248_msg_new(void)
+h248_msg_t *h248__msg_new_sized(size_t first)
 {
-  h248__arena_t *a = h248__arena_new();
+  h248__arena_t *a = h248__arena_new_sized(first);
   if (!a)
     return NULL;
   h248_msg_t *m = h248__arena_alloc(a, sizeof *m);
@@ -503,6 +511,11 @@ h248_msg_t *h248_msg_new(void)
     return NULL;
   }
   return m;
+}
+
+h248_msg_t *h248_msg_new(void)
+{
+  return h248__msg_new_sized(CHUNK_SIZE);
 }
 
 h248_msg_t *h248_msg_ref(h248_msg_t *msg)
