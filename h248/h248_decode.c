@@ -147,6 +147,14 @@ static inline void skip(dec_t *d)
     unsigned char c = (unsigned char)d->s[d->i];
     if (c > ' ' && c != ';')
       return;
+    /* or one space (" = ", ", " of the pretty form) */
+    if (c == ' ' && d->i + 1 < d->n) {
+      c = (unsigned char)d->s[d->i + 1];
+      if (c > ' ' && c != ';') {
+        d->i++;
+        return;
+      }
+    }
   }
   skip_slow(d);
 }
