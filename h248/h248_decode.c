@@ -99,6 +99,17 @@ static void *xalloc(dec_t *d, size_t size)
   return p;
 }
 
+/* not zeroed */
+static void *xraw(dec_t *d, size_t size)
+{
+  void *p = h248__arena_raw(d->m->arena_, size);
+  if (!p) {
+    d->oom = 1;
+    longjmp(d->jb, 1);
+  }
+  return p;
+}
+
 static char *xstrndup(dec_t *d, const char *s, size_t n)
 {
   char *p = h248__arena_raw(d->m->arena_, n + 1);
@@ -466,29 +477,37 @@ static char *p_sdp(dec_t *d, const char *which)
     SYNTAX_AT(d, b, "unterminated %s descriptor (no closing '}')", which);
   size_t e = d->i;
   d->i++;
-  /* unescape */
-  char *raw = xalloc(d, e - b + 3);
+  /* the input without leading and trailing white space / line ends */
+  size_t k = b, end = e;
+  while (k < end && is_sdp_trim(d->s[k]))
+    k++;
+  while (end > k && is_sdp_trim(d->s[end - 1]))
+    end--;
+  char *sdp;
   size_t n = 0;
   if (!esc) {
-    memcpy(raw, d->s + b, e - b);
-    n = e - b;
+    /* nothing to unescape: the trimmed input is the text */
+    sdp = xraw(d, end - k + 3);
+    memcpy(sdp, d->s + k, end - k);
+    n = end - k;
   } else {
-    for (size_t k = b; k < e; k++) {
-      if (d->s[k] == '\\' && k + 1 < e && d->s[k + 1] == '}') {
+    /* unescape, then trim */
+    char *raw = xraw(d, e - b + 3);
+    for (size_t q = b; q < e; q++) {
+      if (d->s[q] == '\\' && q + 1 < e && d->s[q + 1] == '}') {
         raw[n++] = '}';
-        k++;
+        q++;
       } else
-        raw[n++] = d->s[k];
+        raw[n++] = d->s[q];
     }
+    size_t s0 = 0;
+    while (s0 < n && is_sdp_trim(raw[s0]))
+      s0++;
+    while (n > s0 && is_sdp_trim(raw[n - 1]))
+      n--;
+    sdp = raw + s0;
+    n -= s0;
   }
-  /* trim leading white space / line ends, trailing white space / line ends */
-  size_t s0 = 0;
-  while (s0 < n && is_sdp_trim(raw[s0]))
-    s0++;
-  while (n > s0 && is_sdp_trim(raw[n - 1]))
-    n--;
-  char *sdp = raw + s0;
-  n -= s0;
   if (n > 0) {
     char *lf = memchr(sdp, '\n', n);
     int crlf = !lf || (lf > sdp && lf[-1] == '\r');
@@ -501,11 +520,6 @@ static char *p_sdp(dec_t *d, const char *which)
   sdp[n] = '\0';
   /* light check on the input text, so that the position names the line:
    * lines "<letter>=" and the first one "v=" */
-  size_t k = b, end = e;
-  while (k < end && is_sdp_trim(d->s[k]))
-    k++;
-  while (end > k && is_sdp_trim(d->s[end - 1]))
-    end--;
   for (size_t ln = 0; k < end; ln++) {
     const char *nl = memchr(d->s + k, '\n', end - k);
     size_t le = nl ? (size_t)(nl - d->s) : end;
