@@ -10,6 +10,8 @@
 
 typedef struct enc {
   h248_buf_t *b;
+  char *p, *end; /* write position and end of b->data (NULL while it has none);
+                  * b->len is set from p at the end */
   int compact;
   const char *eol;
   int err; /* first error: -ENOMEM / -EINVAL */
@@ -24,6 +26,12 @@ void h248_buf_free(h248_buf_t *buf)
   buf->len = buf->cap = 0;
 }
 
+/* bytes written in b->data so far */
+static size_t cur_len(const enc_t *e)
+{
+  return e->b->data ? (size_t)(e->p - e->b->data) : e->b->len;
+}
+
 /* The slow path of putn: grow the buffer (doubling, at least 256 bytes) so
  * that n more bytes and the final NUL fit; 0 when out of memory. */
 static __attribute__((noinline)) int grow(enc_t *e, size_t n)
@@ -31,8 +39,9 @@ static __attribute__((noinline)) int grow(enc_t *e, size_t n)
   if (e->err == -ENOMEM)
     return 0;
   h248_buf_t *b = e->b;
+  size_t len = cur_len(e);
   size_t cap = b->cap ? b->cap : 256;
-  while (cap < b->len + n + 1)
+  while (cap < len + n + 1)
     cap *= 2;
   char *d = realloc(b->data, cap);
   if (!d) {
@@ -41,19 +50,20 @@ static __attribute__((noinline)) int grow(enc_t *e, size_t n)
   }
   b->data = d;
   b->cap = cap;
+  e->p = d + len;
+  e->end = d + cap;
   return 1;
 }
 
-/* Append n bytes. The terminating NUL is written once, at the end of
- * h248_encode; after an error the output is thrown away, so writing on
- * does no harm. */
+/* Append n bytes: a cursor, so the common case is a compare and a copy. The
+ * terminating NUL is written once, at the end of h248_encode; after an error
+ * the output is thrown away, so writing on does no harm. */
 static inline void putn(enc_t *e, const char *s, size_t n)
 {
-  h248_buf_t *b = e->b;
-  if (__builtin_expect(b->cap - b->len <= n, 0) && !grow(e, n))
+  if (__builtin_expect((size_t)(e->end - e->p) <= n, 0) && !grow(e, n))
     return;
-  memcpy(b->data + b->len, s, n);
-  b->len += n;
+  memcpy(e->p, s, n);
+  e->p += n;
 }
 
 static inline void put(enc_t *e, const char *s) { putn(e, s, strlen(s)); }
@@ -647,7 +657,8 @@ static void services(enc_t *e, const h248_service_change_t *sc)
 #undef SEP_
   if (first) {
     /* nothing inside: " { " was written; turn it into "{ }" form */
-    e->b->len -= e->compact ? 1 : 3;
+    if (e->p)
+      e->p -= e->compact ? 1 : 3;
     empty_braces(e);
     return;
   }
@@ -981,6 +992,10 @@ int h248_encode(const h248_msg_t *msg, unsigned flags, h248_buf_t *buf)
   size_t len0 = buf->len;
   enc_t e = {.b = buf, .compact = !!(flags & H248_ENC_COMPACT),
              .eol = (flags & H248_ENC_LF) ? "\n" : "\r\n"};
+  if (buf->data) {
+    e.p = buf->data + buf->len;
+    e.end = buf->data + buf->cap;
+  }
   /* header */
   if (msg->version < 1 || msg->version > 3 || !msg->mid.name || !*msg->mid.name)
     return -EINVAL;
@@ -988,7 +1003,7 @@ int h248_encode(const h248_msg_t *msg, unsigned flags, h248_buf_t *buf)
   putu(&e, (unsigned)msg->version);
   putn(&e, " ", 1);
   const h248_mid_t *m = &msg->mid;
-  size_t mstart = buf->len;
+  size_t mstart = cur_len(&e);
   switch (m->kind) {
   case H248_MID_IP4: case H248_MID_IP6:
     put(&e, "[");
@@ -1019,7 +1034,7 @@ int h248_encode(const h248_msg_t *msg, unsigned flags, h248_buf_t *buf)
   }
   if (!e.err) {
     h248_mid_t chk;
-    size_t ml = buf->len - mstart;
+    size_t ml = cur_len(&e) - mstart;
     if (h248__scan_mid(buf->data + mstart, ml, NULL, &chk) != ml || chk.kind != m->kind)
       bad(&e);
   }
@@ -1044,6 +1059,7 @@ int h248_encode(const h248_msg_t *msg, unsigned flags, h248_buf_t *buf)
       buf->data[len0] = '\0';
     return e.err;
   }
+  buf->len = cur_len(&e);
   buf->data[buf->len] = '\0'; /* putn keeps room for it */
   return 0;
 }
