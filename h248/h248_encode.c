@@ -1033,10 +1033,18 @@ int h248_encode(const h248_msg_t *msg, unsigned flags, h248_buf_t *buf)
     putu(&e, (unsigned)m->port);
   }
   if (!e.err) {
-    h248_mid_t chk;
-    size_t ml = cur_len(&e) - mstart;
-    if (h248__scan_mid(buf->data + mstart, ml, NULL, &chk) != ml || chk.kind != m->kind)
-      bad(&e);
+    /* what was written must read back as an mId of the same kind; for a
+     * dotted quad (the usual case) that is the name being one: the port is
+     * a uint16 in decimal and always reads back */
+    if (m->kind == H248_MID_IP4) {
+      if (!h248__is_ip4(m->name, strlen(m->name)))
+        bad(&e);
+    } else {
+      h248_mid_t chk;
+      size_t ml = cur_len(&e) - mstart;
+      if (h248__scan_mid(buf->data + mstart, ml, NULL, &chk) != ml || chk.kind != m->kind)
+        bad(&e);
+    }
   }
   if (msg->error) {
     put(&e, e.compact ? " " : e.eol);

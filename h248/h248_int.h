@@ -106,6 +106,8 @@ static inline void *h248__arena_alloc(h248__arena_t *a, size_t size)
  * fills *mid (strings allocated in msg when msg is non-NULL), or 0 when the
  * text does not start with a valid mId. */
 size_t h248__scan_mid(const char *text, size_t n, h248_msg_t *msg, h248_mid_t *mid);
+/* inet_pton(AF_INET, text[0..n)) == 1: a dotted quad, no leading zeros */
+int h248__is_ip4(const char *text, size_t n);
 
 /* Character classes of Annex B, ASCII whatever the locale (the grammar's
  * ALPHA / DIGIT): one table, inline, because the decoder asks for every

@@ -679,7 +679,7 @@ static size_t scan_port(const char *t, size_t n, size_t i, uint16_t *port, int *
 /* inet_pton(AF_INET, ...) == 1 for t[0..n), without the copy and the call
  * (the mId of every message is checked): four decimal parts 0..255, no
  * leading zero, nothing else. */
-static int is_ip4(const char *t, size_t n)
+int h248__is_ip4(const char *t, size_t n)
 {
   unsigned parts = 0, v = 0;
   int digit = 0;
@@ -748,7 +748,7 @@ size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
     if (j >= n || t[j] != ']' || j == 1)
       return 0;
     unsigned char bin[16];
-    if (is_ip4(t + 1, j - 1))
+    if (h248__is_ip4(t + 1, j - 1))
       mid->kind = H248_MID_IP4;
     else {
       char addr[64];
