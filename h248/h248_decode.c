@@ -24,12 +24,17 @@ typedef struct dec {
   int in_request;  /* inside a transaction request */
   int lvl;         /* 0 message, 1 transaction, 2 action, 3 command */
   int oom;
+  /* the word last scanned (scan_word): [wpos, wend) and its token, so that
+   * peek_tok and the rd_name that follows scan and look it up once */
+  size_t wpos, wend;
+  int wtk;
 } dec_t;
 
 typedef struct word {
   const char *p;
   size_t n;
   size_t at;
+  int tk; /* its token, or TK_NONE */
 } word_t;
 
 #define NEW(d, T) ((T *)xalloc((d), sizeof(T)))
@@ -86,7 +91,18 @@ static int syntax_code(dec_t *d)
 
 static void *xalloc(dec_t *d, size_t size)
 {
-  void *p = h248_alloc(d->m, size);
+  void *p = h248__arena_alloc(d->m->arena_, size);
+  if (!p) {
+    d->oom = 1;
+    longjmp(d->jb, 1);
+  }
+  return p;
+}
+
+/* not zeroed */
+static void *xraw(dec_t *d, size_t size)
+{
+  void *p = h248__arena_raw(d->m->arena_, size);
   if (!p) {
     d->oom = 1;
     longjmp(d->jb, 1);
@@ -96,41 +112,71 @@ static void *xalloc(dec_t *d, size_t size)
 
 static char *xstrndup(dec_t *d, const char *s, size_t n)
 {
-  char *p = h248_strndup(d->m, s, n);
+  char *p = h248__arena_raw(d->m->arena_, n + 1);
   if (!p) {
     d->oom = 1;
     longjmp(d->jb, 1);
   }
+  memcpy(p, s, n);
+  p[n] = '\0';
   return p;
 }
 
 /* ------------------------------------------------------------------- lexer */
 
-static int at_end(dec_t *d) { return d->i >= d->n; }
-static int cur(dec_t *d) { return d->i < d->n ? (unsigned char)d->s[d->i] : -1; }
+static inline int at_end(dec_t *d) { return d->i >= d->n; }
+static inline int cur(dec_t *d) { return d->i < d->n ? (unsigned char)d->s[d->i] : -1; }
 
 /* LWSP: white space, line ends and ";" comments. */
-static void skip(dec_t *d)
+static void skip_slow(dec_t *d)
 {
-  while (d->i < d->n) {
-    char c = d->s[d->i];
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-      d->i++;
+  const char *s = d->s;
+  size_t i = d->i, n = d->n;
+  /* bits of " \t\r\n" */
+  const uint64_t ws = (1ull << ' ') | (1ull << '\t') | (1ull << '\r') | (1ull << '\n');
+  while (i < n) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == ' ') {
+      do
+        i++;
+      while (i < n && s[i] == ' ');
+    } else if (c < ' ' && (ws >> c) & 1)
+      i++;
     else if (c == ';') {
-      while (d->i < d->n && d->s[d->i] != '\n' && d->s[d->i] != '\r')
-        d->i++;
+      while (i < n && s[i] != '\n' && s[i] != '\r')
+        i++;
     } else
       break;
   }
+  d->i = i;
 }
 
-static int peekc(dec_t *d)
+static inline void skip(dec_t *d)
+{
+  /* mostly there is nothing to skip */
+  if (d->i < d->n) {
+    unsigned char c = (unsigned char)d->s[d->i];
+    if (c > ' ' && c != ';')
+      return;
+    /* or one space (" = ", ", " of the pretty form) */
+    if (c == ' ' && d->i + 1 < d->n) {
+      c = (unsigned char)d->s[d->i + 1];
+      if (c > ' ' && c != ';') {
+        d->i++;
+        return;
+      }
+    }
+  }
+  skip_slow(d);
+}
+
+static inline __attribute__((always_inline)) int peekc(dec_t *d)
 {
   skip(d);
   return cur(d);
 }
 
-static int acc(dec_t *d, char c)
+static inline __attribute__((always_inline)) int acc(dec_t *d, char c)
 {
   if (peekc(d) == (unsigned char)c) {
     d->i++;
@@ -152,25 +198,47 @@ static const char *what(dec_t *d)
   return buf;
 }
 
-static void expect(dec_t *d, char c, const char *ctx)
+static _Noreturn __attribute__((noinline, cold)) void expect_fail(dec_t *d, char c,
+                                                                   const char *ctx)
+{
+  SYNTAX(d, "expected '%c' %s, found %s", c, ctx, what(d));
+}
+
+static inline __attribute__((always_inline)) void expect(dec_t *d, char c, const char *ctx)
 {
   if (!acc(d, c))
-    SYNTAX(d, "expected '%c' %s, found %s", c, ctx, what(d));
+    expect_fail(d, c, ctx);
+}
+
+/* Scan the name (ALPHA / DIGIT / "_" / "/" / "*") at d->i once: its end and
+ * token stay in d, so the peek_tok and rd_name at the same place reuse it. */
+static inline void scan_word(dec_t *d)
+{
+  if (d->wpos == d->i)
+    return;
+  const unsigned char *s = (const unsigned char *)d->s;
+  size_t j = d->i;
+  uint32_t h = 0;
+  while (j < d->n && h248__is_name(s[j])) {
+    h = h248__tok_step(h, s[j]);
+    j++;
+  }
+  d->wpos = d->i;
+  d->wend = j;
+  d->wtk = h248__tok_hashed(d->s + d->i, j - d->i, h);
 }
 
 /* A name/token: ALPHA / DIGIT / "_" / "/" / "*". */
 static word_t rd_name(dec_t *d, const char *ctx)
 {
   skip(d);
-  word_t w = {d->s + d->i, 0, d->i};
-  while (d->i < d->n && h248__is_name((unsigned char)d->s[d->i]) && w.n < 256) {
-    d->i++;
-    w.n++;
-  }
+  scan_word(d);
+  word_t w = {d->s + d->i, d->wend - d->i, d->i, d->wtk};
   if (w.n == 0)
     SYNTAX(d, "expected %s, found %s", ctx, what(d));
   if (w.n >= 256)
     SYNTAX_AT(d, w.at, "name too long");
+  d->i = d->wend;
   return w;
 }
 
@@ -178,10 +246,8 @@ static word_t rd_name(dec_t *d, const char *ctx)
 static int peek_tok(dec_t *d)
 {
   skip(d);
-  size_t j = d->i;
-  while (j < d->n && h248__is_name((unsigned char)d->s[j]))
-    j++;
-  return j > d->i ? h248__tok(d->s + d->i, j - d->i) : TK_NONE;
+  scan_word(d);
+  return d->wtk;
 }
 
 static char *wdup(dec_t *d, word_t w) { return xstrndup(d, w.p, w.n); }
@@ -192,7 +258,7 @@ static uint32_t rd_uint(dec_t *d, uint64_t max, const char *ctx)
   size_t at = d->i;
   uint64_t v = 0;
   int k = 0;
-  while (d->i < d->n && isdigit((unsigned char)d->s[d->i])) {
+  while (d->i < d->n && H248__IS(d->s[d->i], H248__C_DIGIT)) {
     if (++k > 10)
       SYNTAX_AT(d, at, "%s: number too long", ctx);
     v = v * 10 + (uint64_t)(d->s[d->i] - '0');
@@ -200,7 +266,7 @@ static uint32_t rd_uint(dec_t *d, uint64_t max, const char *ctx)
   }
   if (k == 0)
     SYNTAX(d, "expected %s, found %s", ctx, what(d));
-  if (d->i < d->n && (isalpha((unsigned char)d->s[d->i]) || d->s[d->i] == '_'))
+  if (d->i < d->n && (H248__IS(d->s[d->i], H248__C_ALPHA) || d->s[d->i] == '_'))
     SYNTAX_AT(d, at, "%s: not a number", ctx);
   if (v > max)
     SYNTAX_AT(d, at, "%s: %llu out of range (max %llu)", ctx, (unsigned long long)v,
@@ -252,7 +318,7 @@ static char *rd_tid(dec_t *d)
     fail_at(d, at, 410, "termination id too long");
   /* the next character must end the id */
   int c = cur(d);
-  if (c >= 0 && !strchr(" \t\r\n;{},]", c))
+  if (c >= 0 && !H248__IS(c, H248__C_TIDEND))
     fail_at(d, d->i, 410, "incorrect character %s in termination id", what(d));
   return xstrndup(d, d->s + at, d->i - at);
 }
@@ -263,7 +329,7 @@ static int is_ts_at(dec_t *d, size_t j)
     return 0;
   for (int k = 0; k < 17; k++) {
     char c = d->s[j + k];
-    if (k == 8 ? (c != 'T' && c != 't') : !isdigit((unsigned char)c))
+    if (k == 8 ? (c != 'T' && c != 't') : !H248__IS(c, H248__C_DIGIT))
       return 0;
   }
   return 1;
@@ -379,6 +445,12 @@ static h248_error_t *p_error(dec_t *d)
   return e;
 }
 
+/* strchr(" \t\r\n", c) != NULL (NUL included; it never gets here) */
+static inline int is_sdp_trim(char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0';
+}
+
 /* Local / Remote: octetString up to the first unescaped '}'. */
 static char *p_sdp(dec_t *d, const char *which)
 {
@@ -405,29 +477,37 @@ static char *p_sdp(dec_t *d, const char *which)
     SYNTAX_AT(d, b, "unterminated %s descriptor (no closing '}')", which);
   size_t e = d->i;
   d->i++;
-  /* unescape */
-  char *raw = xalloc(d, e - b + 3);
+  /* the input without leading and trailing white space / line ends */
+  size_t k = b, end = e;
+  while (k < end && is_sdp_trim(d->s[k]))
+    k++;
+  while (end > k && is_sdp_trim(d->s[end - 1]))
+    end--;
+  char *sdp;
   size_t n = 0;
   if (!esc) {
-    memcpy(raw, d->s + b, e - b);
-    n = e - b;
+    /* nothing to unescape: the trimmed input is the text */
+    sdp = xraw(d, end - k + 3);
+    memcpy(sdp, d->s + k, end - k);
+    n = end - k;
   } else {
-    for (size_t k = b; k < e; k++) {
-      if (d->s[k] == '\\' && k + 1 < e && d->s[k + 1] == '}') {
+    /* unescape, then trim */
+    char *raw = xraw(d, e - b + 3);
+    for (size_t q = b; q < e; q++) {
+      if (d->s[q] == '\\' && q + 1 < e && d->s[q + 1] == '}') {
         raw[n++] = '}';
-        k++;
+        q++;
       } else
-        raw[n++] = d->s[k];
+        raw[n++] = d->s[q];
     }
+    size_t s0 = 0;
+    while (s0 < n && is_sdp_trim(raw[s0]))
+      s0++;
+    while (n > s0 && is_sdp_trim(raw[n - 1]))
+      n--;
+    sdp = raw + s0;
+    n -= s0;
   }
-  /* trim leading white space / line ends, trailing white space / line ends */
-  size_t s0 = 0;
-  while (s0 < n && strchr(" \t\r\n", raw[s0]))
-    s0++;
-  while (n > s0 && strchr(" \t\r\n", raw[n - 1]))
-    n--;
-  char *sdp = raw + s0;
-  n -= s0;
   if (n > 0) {
     char *lf = memchr(sdp, '\n', n);
     int crlf = !lf || (lf > sdp && lf[-1] == '\r');
@@ -440,18 +520,13 @@ static char *p_sdp(dec_t *d, const char *which)
   sdp[n] = '\0';
   /* light check on the input text, so that the position names the line:
    * lines "<letter>=" and the first one "v=" */
-  size_t k = b, end = e;
-  while (k < end && strchr(" \t\r\n", d->s[k]))
-    k++;
-  while (end > k && strchr(" \t\r\n", d->s[end - 1]))
-    end--;
   for (size_t ln = 0; k < end; ln++) {
     const char *nl = memchr(d->s + k, '\n', end - k);
     size_t le = nl ? (size_t)(nl - d->s) : end;
     size_t len = le - k;
     if (len && d->s[le - 1] == '\r')
       len--;
-    if (len < 2 || !islower((unsigned char)d->s[k]) || d->s[k + 1] != '=')
+    if (len < 2 || d->s[k] < 'a' || d->s[k] > 'z' || d->s[k + 1] != '=')
       fail_at(d, k, 474, "invalid SDP line in %s: \"%.*s\"", which,
               (int)(len > 40 ? 40 : len), d->s + k);
     if (ln == 0 && d->s[k] != 'v')
@@ -477,7 +552,7 @@ static h248_local_control_t *p_lc(dec_t *d)
       expect(d, '=', "after Mode");
       word_t v = rd_name(d, "a mode");
       int m;
-      switch (h248__tok(v.p, v.n)) {
+      switch (v.tk) {
       case TK_SENDONLY: m = H248_MODE_SENDONLY; break;
       case TK_RECVONLY: m = H248_MODE_RECVONLY; break;
       case TK_SENDRECV: m = H248_MODE_SENDRECV; break;
@@ -492,7 +567,7 @@ static h248_local_control_t *p_lc(dec_t *d)
       rd_name(d, "token");
       expect(d, '=', "after ReservedGroup/ReservedValue");
       word_t v = rd_name(d, "ON or OFF");
-      int t2 = h248__tok(v.p, v.n);
+      int t2 = v.tk;
       if (t2 != TK_ON && t2 != TK_OFF)
         fail_at(d, v.at, 449, "expected ON or OFF, found '%.*s'", (int)v.n, v.p);
       int *f = tk == TK_RESERVEDGROUP ? &lc->reserve_group : &lc->reserve_value;
@@ -544,7 +619,7 @@ static h248_term_state_t *p_termstate(dec_t *d)
       expect(d, '=', "after ServiceStates");
       word_t v = rd_name(d, "a service state");
       h248_service_state_t ss;
-      switch (h248__tok(v.p, v.n)) {
+      switch (v.tk) {
       case TK_TEST: ss = H248_SS_TEST; break;
       case TK_OUTOFSERVICE: ss = H248_SS_OUTOFSERVICE; break;
       case TK_INSERVICE: ss = H248_SS_INSERVICE; break;
@@ -557,7 +632,7 @@ static h248_term_state_t *p_termstate(dec_t *d)
       rd_name(d, "Buffer");
       expect(d, '=', "after Buffer");
       word_t v = rd_name(d, "LockStep or Off");
-      int t2 = h248__tok(v.p, v.n);
+      int t2 = v.tk;
       if (t2 != TK_LOCKSTEP && t2 != TK_OFF)
         fail_at(d, v.at, 449, "unknown Buffer value '%.*s'", (int)v.n, v.p);
       if (ts->buffer)
@@ -797,7 +872,7 @@ static h248_observed_t *p_observed(dec_t *d)
 static unsigned rd_nc_reason(dec_t *d)
 {
   word_t w = rd_name(d, "a NotifyCompletion reason");
-  switch (h248__tok(w.p, w.n)) {
+  switch (w.tk) {
   case TK_TIMEOUT: return H248_NC_TIMEOUT;
   case TK_INTBYEVENT: return H248_NC_INTBYEVENT;
   case TK_INTBYSIGDESCR: return H248_NC_INTBYSIGDESCR;
@@ -836,7 +911,7 @@ static h248_signals_t *p_signals(dec_t *d)
           expect(d, '=', "after SignalType");
           word_t v = rd_name(d, "a signal type");
           h248_signal_type_t st;
-          switch (h248__tok(v.p, v.n)) {
+          switch (v.tk) {
           case TK_ONOFF: st = H248_SIGTYPE_ONOFF; break;
           case TK_TIMEOUT: st = H248_SIGTYPE_TIMEOUT; break;
           case TK_BRIEF: st = H248_SIGTYPE_BRIEF; break;
@@ -892,7 +967,7 @@ static h248_audit_t *p_audit(dec_t *d)
   size_t n = 0;
   do {
     word_t w = rd_name(d, "an audit item");
-    int tk = h248__tok(w.p, w.n);
+    int tk = w.tk;
     switch (tk) {
     case TK_MEDIA: case TK_EVENTS: case TK_SIGNALS: case TK_OBSERVEDEVENTS:
     case TK_DIGITMAP: case TK_STATISTICS: case TK_PACKAGES: case TK_EVENTBUFFER:
@@ -950,7 +1025,7 @@ static char *rd_mid_text(dec_t *d, const char *ctx, int port_ok)
 {
   skip(d);
   size_t at = d->i;
-  if (port_ok && isdigit((unsigned char)cur(d))) {
+  if (port_ok && H248__IS(cur(d), H248__C_DIGIT)) {
     uint32_t p = rd_uint(d, 65535, "port");
     (void)p;
     if (d->i - at > 5)
@@ -982,7 +1057,7 @@ static h248_service_change_t *p_services(dec_t *d)
       continue;
     }
     word_t w = rd_name(d, "a ServiceChange parameter");
-    int tk = h248__tok(w.p, w.n);
+    int tk = w.tk;
     expect(d, '=', "after the ServiceChange parameter");
     switch (tk) {
     case TK_METHOD: {
@@ -1035,7 +1110,7 @@ static h248_service_change_t *p_services(dec_t *d)
       if (sc->profile)
         fail_at(d, at, 456, "Profile appears twice");
       word_t v = rd_name(d, "a profile name");
-      if (!isalpha((unsigned char)v.p[0]))
+      if (!H248__IS(v.p[0], H248__C_ALPHA))
         SYNTAX_AT(d, v.at, "a profile name starts with a letter");
       size_t e = d->i;
       /* NAME "/" Version; allow "-"/"." inside the name as seen in the field */
@@ -1105,7 +1180,7 @@ static void p_descriptor(dec_t *d, h248_cmd_t *c, int reply)
   skip(d);
   size_t at = d->i;
   word_t w = rd_name(d, "a descriptor");
-  int tk = h248__tok(w.p, w.n);
+  int tk = w.tk;
   switch (tk) {
   case TK_MEDIA: case TK_EVENTS: case TK_SIGNALS: case TK_DIGITMAP: case TK_AUDIT:
   case TK_STATISTICS: case TK_OBSERVEDEVENTS: case TK_SERVICES: case TK_ERROR:
@@ -1158,7 +1233,7 @@ static h248_cmd_t *p_command(dec_t *d, int reply)
   h248_cmd_t *c = NEW(d, h248_cmd_t);
   /* "O-" and "W-" prefixes */
   for (;;) {
-    if (d->i + 2 < d->n && d->s[d->i + 1] == '-' && isalpha((unsigned char)d->s[d->i + 2])) {
+    if (d->i + 2 < d->n && d->s[d->i + 1] == '-' && H248__IS(d->s[d->i + 2], H248__C_ALPHA)) {
       char p = (char)toupper((unsigned char)d->s[d->i]);
       if (p == 'O' && !c->optional && !c->wildcard_reply) {
         c->optional = 1;
@@ -1174,7 +1249,7 @@ static h248_cmd_t *p_command(dec_t *d, int reply)
     break;
   }
   word_t w = rd_name(d, "a command");
-  switch (h248__tok(w.p, w.n)) {
+  switch (w.tk) {
   case TK_ADD: c->type = H248_CMD_ADD; break;
   case TK_MODIFY: c->type = H248_CMD_MODIFY; break;
   case TK_SUBTRACT: c->type = H248_CMD_SUBTRACT; break;
@@ -1241,7 +1316,7 @@ static h248_action_t *p_action(dec_t *d, int reply)
   a->emergency = H248_FLAG_UNSET;
   skip(d);
   word_t w = rd_name(d, "Context");
-  if (h248__tok(w.p, w.n) != TK_CONTEXT)
+  if (w.tk != TK_CONTEXT)
     SYNTAX_AT(d, w.at, "expected Context, found '%s'", tkname(w));
   d->lvl = 2;
   expect(d, '=', "after Context");
@@ -1313,7 +1388,7 @@ static h248_trans_t *p_transaction(dec_t *d)
   skip(d);
   size_t at = d->i;
   word_t w = rd_name(d, "a transaction");
-  int tk = h248__tok(w.p, w.n);
+  int tk = w.tk;
   h248_trans_t *t = NEW(d, h248_trans_t);
   d->in_request = 0;
   d->lvl = 1;
@@ -1416,8 +1491,8 @@ static void p_message(dec_t *d)
   if (cur(d) == '!') {
     d->i++;
   } else {
-    word_t w = {d->s + d->i, 0, d->i};
-    while (d->i < d->n && isalpha((unsigned char)d->s[d->i]) && w.n < 32) {
+    word_t w = {d->s + d->i, 0, d->i, TK_NONE};
+    while (d->i < d->n && H248__IS(d->s[d->i], H248__C_ALPHA) && w.n < 32) {
       d->i++;
       w.n++;
     }
@@ -1432,7 +1507,7 @@ static void p_message(dec_t *d)
   d->i++;
   size_t vat = d->i;
   int v = 0, k = 0;
-  while (isdigit((unsigned char)cur(d)) && k < 3) {
+  while (H248__IS(cur(d), H248__C_DIGIT) && k < 3) {
     v = v * 10 + (cur(d) - '0');
     d->i++;
     k++;
@@ -1499,8 +1574,10 @@ int h248_decode(const char *text, size_t len, h248_msg_t **out, h248_error_info_
   if (!text)
     return -EINVAL;
   memset(ei, 0, sizeof *ei);
-  dec_t d = {.s = text, .n = len, .ei = ei};
-  d.m = h248_msg_new();
+  dec_t d = {.s = text, .n = len, .ei = ei, .wpos = SIZE_MAX};
+  /* the model of a message takes up to about twice its text; a first chunk
+   * under 1 KiB stays in malloc's per-thread cache */
+  d.m = h248__msg_new_sized(len < 1500 ? 2 * len + 256 : 4000);
   if (!d.m)
     return -ENOMEM;
   /* NUL bytes are never legal: refuse them early */

@@ -10,6 +10,8 @@
 
 typedef struct enc {
   h248_buf_t *b;
+  char *p, *end; /* write position and end of b->data (NULL while it has none);
+                  * b->len is set from p at the end */
   int compact;
   const char *eol;
   int err; /* first error: -ENOMEM / -EINVAL */
@@ -24,41 +26,47 @@ void h248_buf_free(h248_buf_t *buf)
   buf->len = buf->cap = 0;
 }
 
-static void putn(enc_t *e, const char *s, size_t n)
+/* bytes written in b->data so far */
+static size_t cur_len(const enc_t *e)
 {
-  if (e->err)
-    return;
+  return e->b->data ? (size_t)(e->p - e->b->data) : e->b->len;
+}
+
+/* The slow path of putn: grow the buffer (doubling, at least 256 bytes) so
+ * that n more bytes and the final NUL fit; 0 when out of memory. */
+static __attribute__((noinline)) int grow(enc_t *e, size_t n)
+{
+  if (e->err == -ENOMEM)
+    return 0;
   h248_buf_t *b = e->b;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    char *d = realloc(b->data, cap);
-    if (!d) {
-      e->err = -ENOMEM;
-      return;
-    }
-    b->data = d;
-    b->cap = cap;
+  size_t len = cur_len(e);
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < len + n + 1)
+    cap *= 2;
+  char *d = realloc(b->data, cap);
+  if (!d) {
+    e->err = -ENOMEM;
+    return 0;
   }
-  memcpy(b->data + b->len, s, n);
-  b->len += n;
-  b->data[b->len] = '\0';
+  b->data = d;
+  b->cap = cap;
+  e->p = d + len;
+  e->end = d + cap;
+  return 1;
 }
 
-static void put(enc_t *e, const char *s) { putn(e, s, strlen(s)); }
-
-static void putf(enc_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(enc_t *e, const char *fmt, ...)
+/* Append n bytes: a cursor, so the common case is a compare and a copy. The
+ * terminating NUL is written once, at the end of h248_encode; after an error
+ * the output is thrown away, so writing on does no harm. */
+static inline void putn(enc_t *e, const char *s, size_t n)
 {
-  char buf[64];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n > 0)
-    putn(e, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+  if (__builtin_expect((size_t)(e->end - e->p) <= n, 0) && !grow(e, n))
+    return;
+  memcpy(e->p, s, n);
+  e->p += n;
 }
+
+static inline void put(enc_t *e, const char *s) { putn(e, s, strlen(s)); }
 
 /* an unsigned number in decimal, without printf (ids and numbers are in
  * every message) */
@@ -78,7 +86,12 @@ static void bad(enc_t *e)
 }
 
 /* token in the chosen spelling */
-static void tok(enc_t *e, int tk) { put(e, e->compact ? h248__tok_short(tk) : h248__tok_long(tk)); }
+static void tok(enc_t *e, int tk)
+{
+  size_t n;
+  const char *s = h248__tok_spell(tk, e->compact, &n);
+  putn(e, s, n);
+}
 /* " = " or "=" */
 static void eq(enc_t *e) { put(e, e->compact ? "=" : " = "); }
 /* " {" or "{" */
@@ -86,13 +99,21 @@ static void ob(enc_t *e) { put(e, e->compact ? "{" : " {"); }
 /* ", " or "," */
 static void comma(enc_t *e) { put(e, e->compact ? "," : ", "); }
 /* new line + indentation (pretty), nothing (compact) */
+/* 3 spaces per level */
+static void indent(enc_t *e, int ind)
+{
+  static const char spaces[31] = "                              "; /* 10 levels */
+  for (; ind > 10; ind -= 10)
+    putn(e, spaces, 30);
+  if (ind > 0)
+    putn(e, spaces, 3 * (size_t)ind);
+}
 static void nl(enc_t *e, int ind)
 {
   if (e->compact)
     return;
   put(e, e->eol);
-  for (int i = 0; i < ind; i++)
-    put(e, "   ");
+  indent(e, ind);
 }
 /* inline opening " { " / "{" and closing " }" / "}" */
 static void iob(enc_t *e) { put(e, e->compact ? "{" : " { "); }
@@ -221,8 +242,7 @@ static void sdp(enc_t *e, int tk, const char *s, int ind)
   if (s[n - 1] != '\n')
     put(e, e->eol);
   if (!e->compact)
-    for (int i = 0; i < ind; i++)
-      put(e, "   ");
+    indent(e, ind);
   put(e, "}");
 }
 
@@ -626,7 +646,7 @@ static void services(enc_t *e, const h248_service_change_t *sc)
       bad(e);
     tok(e, TK_VERSION);
     eq(e);
-    putf(e, "%d", sc->version);
+    putu(e, (unsigned)sc->version); /* bad() above when out of 1..99 */
   }
   if (sc->timestamp) {
     SEP_();
@@ -637,7 +657,8 @@ static void services(enc_t *e, const h248_service_change_t *sc)
 #undef SEP_
   if (first) {
     /* nothing inside: " { " was written; turn it into "{ }" form */
-    e->b->len -= e->compact ? 1 : 3;
+    if (e->p)
+      e->p -= e->compact ? 1 : 3;
     empty_braces(e);
     return;
   }
@@ -820,12 +841,13 @@ static void command(enc_t *e, const h248_cmd_t *c, int ind)
 
 static void ctx_id(enc_t *e, h248_ctx_id_t c)
 {
-  char buf[12];
-  if ((unsigned)c.kind > H248_CTX_ALL) {
-    bad(e);
-    return;
+  switch (c.kind) {
+  case H248_CTX_NULL: putn(e, "-", 1); break;
+  case H248_CTX_CHOOSE: putn(e, "$", 1); break;
+  case H248_CTX_ALL: putn(e, "*", 1); break;
+  case H248_CTX_ID: putu(e, (unsigned)c.id); break;
+  default: bad(e);
   }
-  put(e, h248_ctx_str(c, buf));
 }
 
 static void action(enc_t *e, const h248_action_t *a, int reply, int ind)
@@ -862,7 +884,7 @@ static void action(enc_t *e, const h248_action_t *a, int reply, int ind)
       bad(e);
     tok(e, TK_PRIORITY);
     eq(e);
-    putf(e, "%d", a->priority);
+    putu(e, (unsigned)a->priority);
   }
   if (a->emergency != H248_FLAG_UNSET) {
     NEXT_();
@@ -951,7 +973,11 @@ static void transaction(enc_t *e, const h248_trans_t *t)
       if (t->acks[i].first == t->acks[i].last)
         putu(e, (unsigned)t->acks[i].first);
       else
-        putf(e, "%u-%u", (unsigned)t->acks[i].first, (unsigned)t->acks[i].last);
+      {
+        putu(e, (unsigned)t->acks[i].first);
+        putn(e, "-", 1);
+        putu(e, (unsigned)t->acks[i].last);
+      }
     }
     icb(e);
     return;
@@ -966,13 +992,18 @@ int h248_encode(const h248_msg_t *msg, unsigned flags, h248_buf_t *buf)
   size_t len0 = buf->len;
   enc_t e = {.b = buf, .compact = !!(flags & H248_ENC_COMPACT),
              .eol = (flags & H248_ENC_LF) ? "\n" : "\r\n"};
+  if (buf->data) {
+    e.p = buf->data + buf->len;
+    e.end = buf->data + buf->cap;
+  }
   /* header */
   if (msg->version < 1 || msg->version > 3 || !msg->mid.name || !*msg->mid.name)
     return -EINVAL;
   put(&e, e.compact ? "!/" : "MEGACO/");
-  putf(&e, "%d ", msg->version);
+  putu(&e, (unsigned)msg->version);
+  putn(&e, " ", 1);
   const h248_mid_t *m = &msg->mid;
-  size_t mstart = buf->len;
+  size_t mstart = cur_len(&e);
   switch (m->kind) {
   case H248_MID_IP4: case H248_MID_IP6:
     put(&e, "[");
@@ -997,12 +1028,23 @@ int h248_encode(const h248_msg_t *msg, unsigned flags, h248_buf_t *buf)
   }
   if (m->port && (m->kind == H248_MID_IP4 || m->kind == H248_MID_IP6 ||
                   m->kind == H248_MID_DOMAIN))
-    putf(&e, ":%u", (unsigned)m->port);
+  {
+    putn(&e, ":", 1);
+    putu(&e, (unsigned)m->port);
+  }
   if (!e.err) {
-    h248_mid_t chk;
-    size_t ml = buf->len - mstart;
-    if (h248__scan_mid(buf->data + mstart, ml, NULL, &chk) != ml || chk.kind != m->kind)
-      bad(&e);
+    /* what was written must read back as an mId of the same kind; for a
+     * dotted quad (the usual case) that is the name being one: the port is
+     * a uint16 in decimal and always reads back */
+    if (m->kind == H248_MID_IP4) {
+      if (!h248__is_ip4(m->name, strlen(m->name)))
+        bad(&e);
+    } else {
+      h248_mid_t chk;
+      size_t ml = cur_len(&e) - mstart;
+      if (h248__scan_mid(buf->data + mstart, ml, NULL, &chk) != ml || chk.kind != m->kind)
+        bad(&e);
+    }
   }
   if (msg->error) {
     put(&e, e.compact ? " " : e.eol);
@@ -1025,6 +1067,8 @@ int h248_encode(const h248_msg_t *msg, unsigned flags, h248_buf_t *buf)
       buf->data[len0] = '\0';
     return e.err;
   }
+  buf->len = cur_len(&e);
+  buf->data[buf->len] = '\0'; /* putn keeps room for it */
   return 0;
 }
 

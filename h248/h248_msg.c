@@ -11,103 +11,106 @@
 #include <strings.h>
 #include <time.h>
 
+#define IS_DIGIT(c) H248__IS((c), H248__C_DIGIT)
+#define IS_ALPHA(c) H248__IS((c), H248__C_ALPHA)
+
 /* ------------------------------------------------------------------ tokens */
 
-static const struct {
-  int tk;
-  const char *lng, *shrt;
-} toks[] = {
-  {TK_ADD, "Add", "A"},
-  {TK_AUDIT, "Audit", "AT"},
-  {TK_AUDITCAP, "AuditCapability", "AC"},
-  {TK_AUDITVALUE, "AuditValue", "AV"},
-  {TK_AUTH, "Authentication", "AU"},
-  {TK_BRIEF, "Brief", "BR"},
-  {TK_BUFFER, "Buffer", "BF"},
-  {TK_CONTEXT, "Context", "C"},
-  {TK_CONTEXTAUDIT, "ContextAudit", "CA"},
-  {TK_CONTEXTATTR, "ContextAttr", "CT"},
-  {TK_DIGITMAP, "DigitMap", "DM"},
-  {TK_DISCONNECTED, "Disconnected", "DC"},
-  {TK_DELAY, "Delay", "DL"},
-  {TK_DURATION, "Duration", "DR"},
-  {TK_EMBED, "Embed", "EM"},
-  {TK_EMERGENCY, "Emergency", "EG"},
-  {TK_EMERGENCYOFF, "EmergencyOff", "EGO"},
-  {TK_ERROR, "Error", "ER"},
-  {TK_EVENTBUFFER, "EventBuffer", "EB"},
-  {TK_EVENTS, "Events", "E"},
-  {TK_FAILOVER, "Failover", "FL"},
-  {TK_FORCED, "Forced", "FO"},
-  {TK_GRACEFUL, "Graceful", "GR"},
-  {TK_HANDOFF, "HandOff", "HO"},
-  {TK_IEPS, "IEPSCall", "IEPS"},
-  {TK_IMMACK, "ImmAckRequired", "IA"},
-  {TK_INACTIVE, "Inactive", "IN"},
-  {TK_INSERVICE, "InService", "IV"},
-  {TK_INTBYEVENT, "IntByEvent", "IBE"},
-  {TK_INTBYSIGDESCR, "IntBySigDescr", "IBS"},
-  {TK_ITERATION, "Iteration", "IT"},
-  {TK_KEEPACTIVE, "KeepActive", "KA"},
-  {TK_LOCAL, "Local", "L"},
-  {TK_LOCALCONTROL, "LocalControl", "O"},
-  {TK_LOCKSTEP, "LockStep", "SP"},
-  {TK_LOOPBACK, "Loopback", "LB"},
-  {TK_MEDIA, "Media", "M"},
-  {TK_MEGACO, "MEGACO", "!"},
-  {TK_METHOD, "Method", "MT"},
-  {TK_MGCIDTOTRY, "MgcIdToTry", "MG"},
-  {TK_MODE, "Mode", "MO"},
-  {TK_MODIFY, "Modify", "MF"},
-  {TK_MODEM, "Modem", "MD"},
-  {TK_MOVE, "Move", "MV"},
-  {TK_MTP, "MTP", "MTP"},
-  {TK_MUX, "Mux", "MX"},
-  {TK_NOTIFY, "Notify", "N"},
-  {TK_NOTIFYCOMPLETION, "NotifyCompletion", "NC"},
-  {TK_OBSERVEDEVENTS, "ObservedEvents", "OE"},
-  {TK_OFF, "OFF", "OFF"},
-  {TK_ON, "ON", "ON"},
-  {TK_ONOFF, "OnOff", "OO"},
-  {TK_OTHERREASON, "OtherReason", "OR"},
-  {TK_OUTOFSERVICE, "OutOfService", "OS"},
-  {TK_PACKAGES, "Packages", "PG"},
-  {TK_PENDING, "Pending", "PN"},
-  {TK_PRIORITY, "Priority", "PR"},
-  {TK_PROFILE, "Profile", "PF"},
-  {TK_REASON, "Reason", "RE"},
-  {TK_RECVONLY, "ReceiveOnly", "RC"},
-  {TK_REPLY, "Reply", "P"},
-  {TK_REMOTE, "Remote", "R"},
-  {TK_RESERVEDGROUP, "ReservedGroup", "RG"},
-  {TK_RESERVEDVALUE, "ReservedValue", "RV"},
-  {TK_RESPONSEACK, "TransactionResponseAck", "K"},
-  {TK_RESTART, "Restart", "RS"},
-  {TK_SEGMENTREPLY, "Segment", "SM"},
-  {TK_SENDONLY, "SendOnly", "SO"},
-  {TK_SENDRECV, "SendReceive", "SR"},
-  {TK_SERVICES, "Services", "SV"},
-  {TK_SERVICESTATES, "ServiceStates", "SI"},
-  {TK_SERVICECHANGE, "ServiceChange", "SC"},
-  {TK_SCADDRESS, "ServiceChangeAddress", "AD"},
-  {TK_SIGNALLIST, "SignalList", "SL"},
-  {TK_SIGNALS, "Signals", "SG"},
-  {TK_SIGNALTYPE, "SignalType", "SY"},
-  {TK_STATISTICS, "Statistics", "SA"},
-  {TK_STREAM, "Stream", "ST"},
-  {TK_SUBTRACT, "Subtract", "S"},
-  {TK_TERMSTATE, "TerminationState", "TS"},
-  {TK_TEST, "Test", "TE"},
-  {TK_TIMEOUT, "TimeOut", "TO"},
-  {TK_TOPOLOGY, "Topology", "TP"},
-  {TK_TRANSACTION, "Transaction", "T"},
-  {TK_VERSION, "Version", "V"},
+#define T_(tk, lng, shrt) {tk, lng, shrt, sizeof lng - 1, sizeof shrt - 1}
+const struct h248__tokname h248__toks[] = {
+  T_(TK_ADD, "Add", "A"),
+  T_(TK_AUDIT, "Audit", "AT"),
+  T_(TK_AUDITCAP, "AuditCapability", "AC"),
+  T_(TK_AUDITVALUE, "AuditValue", "AV"),
+  T_(TK_AUTH, "Authentication", "AU"),
+  T_(TK_BRIEF, "Brief", "BR"),
+  T_(TK_BUFFER, "Buffer", "BF"),
+  T_(TK_CONTEXT, "Context", "C"),
+  T_(TK_CONTEXTAUDIT, "ContextAudit", "CA"),
+  T_(TK_CONTEXTATTR, "ContextAttr", "CT"),
+  T_(TK_DIGITMAP, "DigitMap", "DM"),
+  T_(TK_DISCONNECTED, "Disconnected", "DC"),
+  T_(TK_DELAY, "Delay", "DL"),
+  T_(TK_DURATION, "Duration", "DR"),
+  T_(TK_EMBED, "Embed", "EM"),
+  T_(TK_EMERGENCY, "Emergency", "EG"),
+  T_(TK_EMERGENCYOFF, "EmergencyOff", "EGO"),
+  T_(TK_ERROR, "Error", "ER"),
+  T_(TK_EVENTBUFFER, "EventBuffer", "EB"),
+  T_(TK_EVENTS, "Events", "E"),
+  T_(TK_FAILOVER, "Failover", "FL"),
+  T_(TK_FORCED, "Forced", "FO"),
+  T_(TK_GRACEFUL, "Graceful", "GR"),
+  T_(TK_HANDOFF, "HandOff", "HO"),
+  T_(TK_IEPS, "IEPSCall", "IEPS"),
+  T_(TK_IMMACK, "ImmAckRequired", "IA"),
+  T_(TK_INACTIVE, "Inactive", "IN"),
+  T_(TK_INSERVICE, "InService", "IV"),
+  T_(TK_INTBYEVENT, "IntByEvent", "IBE"),
+  T_(TK_INTBYSIGDESCR, "IntBySigDescr", "IBS"),
+  T_(TK_ITERATION, "Iteration", "IT"),
+  T_(TK_KEEPACTIVE, "KeepActive", "KA"),
+  T_(TK_LOCAL, "Local", "L"),
+  T_(TK_LOCALCONTROL, "LocalControl", "O"),
+  T_(TK_LOCKSTEP, "LockStep", "SP"),
+  T_(TK_LOOPBACK, "Loopback", "LB"),
+  T_(TK_MEDIA, "Media", "M"),
+  T_(TK_MEGACO, "MEGACO", "!"),
+  T_(TK_METHOD, "Method", "MT"),
+  T_(TK_MGCIDTOTRY, "MgcIdToTry", "MG"),
+  T_(TK_MODE, "Mode", "MO"),
+  T_(TK_MODIFY, "Modify", "MF"),
+  T_(TK_MODEM, "Modem", "MD"),
+  T_(TK_MOVE, "Move", "MV"),
+  T_(TK_MTP, "MTP", "MTP"),
+  T_(TK_MUX, "Mux", "MX"),
+  T_(TK_NOTIFY, "Notify", "N"),
+  T_(TK_NOTIFYCOMPLETION, "NotifyCompletion", "NC"),
+  T_(TK_OBSERVEDEVENTS, "ObservedEvents", "OE"),
+  T_(TK_OFF, "OFF", "OFF"),
+  T_(TK_ON, "ON", "ON"),
+  T_(TK_ONOFF, "OnOff", "OO"),
+  T_(TK_OTHERREASON, "OtherReason", "OR"),
+  T_(TK_OUTOFSERVICE, "OutOfService", "OS"),
+  T_(TK_PACKAGES, "Packages", "PG"),
+  T_(TK_PENDING, "Pending", "PN"),
+  T_(TK_PRIORITY, "Priority", "PR"),
+  T_(TK_PROFILE, "Profile", "PF"),
+  T_(TK_REASON, "Reason", "RE"),
+  T_(TK_RECVONLY, "ReceiveOnly", "RC"),
+  T_(TK_REPLY, "Reply", "P"),
+  T_(TK_REMOTE, "Remote", "R"),
+  T_(TK_RESERVEDGROUP, "ReservedGroup", "RG"),
+  T_(TK_RESERVEDVALUE, "ReservedValue", "RV"),
+  T_(TK_RESPONSEACK, "TransactionResponseAck", "K"),
+  T_(TK_RESTART, "Restart", "RS"),
+  T_(TK_SEGMENTREPLY, "Segment", "SM"),
+  T_(TK_SENDONLY, "SendOnly", "SO"),
+  T_(TK_SENDRECV, "SendReceive", "SR"),
+  T_(TK_SERVICES, "Services", "SV"),
+  T_(TK_SERVICESTATES, "ServiceStates", "SI"),
+  T_(TK_SERVICECHANGE, "ServiceChange", "SC"),
+  T_(TK_SCADDRESS, "ServiceChangeAddress", "AD"),
+  T_(TK_SIGNALLIST, "SignalList", "SL"),
+  T_(TK_SIGNALS, "Signals", "SG"),
+  T_(TK_SIGNALTYPE, "SignalType", "SY"),
+  T_(TK_STATISTICS, "Statistics", "SA"),
+  T_(TK_STREAM, "Stream", "ST"),
+  T_(TK_SUBTRACT, "Subtract", "S"),
+  T_(TK_TERMSTATE, "TerminationState", "TS"),
+  T_(TK_TEST, "Test", "TE"),
+  T_(TK_TIMEOUT, "TimeOut", "TO"),
+  T_(TK_TOPOLOGY, "Topology", "TP"),
+  T_(TK_TRANSACTION, "Transaction", "T"),
+  T_(TK_VERSION, "Version", "V"),
 };
+#define toks h248__toks
+_Static_assert(sizeof toks / sizeof toks[0] == TK_COUNT_ - 1, "one spelling per token");
 
-/* The same spellings, upper-cased and sorted by length, then strcmp order,
- * for a binary search that mostly compares lengths: the lookup runs on every
- * word of every message. Keep it in step with toks[] (the codec test
- * round-trips every token through both). */
+/* The same spellings, upper-cased (sorted by length, then strcmp order),
+ * looked up through tok_hash[] below: the lookup runs on every word of every
+ * message. Keep it in step with toks[] (the codec test round-trips every
+ * token through both). */
 static const struct {
   const char *up;
   unsigned char len;
@@ -282,39 +285,108 @@ static const struct {
   {"TRANSACTIONRESPONSEACK", 22, TK_RESPONSEACK},
 };
 
-/* order of the n octets at a, ASCII-upper-cased, against entry t of
- * toks_sorted: by length first, then octet by octet */
-static int cmp_up(const char *a, size_t n, size_t t)
+/* ASCII upper case of each octet (others unchanged): the token hash and
+ * compare use it. */
+const unsigned char h248__upcase[256] = {
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+  16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+  32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+  48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
+  64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79,
+  80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95,
+  96, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79,
+  80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 123, 124, 125, 126, 127,
+  128, 129, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 141, 142, 143,
+  144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157, 158, 159,
+  160, 161, 162, 163, 164, 165, 166, 167, 168, 169, 170, 171, 172, 173, 174, 175,
+  176, 177, 178, 179, 180, 181, 182, 183, 184, 185, 186, 187, 188, 189, 190, 191,
+  192, 193, 194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 204, 205, 206, 207,
+  208, 209, 210, 211, 212, 213, 214, 215, 216, 217, 218, 219, 220, 221, 222, 223,
+  224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235, 236, 237, 238, 239,
+  240, 241, 242, 243, 244, 245, 246, 247, 248, 249, 250, 251, 252, 253, 254, 255,
+};
+
+/* Character classes (H248__C_* of h248_int.h), ASCII whatever the locale. */
+const unsigned char h248__cls[256] = {
+  128, 0, 0, 0, 0, 0, 0, 0, 0, 144, 128, 0, 0, 128, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  144, 24, 0, 16, 28, 24, 24, 24, 24, 24, 30, 24, 144, 28, 28, 30,
+  63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 16, 144, 16, 16, 16, 24,
+  28, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 16, 24, 144, 24, 30,
+  24, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 144, 24, 144, 24, 0,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+  16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+};
+
+/* Open-addressing hash of toks_sorted (index + 1; 0 = empty slot): slot
+ * H248__TOK_SLOT(h) of the hash h248__tok_step() builds over the upper-cased
+ * spelling, then the next slots. Made from toks_sorted[] with this
+ * script (run it again when a token is added):
+ *   h = 0; for c in WORD: h = (h * 41 + ord(c)) & 0xffffffff
+ *   k = (h ^ (h >> 5)) & 511; while tab[k]: k = (k + 1) & 511; tab[k] = i + 1
+ * At most 2 slots are probed past the first; the codec test looks up every
+ * spelling. */
+static const unsigned char tok_hash[512] = {
+  0, 0, 0, 0, 0, 152, 0, 0, 0, 0, 0, 0, 0, 41, 0, 0, 127, 0, 0, 0, 0, 0, 0, 161,
+  0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 90, 0, 0, 40, 0, 0, 0, 0, 92, 0, 0, 155, 0,
+  0, 0, 0, 109, 158, 0, 0, 0, 0, 0, 0, 0, 167, 0, 0, 0, 0, 3, 100, 2, 0, 81, 129, 4,
+  0, 5, 0, 0, 8, 9, 6, 7, 11, 12, 10, 0, 14, 0, 13, 80, 136, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 38, 0, 39, 0, 0, 0, 0, 0, 88, 0, 0, 0, 91, 0, 0, 0, 0, 0, 113,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 95, 143, 0, 0, 0, 50, 0, 0, 20, 160,
+  0, 52, 51, 114, 123, 0, 0, 140, 89, 93, 0, 0, 0, 54, 53, 148, 0, 117, 0, 132, 0, 0, 0, 49,
+  0, 0, 86, 22, 0, 0, 0, 0, 0, 0, 0, 21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 45, 137, 124, 0, 0, 0, 0, 48, 141, 130, 0, 46, 0, 47, 0, 0, 120, 151, 0, 0, 0, 0, 121,
+  0, 0, 0, 0, 166, 0, 0, 0, 104, 0, 0, 0, 0, 149, 99, 0, 17, 116, 19, 18, 112, 0, 0, 138,
+  110, 0, 0, 0, 133, 0, 0, 0, 16, 15, 44, 0, 122, 42, 0, 43, 30, 0, 61, 105, 0, 31, 135, 0,
+  0, 106, 0, 0, 60, 119, 29, 59, 94, 98, 101, 63, 0, 28, 108, 0, 0, 0, 0, 0, 150, 0, 62, 0,
+  0, 145, 0, 0, 144, 0, 103, 0, 0, 0, 0, 128, 0, 0, 0, 0, 131, 0, 0, 0, 0, 0, 147, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 96, 126, 0, 0, 0, 0, 0, 0, 58, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 115, 0, 23, 0, 0, 84, 0, 0, 0, 0, 0, 0, 82, 0, 0, 0, 0, 134, 0,
+  26, 25, 0, 0, 0, 0, 0, 27, 83, 0, 0, 0, 0, 163, 57, 0, 0, 107, 0, 0, 0, 0, 24, 55,
+  56, 0, 153, 0, 0, 0, 0, 0, 0, 35, 0, 0, 0, 142, 0, 0, 0, 0, 0, 154, 0, 102, 97, 0,
+  0, 0, 0, 0, 0, 0, 0, 125, 37, 0, 0, 0, 0, 0, 0, 0, 0, 79, 78, 0, 0, 36, 77, 85,
+  164, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 87, 0, 0, 0, 0, 139,
+  159, 75, 0, 0, 74, 0, 0, 0, 0, 0, 0, 0, 76, 0, 0, 0, 0, 33, 0, 0, 0, 157, 32, 146,
+  64, 165, 65, 0, 0, 0, 0, 0, 0, 118, 0, 0, 34, 162, 0, 0, 156, 72, 0, 73, 69, 0, 70, 71,
+  67, 0, 0, 68, 0, 111, 66, 0,
+};
+
+int h248__tok_hashed(const char *text, size_t n, uint32_t h)
 {
-  if (n != toks_sorted[t].len)
-    return n < toks_sorted[t].len ? -1 : 1;
-  const char *b = toks_sorted[t].up;
-  for (size_t i = 0; i < n; i++) {
-    int c = (unsigned char)a[i];
-    if (c >= 'a' && c <= 'z')
-      c -= 'a' - 'A';
-    if (c != (unsigned char)b[i])
-      return c - (unsigned char)b[i];
+  if (n == 0 || n > 22)
+    return TK_NONE;
+  for (uint32_t k = H248__TOK_SLOT(h);; k = (k + 1) & 511) {
+    unsigned e = tok_hash[k];
+    if (!e)
+      return TK_NONE;
+    e--;
+    if (toks_sorted[e].len != n)
+      continue;
+    const char *b = toks_sorted[e].up;
+    size_t q = 0;
+    while (q < n && h248__upcase[(unsigned char)text[q]] == (unsigned char)b[q])
+      q++;
+    if (q == n)
+      return toks_sorted[e].tk;
   }
-  return 0;
 }
 
 int h248__tok(const char *text, size_t n)
 {
   if (n == 0 || n > 22)
     return TK_NONE;
-  size_t lo = 0, hi = sizeof toks_sorted / sizeof toks_sorted[0];
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    int r = cmp_up(text, n, mid);
-    if (r == 0)
-      return toks_sorted[mid].tk;
-    if (r < 0)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  return TK_NONE;
+  uint32_t h = 0;
+  for (size_t q = 0; q < n; q++)
+    h = h248__tok_step(h, (unsigned char)text[q]);
+  return h248__tok_hashed(text, n, h);
 }
 
 /* toks[] is in enum order: toks[tk - 1].tk == tk (checked by the unit test
@@ -336,6 +408,17 @@ const char *h248__tok_long(int tk)
   return i < sizeof toks / sizeof toks[0] ? toks[i].lng : "?";
 }
 
+const char *h248__tok_spell_slow(int tk, int compact, size_t *len)
+{
+  size_t i = tok_index(tk);
+  if (i >= sizeof toks / sizeof toks[0]) {
+    *len = 1;
+    return "?";
+  }
+  *len = compact ? toks[i].nshrt : toks[i].nlng;
+  return compact ? toks[i].shrt : toks[i].lng;
+}
+
 const char *h248__tok_short(int tk)
 {
   size_t i = tok_index(tk);
@@ -344,70 +427,73 @@ const char *h248__tok_short(int tk)
 
 /* ------------------------------------------------------------------- arena */
 
-typedef struct chunk {
-  struct chunk *next;
-  size_t used, size;
-  _Alignas(16) unsigned char data[];
-} chunk_t;
-
-struct h248__arena {
-  chunk_t *head;
-};
-
 #define CHUNK_SIZE 4000
+/* offset of the first chunk after the arena header (16-aligned) */
+#define FIRST_AT ((sizeof(h248__arena_t) + 15) & ~(size_t)15)
+
+h248__arena_t *h248__arena_new_sized(size_t first)
+{
+  first = (first + 15) & ~(size_t)15;
+  if (first < 256 || first > CHUNK_SIZE)
+    first = CHUNK_SIZE;
+  h248__arena_t *a = malloc(FIRST_AT + sizeof(h248__chunk_t) + first);
+  if (!a)
+    return NULL;
+  h248__chunk_t *c = (h248__chunk_t *)((char *)a + FIRST_AT);
+  c->next = NULL;
+  c->used = 0;
+  c->size = first;
+  a->head = c;
+  return a;
+}
 
 h248__arena_t *h248__arena_new(void)
 {
-  return calloc(1, sizeof(h248__arena_t));
+  return h248__arena_new_sized(CHUNK_SIZE);
 }
 
 void h248__arena_free(h248__arena_t *a)
 {
   if (!a)
     return;
-  chunk_t *c = a->head;
+  h248__chunk_t *first = (h248__chunk_t *)((char *)a + FIRST_AT);
+  h248__chunk_t *c = a->head;
   while (c) {
-    chunk_t *n = c->next;
-    free(c);
+    h248__chunk_t *n = c->next;
+    if (c != first)
+      free(c);
     c = n;
   }
   free(a);
 }
 
-void *h248__arena_alloc(h248__arena_t *a, size_t size)
+/* size is rounded already and does not fit in the head chunk */
+void *h248__arena_alloc_slow(h248__arena_t *a, size_t size)
 {
-  size = (size + 15) & ~(size_t)15;
-  if (size == 0)
-    size = 16;
-  chunk_t *c = a->head;
-  if (!c || c->size - c->used < size) {
-    size_t cs = size > CHUNK_SIZE ? size : CHUNK_SIZE;
-    chunk_t *n = malloc(sizeof(chunk_t) + cs);
-    if (!n)
-      return NULL;
-    n->used = 0;
-    n->size = cs;
-    if (c && size > CHUNK_SIZE) {
-      /* keep the partly used chunk in front for the small allocations */
-      n->next = c->next;
-      c->next = n;
-    } else {
-      n->next = c;
-      a->head = n;
-    }
-    c = n;
+  h248__chunk_t *c = a->head;
+  size_t cs = size > CHUNK_SIZE ? size : CHUNK_SIZE;
+  h248__chunk_t *n = malloc(sizeof(h248__chunk_t) + cs);
+  if (!n)
+    return NULL;
+  n->used = 0;
+  n->size = cs;
+  if (c && size > CHUNK_SIZE) {
+    /* keep the partly used chunk in front for the small allocations */
+    n->next = c->next;
+    c->next = n;
+  } else {
+    n->next = c;
+    a->head = n;
   }
-  void *p = c->data + c->used;
-  c->used += size;
-  memset(p, 0, size);
-  return p;
+  n->used = size;
+  return n->data;
 }
 
 /* ----------------------------------------------------------------- message */
 
-h248_msg_t *h248_msg_new(void)
+h248_msg_t *h248__msg_new_sized(size_t first)
 {
-  h248__arena_t *a = h248__arena_new();
+  h248__arena_t *a = h248__arena_new_sized(first);
   if (!a)
     return NULL;
   h248_msg_t *m = h248__arena_alloc(a, sizeof *m);
@@ -425,6 +511,11 @@ h248_msg_t *h248_msg_new(void)
     return NULL;
   }
   return m;
+}
+
+h248_msg_t *h248_msg_new(void)
+{
+  return h248__msg_new_sized(CHUNK_SIZE);
 }
 
 h248_msg_t *h248_msg_ref(h248_msg_t *msg)
@@ -450,7 +541,7 @@ char *h248_strndup(h248_msg_t *msg, const char *s, size_t n)
 {
   if (!s)
     return NULL;
-  char *d = h248__arena_alloc(msg->arena_, n + 1);
+  char *d = h248__arena_raw(msg->arena_, n + 1);
   if (!d)
     return NULL;
   memcpy(d, s, n);
@@ -501,25 +592,14 @@ size_t h248_msg_ntrans(const h248_msg_t *msg)
 
 /* ------------------------------------------------------- character classes */
 
-int h248__is_safe(int c)
-{
-  return isalnum(c) || (c && strchr("+-&!_/'?@^`~*$\\()%|.", c));
-}
-
-int h248__is_qchar(int c)
-{
-  /* SafeChar / RestChar / WSP, plus octets >= 0x80 (UTF-8 text) */
-  return c == ' ' || c == '\t' || (c >= 0x21 && c <= 0x7e && c != '"') || c >= 0x80;
-}
-
 static int is_name_part(const char *s, size_t n)
 {
   if (n == 1 && s[0] == '*')
     return 1;
-  if (n == 0 || n > 64 || !isalpha((unsigned char)s[0]))
+  if (n == 0 || n > 64 || !IS_ALPHA((unsigned char)s[0]))
     return 0;
   for (size_t i = 0; i < n; i++)
-    if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+    if (!h248__is_alnum((unsigned char)s[i]) && s[i] != '_')
       return 0;
   return 1;
 }
@@ -562,7 +642,7 @@ int h248__valid_timestamp(const char *s)
     if (i == 8) {
       if (s[i] != 'T' && s[i] != 't')
         return 0;
-    } else if (!isdigit((unsigned char)s[i]))
+    } else if (!IS_DIGIT((unsigned char)s[i]))
       return 0;
   }
   return 1;
@@ -570,18 +650,23 @@ int h248__valid_timestamp(const char *s)
 
 /* --------------------------------------------------------------------- mId */
 
+static inline int is_xdigit(unsigned char c)
+{
+  return IS_DIGIT(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
 static size_t scan_port(const char *t, size_t n, size_t i, uint16_t *port, int *bad)
 {
   *port = 0;
-  if (i < n && t[i] == ':' && i + 1 < n && isdigit((unsigned char)t[i + 1])) {
+  if (i < n && t[i] == ':' && i + 1 < n && IS_DIGIT((unsigned char)t[i + 1])) {
     unsigned long v = 0;
     size_t j = i + 1, k = 0;
-    while (j < n && isdigit((unsigned char)t[j]) && k < 6) {
+    while (j < n && IS_DIGIT((unsigned char)t[j]) && k < 6) {
       v = v * 10 + (unsigned)(t[j] - '0');
       j++;
       k++;
     }
-    if (v > 65535 || k > 5 || (j < n && isdigit((unsigned char)t[j]))) {
+    if (v > 65535 || k > 5 || (j < n && IS_DIGIT((unsigned char)t[j]))) {
       *bad = 1;
       return i;
     }
@@ -589,6 +674,37 @@ static size_t scan_port(const char *t, size_t n, size_t i, uint16_t *port, int *
     return j;
   }
   return i;
+}
+
+/* inet_pton(AF_INET, ...) == 1 for t[0..n), without the copy and the call
+ * (the mId of every message is checked): four decimal parts 0..255, no
+ * leading zero, nothing else. */
+int h248__is_ip4(const char *t, size_t n)
+{
+  unsigned parts = 0, v = 0;
+  int digit = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = t[i];
+    if (c >= '0' && c <= '9') {
+      if (digit && v == 0)
+        return 0; /* a leading zero */
+      v = v * 10 + (unsigned)(c - '0');
+      if (v > 255)
+        return 0;
+      if (!digit) {
+        if (++parts > 4)
+          return 0;
+        digit = 1;
+      }
+    } else if (c == '.' && digit) {
+      if (parts == 4)
+        return 0;
+      v = 0;
+      digit = 0;
+    } else
+      return 0;
+  }
+  return parts == 4 && digit;
 }
 
 size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
@@ -599,21 +715,50 @@ size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
   size_t i = 0;
   int bad = 0;
   if (t[0] == '[') {
+    /* the usual case first: a dotted quad (parts of 1-3 digits, no leading
+     * zero, <= 255) and "]"; anything else takes the general path below */
     size_t j = 1;
-    while (j < n && j < 64 && (isxdigit((unsigned char)t[j]) || t[j] == '.' || t[j] == ':'))
+    int ok = 1;
+    for (int part = 0; part < 4 && ok; part++) {
+      if (part) {
+        if (j < n && t[j] == '.')
+          j++;
+        else
+          ok = 0;
+      }
+      size_t b0 = j;
+      unsigned v = 0;
+      while (j < n && j < b0 + 3 && t[j] >= '0' && t[j] <= '9')
+        v = v * 10 + (unsigned)(t[j++] - '0');
+      if (j == b0 || v > 255 || (j - b0 > 1 && t[b0] == '0'))
+        ok = 0;
+    }
+    if (ok && j < n && t[j] == ']') {
+      mid->kind = H248_MID_IP4;
+      i = scan_port(t, n, j + 1, &mid->port, &bad);
+      if (bad)
+        return 0;
+      if (msg)
+        mid->name = h248_strndup(msg, t + 1, j - 1);
+      return i;
+    }
+    j = 1;
+    while (j < n && j < 64 && (is_xdigit((unsigned char)t[j]) || t[j] == '.' || t[j] == ':'))
       j++;
     if (j >= n || t[j] != ']' || j == 1)
       return 0;
-    char addr[64];
-    memcpy(addr, t + 1, j - 1);
-    addr[j - 1] = '\0';
     unsigned char bin[16];
-    if (inet_pton(AF_INET, addr, bin) == 1)
+    if (h248__is_ip4(t + 1, j - 1))
       mid->kind = H248_MID_IP4;
-    else if (inet_pton(AF_INET6, addr, bin) == 1)
-      mid->kind = H248_MID_IP6;
-    else
-      return 0;
+    else {
+      char addr[64];
+      memcpy(addr, t + 1, j - 1);
+      addr[j - 1] = '\0';
+      if (inet_pton(AF_INET6, addr, bin) == 1)
+        mid->kind = H248_MID_IP6;
+      else
+        return 0;
+    }
     i = scan_port(t, n, j + 1, &mid->port, &bad);
     if (bad)
       return 0;
@@ -623,9 +768,9 @@ size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
   }
   if (t[0] == '<') {
     size_t j = 1;
-    if (j >= n || !isalnum((unsigned char)t[j]))
+    if (j >= n || !h248__is_alnum((unsigned char)t[j]))
       return 0;
-    while (j < n && j < 66 && (isalnum((unsigned char)t[j]) || t[j] == '-' || t[j] == '.'))
+    while (j < n && j < 66 && (h248__is_alnum((unsigned char)t[j]) || t[j] == '-' || t[j] == '.'))
       j++;
     if (j >= n || t[j] != '>')
       return 0;
@@ -639,7 +784,7 @@ size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
   }
   if (n >= 4 && strncasecmp(t, "MTP", 3) == 0 && t[3] == '{') {
     size_t j = 4;
-    while (j < n && isxdigit((unsigned char)t[j]))
+    while (j < n && is_xdigit((unsigned char)t[j]))
       j++;
     if (j >= n || t[j] != '}' || j - 4 < 4 || j - 4 > 8)
       return 0;
@@ -649,7 +794,7 @@ size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
     return j + 1;
   }
   /* deviceName = pathNAME: starts with a letter (or "*") */
-  if (!isalpha((unsigned char)t[0]) && t[0] != '*')
+  if (!IS_ALPHA((unsigned char)t[0]) && t[0] != '*')
     return 0;
   size_t j = 0;
   while (j < n && j < 256 && h248__is_tidchar((unsigned char)t[j]))
