@@ -707,13 +707,25 @@ int h248__is_ip4(const char *t, size_t n)
   return parts == 4 && digit;
 }
 
+/* The end of an mId whose address or name is t[1..close-1] and whose
+ * closing bracket is t[close]: the optional ":port", then the name copied
+ * into msg (when given). Returns the length scanned, 0 on a bad port. */
+static size_t mid_close(const char *t, size_t n, size_t close, h248_msg_t *msg, h248_mid_t *mid)
+{
+  int bad = 0;
+  size_t i = scan_port(t, n, close + 1, &mid->port, &bad);
+  if (bad)
+    return 0;
+  if (msg)
+    mid->name = h248_strndup(msg, t + 1, close - 1);
+  return i;
+}
+
 size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
 {
   memset(mid, 0, sizeof *mid);
   if (n == 0)
     return 0;
-  size_t i = 0;
-  int bad = 0;
   if (t[0] == '[') {
     /* the usual case first: a dotted quad (parts of 1-3 digits, no leading
      * zero, <= 255) and "]"; anything else takes the general path below */
@@ -735,12 +747,7 @@ size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
     }
     if (ok && j < n && t[j] == ']') {
       mid->kind = H248_MID_IP4;
-      i = scan_port(t, n, j + 1, &mid->port, &bad);
-      if (bad)
-        return 0;
-      if (msg)
-        mid->name = h248_strndup(msg, t + 1, j - 1);
-      return i;
+      return mid_close(t, n, j, msg, mid);
     }
     j = 1;
     while (j < n && j < 64 && (is_xdigit((unsigned char)t[j]) || t[j] == '.' || t[j] == ':'))
@@ -759,12 +766,7 @@ size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
       else
         return 0;
     }
-    i = scan_port(t, n, j + 1, &mid->port, &bad);
-    if (bad)
-      return 0;
-    if (msg)
-      mid->name = h248_strndup(msg, t + 1, j - 1);
-    return i;
+    return mid_close(t, n, j, msg, mid);
   }
   if (t[0] == '<') {
     size_t j = 1;
@@ -775,12 +777,7 @@ size_t h248__scan_mid(const char *t, size_t n, h248_msg_t *msg, h248_mid_t *mid)
     if (j >= n || t[j] != '>')
       return 0;
     mid->kind = H248_MID_DOMAIN;
-    i = scan_port(t, n, j + 1, &mid->port, &bad);
-    if (bad)
-      return 0;
-    if (msg)
-      mid->name = h248_strndup(msg, t + 1, j - 1);
-    return i;
+    return mid_close(t, n, j, msg, mid);
   }
   if (n >= 4 && strncasecmp(t, "MTP", 3) == 0 && t[3] == '{') {
     size_t j = 4;
