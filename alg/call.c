@@ -2875,6 +2875,14 @@ static void ctx_audit_reply(void *arg, int status, h248_msg_t *msg, const h248_t
   }
 }
 
+int alg_call_owns_ctx(alg_t *alg, const alg_agw_t *agw, uint32_t ctx)
+{
+  for (const alg_call_t *c = alg->calls; c; c = c->next)
+    if (c->agw == agw && c->ctx == ctx)
+      return 1;
+  return 0;
+}
+
 void alg_calls_audit(alg_t *alg)
 {
   alg_call_t *c;

@@ -271,6 +271,110 @@ static void audit_all(alg_t *alg)
   }
 }
 
+/* ------------------------------------------------------ orphan sweep
+ *
+ * A context the AGW holds that belongs to no call: an Add (Context $) whose
+ * every reply was lost created it, and the call gave up (alg.h248-timeout,
+ * 503) without ever learning its id. With each audit the ALG asks each AGW
+ * for its contexts (H.248.1 7.2.5: Context = * { AuditValue = ROOT }) and
+ * subtracts one that belonged to no call at two looks more than
+ * alg.h248-timeout apart, so never one whose Add reply is still on its way.
+ * An AGW that answers the list with an error is not asked again. */
+
+static void sweep_sub_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  struct audit_arg *aa = arg;
+  char text[200];
+  (void)msg;
+  if (status >= 0 && alg_h248_reply_error(reply, text, sizeof text))
+    wg_log(WG_LOG_WARN, "alg", NULL, "AGW %s: Subtract of an orphaned context answered %s",
+           aa->g->name, text);
+  free(aa);
+}
+
+static void sweep_subtract(alg_t *alg, alg_agw_t *g, uint32_t ctx, uint64_t age_ms)
+{
+  h248_msg_t *m = alg_mgc_msg(alg);
+  h248_trans_t *t = m ? h248_add_request(m, 0) : NULL;
+  h248_action_t *a = t ? h248_add_action(m, t, h248_ctx_num(ctx)) : NULL;
+  struct audit_arg *aa = malloc(sizeof *aa);
+  if (a && aa && h248_add_cmd(m, a, H248_CMD_SUBTRACT, "*")) {
+    aa->alg = alg, aa->g = g, aa->epoch = g->reg_epoch;
+    wg_log(WG_LOG_NOTICE, "alg", NULL, "AGW %s: context %u belongs to no call for %.1f s "
+           "(an Add whose reply was lost?): Subtract", g->name, (unsigned)ctx, age_ms / 1000.0);
+    if (alg_mgc_send(alg, g, m, sweep_sub_reply, aa, NULL) == 0)
+      aa = NULL;
+  }
+  free(aa);
+  h248_msg_free(m);
+}
+
+static void sweep_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
+{
+  struct audit_arg *aa = arg;
+  alg_t *alg = aa->alg;
+  alg_agw_t *g = aa->g;
+  char text[200];
+  (void)msg;
+  free(aa);
+  if (status == -ECANCELED)
+    return;
+  g->sweep_out = 0;
+  if (status < 0)
+    return; /* liveness is the ROOT audit's business */
+  int code = alg_h248_reply_error(reply, text, sizeof text);
+  if (code) {
+    g->sweep_off = 1;
+    wg_log(WG_LOG_NOTICE, "alg", NULL, "AGW %s answers the list of its contexts "
+           "(Context = * { AuditValue = ROOT }) with %s: no sweep for orphaned contexts",
+           g->name, text);
+    return;
+  }
+  uint64_t now = (uint64_t)(wg_time_us() / 1000);
+  size_t n_old = g->n_suspect, n = 0;
+  struct alg_suspect old[sizeof g->suspect / sizeof g->suspect[0]];
+  memcpy(old, g->suspect, sizeof old);
+  for (const h248_action_t *a = reply->actions; a; a = a->next) {
+    if (a->ctx.kind != H248_CTX_ID || alg_call_owns_ctx(alg, g, a->ctx.id))
+      continue;
+    uint64_t since = now;
+    for (size_t k = 0; k < n_old; k++)
+      if (old[k].ctx == a->ctx.id)
+        since = old[k].since_ms;
+    if (since != now && now - since > (uint64_t)alg->h248_timeout_ms) {
+      sweep_subtract(alg, g, a->ctx.id, now - since);
+      continue;
+    }
+    if (n < sizeof g->suspect / sizeof g->suspect[0]) {
+      g->suspect[n].ctx = a->ctx.id;
+      g->suspect[n].since_ms = since;
+      n++;
+    }
+  }
+  g->n_suspect = n;
+}
+
+static void sweep_all(alg_t *alg)
+{
+  for (alg_agw_t *g = alg->agws; g; g = g->next) {
+    if (!g->alive || g->need_register || g->sweep_off || g->sweep_out)
+      continue;
+    h248_msg_t *m = alg_mgc_msg(alg);
+    h248_trans_t *t = m ? h248_add_request(m, 0) : NULL;
+    h248_action_t *a = t ? h248_add_action(m, t, h248_ctx_all()) : NULL;
+    struct audit_arg *aa = malloc(sizeof *aa);
+    if (a && aa && h248_add_cmd(m, a, H248_CMD_AUDITVALUE, "ROOT")) {
+      aa->alg = alg, aa->g = g, aa->epoch = g->reg_epoch;
+      if (alg_mgc_send(alg, g, m, sweep_reply, aa, NULL) == 0) {
+        g->sweep_out = 1;
+        aa = NULL;
+      }
+    }
+    free(aa);
+    h248_msg_free(m);
+  }
+}
+
 static void audit_timer_cb(su_root_magic_t *mg, su_timer_t *t, void *arg)
 {
   alg_t *alg = arg;
@@ -278,6 +382,7 @@ static void audit_timer_cb(su_root_magic_t *mg, su_timer_t *t, void *arg)
   if (!alg->stopping) {
     audit_all(alg);
     alg_calls_audit(alg);
+    sweep_all(alg);
   }
   su_timer_set_interval(t, audit_timer_cb, alg, (su_duration_t)(alg->audit_interval_s * 1000));
 }

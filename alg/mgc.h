@@ -5,6 +5,8 @@
 #include "alg/alg_int.h"
 #include "h248/h248.h"
 
+struct alg_suspect { uint32_t ctx; uint64_t since_ms; };
+
 struct alg_agw {
   alg_agw_t *next;
   struct sockaddr_storage addr;
@@ -18,6 +20,10 @@ struct alg_agw {
   unsigned ncalls;
   int audit_out;            /* an audit is outstanding */
   uint32_t audit_tid;
+  /* orphan sweep (mgc.c): contexts seen belonging to no call, since when */
+  int sweep_out, sweep_off;
+  size_t n_suspect;
+  struct alg_suspect suspect[32];
 };
 
 /* Start: bind alg.h248-listen, create the transaction layer, arm audits. */
@@ -43,6 +49,9 @@ size_t alg_mgc_outstanding(alg_t *alg);
 /* call.c: an AGW reported events (Notify) for a context. */
 void alg_call_notify(alg_t *alg, alg_agw_t *agw, uint32_t ctx, const char *tid,
                      const char *event);
+
+/* call.c: does a call (in any state) hold context ctx of agw? */
+int alg_call_owns_ctx(alg_t *alg, const alg_agw_t *agw, uint32_t ctx);
 
 /* call.c: audit the context of every call (AuditValue on its T2): an AGW
  * that lost it (411/430/431, e.g. restarted) releases the call. */

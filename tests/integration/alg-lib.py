@@ -616,6 +616,8 @@ class FakeAGW:
         self.next_tid = 50001
         self.silent = False
         self.errors = {}         # command kind -> "510 text" to answer with
+        self.lose = set()        # command kinds whose next reply is lost (executed, not sent)
+        self.lost_tids = set()   # their transactions: retransmissions are not answered either
         self.received = []       # every message text received
         self.contexts = {}       # ctx -> [tids]
         if register:
@@ -682,11 +684,16 @@ class FakeAGW:
         tid = int(m.group(1))
         if re.search(r"\b(Reply|P)\s*=", t) and not re.search(r"\bTransaction\s*=", t):
             return
+        if tid in self.lost_tids:
+            return
         ctxm = re.search(r"Context\s*=\s*([$\-*\d]+)", t)
         ctx = ctxm.group(1) if ctxm else "-"
         out = []
         if re.search(r"\bAdd\s*=", t):
             kind = "addT1" if "webrtc-datachannel" in t else "addT2"
+            if kind in self.lose:
+                self.lose.discard(kind)
+                self.lost_tids.add(tid)
             if kind in self.errors:
                 out.append("Context = %s { Error = %s }" % (ctx if ctx != "$" else "-", self.errors[kind]))
             else:
@@ -724,12 +731,18 @@ class FakeAGW:
             except ValueError:
                 pass
             out.append("Context = %s { %s }" % (ctx, ", ".join("Subtract = %s" % x for x in terms)))
+        elif re.search(r"\bAuditValue\s*=", t) and ctx == "*":
+            # H.248.1 7.2.5: the list of contexts, or the NULL context
+            out += ["Context = %d { AuditValue = ROOT }" % c for c in sorted(self.contexts)] or \
+                ["Context = - { AuditValue = ROOT }"]
         elif re.search(r"\bAuditValue\s*=", t):
             out.append("Context = - { AuditValue = ROOT }")
         elif re.search(r"\bServiceChange\s*=", t):
             out.append("Context = - { ServiceChange = ROOT }")
         else:
             return  # replies to our own requests
+        if tid in self.lost_tids:
+            return  # executed, the reply lost
         self.send("MEGACO/3 %s\nReply = %d {\n%s\n}\n" % (self.mid, tid, "\n".join(out)))
 
 
