@@ -177,9 +177,11 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
               t->in + t->in_len, (size_t)nread);
   t->in_len += (size_t)nread;
   process_input(t);
-  /* nothing left over: give the buffer back, so that an idle connection
-   * holds no 64 KiB of its own (bench P4); the next read takes one again */
-  if (t->in_len == 0 && t->in && !t->closing && !t->dead) {
+  /* nothing left over and grown past the first 64 KiB (a large message, or
+   * one split over reads): give it back, so a connection does not keep its
+   * largest message's size for the whole call (bench P4). The usual 64 KiB
+   * stays: freeing it at every read would put a malloc/free on the relay */
+  if (t->in_len == 0 && t->in_cap > 65536 && !t->closing && !t->dead) {
     free(t->in);
     t->in = NULL;
     t->in_cap = 0;
