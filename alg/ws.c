@@ -1243,25 +1243,13 @@ static int listen_cb(su_root_magic_t *m, su_wait_t *w, void *arg)
     c->st = C_HTTP;
     if (l->secure) {
       c->ssl = SSL_new(alg->tls_ctx);
-      if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
-        if (c->ssl)
-          SSL_free(c->ssl);
-        close(fd);
-        su_home_deinit(c->home);
-        free(c);
-        continue;
-      }
+      if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1)
+        goto drop;
       c->st = C_TLS;
     }
     if (su_wait_create(c->wait, fd, SU_WAIT_IN) < 0 ||
-        (c->index = su_root_register(alg->root, c->wait, conn_cb, c, 0)) <= 0) {
-      if (c->ssl)
-        SSL_free(c->ssl);
-      close(fd);
-      su_home_deinit(c->home);
-      free(c);
-      continue;
-    }
+        (c->index = su_root_register(alg->root, c->wait, conn_cb, c, 0)) <= 0)
+      goto drop;
     c->mask = SU_WAIT_IN;
     c->next = p->conns;
     if (c->next)
@@ -1269,6 +1257,13 @@ static int listen_cb(su_root_magic_t *m, su_wait_t *w, void *arg)
     c->prev = &p->conns;
     p->conns = c;
     p->nconns++;
+    continue;
+  drop: /* no TLS object or no registration: the connection is closed */
+    if (c->ssl)
+      SSL_free(c->ssl);
+    close(fd);
+    su_home_deinit(c->home);
+    free(c);
   }
   return 0;
 }
