@@ -205,6 +205,30 @@ alg_agw_t *alg_mgc_pick(alg_t *alg, int *full)
 
 struct audit_arg { alg_t *alg; alg_agw_t *g; unsigned epoch; };
 
+/* A request of one command (type on termination tid, in context ctx) to
+ * AGW g; prep (may be NULL) fills the command's descriptors. cb gets an
+ * audit_arg (alg, g, the registration epoch now) and frees it. 0, or -1
+ * when nothing was sent. */
+static int send_one(alg_t *alg, alg_agw_t *g, h248_ctx_id_t ctx, h248_cmd_type_t type,
+                    const char *tid, int (*prep)(h248_msg_t *, h248_cmd_t *),
+                    h248_tl_reply_cb cb, uint32_t *tid_out)
+{
+  h248_msg_t *m = alg_mgc_msg(alg);
+  h248_trans_t *t = m ? h248_add_request(m, 0) : NULL;
+  h248_action_t *a = t ? h248_add_action(m, t, ctx) : NULL;
+  h248_cmd_t *c = a ? h248_add_cmd(m, a, type, tid) : NULL;
+  struct audit_arg *aa = malloc(sizeof *aa);
+  int rc = -1;
+  if (c && aa && (!prep || prep(m, c))) {
+    aa->alg = alg, aa->g = g, aa->epoch = g->reg_epoch;
+    if ((rc = alg_mgc_send(alg, g, m, cb, aa, tid_out)) == 0)
+      aa = NULL;
+  }
+  free(aa);
+  h248_msg_free(m);
+  return rc < 0 ? -1 : 0;
+}
+
 static void audit_reply2(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
 {
   struct audit_arg *aa = arg;
@@ -241,34 +265,14 @@ static void audit_reply2(void *arg, int status, h248_msg_t *msg, const h248_tran
     agw_up(alg, g, "answered an audit");
 }
 
+static int prep_audit(h248_msg_t *m, h248_cmd_t *c) { return h248_cmd_audit(m, c) != NULL; }
+
 static void audit_all(alg_t *alg)
 {
-  alg_agw_t *g;
-  for (g = alg->agws; g; g = g->next) {
-    h248_msg_t *m;
-    h248_trans_t *t;
-    h248_action_t *a;
-    h248_cmd_t *c;
-    struct audit_arg *aa;
-    if (g->audit_out)
-      continue;
-    m = alg_mgc_msg(alg);
-    if (!m)
-      continue;
-    t = h248_add_request(m, 0);
-    a = t ? h248_add_action(m, t, h248_ctx_null()) : NULL;
-    c = a ? h248_add_cmd(m, a, H248_CMD_AUDITVALUE, "ROOT") : NULL;
-    aa = malloc(sizeof *aa);
-    if (c && aa && h248_cmd_audit(m, c)) {
-      aa->alg = alg, aa->g = g, aa->epoch = g->reg_epoch;
-      if (alg_mgc_send(alg, g, m, audit_reply2, aa, &g->audit_tid) == 0) {
-        g->audit_out = 1;
-        aa = NULL;
-      }
-    }
-    free(aa);
-    h248_msg_free(m);
-  }
+  for (alg_agw_t *g = alg->agws; g; g = g->next)
+    if (!g->audit_out && send_one(alg, g, h248_ctx_null(), H248_CMD_AUDITVALUE, "ROOT",
+                                  prep_audit, audit_reply2, &g->audit_tid) == 0)
+      g->audit_out = 1;
 }
 
 /* ------------------------------------------------------ orphan sweep
@@ -294,19 +298,9 @@ static void sweep_sub_reply(void *arg, int status, h248_msg_t *msg, const h248_t
 
 static void sweep_subtract(alg_t *alg, alg_agw_t *g, uint32_t ctx, uint64_t age_ms)
 {
-  h248_msg_t *m = alg_mgc_msg(alg);
-  h248_trans_t *t = m ? h248_add_request(m, 0) : NULL;
-  h248_action_t *a = t ? h248_add_action(m, t, h248_ctx_num(ctx)) : NULL;
-  struct audit_arg *aa = malloc(sizeof *aa);
-  if (a && aa && h248_add_cmd(m, a, H248_CMD_SUBTRACT, "*")) {
-    aa->alg = alg, aa->g = g, aa->epoch = g->reg_epoch;
-    wg_log(WG_LOG_NOTICE, "alg", NULL, "AGW %s: context %u belongs to no call for %.1f s "
-           "(an Add whose reply was lost?): Subtract", g->name, (unsigned)ctx, age_ms / 1000.0);
-    if (alg_mgc_send(alg, g, m, sweep_sub_reply, aa, NULL) == 0)
-      aa = NULL;
-  }
-  free(aa);
-  h248_msg_free(m);
+  wg_log(WG_LOG_NOTICE, "alg", NULL, "AGW %s: context %u belongs to no call for %.1f s "
+         "(an Add whose reply was lost?): Subtract", g->name, (unsigned)ctx, age_ms / 1000.0);
+  send_one(alg, g, h248_ctx_num(ctx), H248_CMD_SUBTRACT, "*", NULL, sweep_sub_reply, NULL);
 }
 
 static void sweep_reply(void *arg, int status, h248_msg_t *msg, const h248_trans_t *reply)
@@ -356,23 +350,11 @@ static void sweep_reply(void *arg, int status, h248_msg_t *msg, const h248_trans
 
 static void sweep_all(alg_t *alg)
 {
-  for (alg_agw_t *g = alg->agws; g; g = g->next) {
-    if (!g->alive || g->need_register || g->sweep_off || g->sweep_out)
-      continue;
-    h248_msg_t *m = alg_mgc_msg(alg);
-    h248_trans_t *t = m ? h248_add_request(m, 0) : NULL;
-    h248_action_t *a = t ? h248_add_action(m, t, h248_ctx_all()) : NULL;
-    struct audit_arg *aa = malloc(sizeof *aa);
-    if (a && aa && h248_add_cmd(m, a, H248_CMD_AUDITVALUE, "ROOT")) {
-      aa->alg = alg, aa->g = g, aa->epoch = g->reg_epoch;
-      if (alg_mgc_send(alg, g, m, sweep_reply, aa, NULL) == 0) {
-        g->sweep_out = 1;
-        aa = NULL;
-      }
-    }
-    free(aa);
-    h248_msg_free(m);
-  }
+  for (alg_agw_t *g = alg->agws; g; g = g->next)
+    if (g->alive && !g->need_register && !g->sweep_off && !g->sweep_out &&
+        send_one(alg, g, h248_ctx_all(), H248_CMD_AUDITVALUE, "ROOT", NULL, sweep_reply,
+                 NULL) == 0)
+      g->sweep_out = 1;
 }
 
 static void audit_timer_cb(su_root_magic_t *mg, su_timer_t *t, void *arg)
@@ -609,33 +591,18 @@ void alg_mgc_not_registered(alg_t *alg, alg_agw_t *g)
   g->need_register = 1;
 }
 
+static int prep_forced(h248_msg_t *m, h248_cmd_t *c)
+{
+  return h248_cmd_svc(m, c, "Forced", "908 MGC Impending Failure") != NULL;
+}
+
 void alg_mgc_goodbye(alg_t *alg)
 {
-  alg_agw_t *g;
-  for (g = alg->agws; g; g = g->next) {
-    h248_msg_t *m;
-    h248_trans_t *t;
-    h248_action_t *a;
-    h248_cmd_t *c;
-    if (!g->alive)
-      continue;
-    m = alg_mgc_msg(alg);
-    if (!m)
-      continue;
-    t = h248_add_request(m, 0);
-    a = t ? h248_add_action(m, t, h248_ctx_null()) : NULL;
-    c = a ? h248_add_cmd(m, a, H248_CMD_SERVICECHANGE, "ROOT") : NULL;
-    if (c && h248_cmd_svc(m, c, "Forced", "908 MGC Impending Failure")) {
-      struct audit_arg *aa = malloc(sizeof *aa);
-      if (aa) {
-        aa->alg = alg, aa->g = g, aa->epoch = g->reg_epoch;
-        /* the answer is not awaited: reuse the audit callback to free aa */
-        if (alg_mgc_send(alg, g, m, audit_reply2, aa, NULL) < 0)
-          free(aa);
-      }
-    }
-    h248_msg_free(m);
-  }
+  /* the answer is not awaited: the audit callback frees the argument */
+  for (alg_agw_t *g = alg->agws; g; g = g->next)
+    if (g->alive)
+      send_one(alg, g, h248_ctx_null(), H248_CMD_SERVICECHANGE, "ROOT", prep_forced,
+               audit_reply2, NULL);
 }
 
 void alg_mgc_stop(alg_t *alg)
