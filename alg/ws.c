@@ -373,20 +373,27 @@ int alg_ws_uri_is_ws(url_t const *uri)
 
 /* ------------------------------------------------------------ raw I/O */
 
+/* The result r of SSL_read/SSL_write on c: r > 0 bytes, -1 would block (and
+ * whether TLS wants to write first), eof (0 for a read, -2 for a write) when
+ * the peer closed TLS, else -2 error. */
+static ssize_t tls_result(ws_conn_t *c, int r, ssize_t eof)
+{
+  if (r > 0)
+    return r;
+  int e = SSL_get_error(c->ssl, r);
+  c->tls_want_write = e == SSL_ERROR_WANT_WRITE;
+  if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+    return -1;
+  ERR_clear_error();
+  return e == SSL_ERROR_ZERO_RETURN ? eof : -2;
+}
+
 /* >0 bytes, 0 end of stream, -1 would block, -2 error */
 static ssize_t io_read(ws_conn_t *c, void *buf, size_t n)
 {
-  if (c->ssl) {
-    int r = SSL_read(c->ssl, buf, (int)(n > INT_MAX ? INT_MAX : n)), e;
-    if (r > 0)
-      return r;
-    e = SSL_get_error(c->ssl, r);
-    c->tls_want_write = e == SSL_ERROR_WANT_WRITE;
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-      return -1;
-    ERR_clear_error();
-    return e == SSL_ERROR_ZERO_RETURN ? 0 : -2;
-  } else {
+  if (c->ssl)
+    return tls_result(c, SSL_read(c->ssl, buf, (int)(n > INT_MAX ? INT_MAX : n)), 0);
+  else {
     ssize_t r = recv(c->fd, buf, n, 0);
     if (r >= 0)
       return r;
@@ -396,20 +403,9 @@ static ssize_t io_read(ws_conn_t *c, void *buf, size_t n)
 
 static ssize_t io_write(ws_conn_t *c, const void *buf, size_t n)
 {
-  if (c->ssl) {
-    int r, e;
-    if (!n)
-      return 0;
-    r = SSL_write(c->ssl, buf, (int)(n > INT_MAX ? INT_MAX : n));
-    if (r > 0)
-      return r;
-    e = SSL_get_error(c->ssl, r);
-    c->tls_want_write = e == SSL_ERROR_WANT_WRITE;
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-      return -1;
-    ERR_clear_error();
-    return -2;
-  } else {
+  if (c->ssl)
+    return n ? tls_result(c, SSL_write(c->ssl, buf, (int)(n > INT_MAX ? INT_MAX : n)), -2) : 0;
+  else {
     ssize_t r = send(c->fd, buf, n, MSG_NOSIGNAL);
     if (r >= 0)
       return r;
