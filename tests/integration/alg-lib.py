@@ -322,6 +322,24 @@ def hostport_of(uri):
     return m.group(1), int(m.group(2) or 5060)
 
 
+def response_text(req, status, reason, to, contact, body=None, extra=""):
+    """A response to req: its Vias, From, Call-ID and CSeq, the given To; for
+    an INVITE its Record-Routes (1xx-2xx) and Contact <contact>; an SDP body."""
+    vias = "".join("Via: %s\r\n" % v for v in req.hdrs("via"))
+    rr = ""
+    if req.method == "INVITE" and 100 < status < 300:
+        rr = "".join("Record-Route: %s\r\n" % r for r in req.hdrs("record-route"))
+    b, ct = "", ""
+    if body is not None:
+        b = body.replace("\n", "\r\n") if "\r\n" not in body else body
+        ct = "Content-Type: application/sdp\r\n"
+    ch = "Contact: %s\r\n" % contact if req.method == "INVITE" else ""
+    return ("SIP/2.0 %d %s\r\n%sFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\n%s%s%s%s"
+            "Content-Length: %d\r\n\r\n%s") % (
+        status, reason, vias, req.hdr("from"), to, req.hdr("call-id"), req.hdr("cseq"), rr,
+        ch, extra, ct, len(b.encode()), b)
+
+
 class UA:
     """A SIP UA on UDP 127.0.0.1:port. proxy = (host, port) of wicgated."""
 
@@ -471,20 +489,7 @@ class UA:
         to = req.hdr("to")
         if to_tag and "tag=" not in to:
             to += ";tag=" + self.tag
-        vias = "".join("Via: %s\r\n" % v for v in req.hdrs("via"))
-        rr = ""
-        if req.method == "INVITE" and 100 < status < 300:
-            rr = "".join("Record-Route: %s\r\n" % r for r in req.hdrs("record-route"))
-        ct = ""
-        b = ""
-        if body is not None:
-            b = body.replace("\n", "\r\n") if "\r\n" not in body else body
-            ct = "Content-Type: application/sdp\r\n"
-        contact = "Contact: %s\r\n" % self.contact() if req.method == "INVITE" else ""
-        msg = ("SIP/2.0 %d %s\r\n%sFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\n%s%s%s%s"
-               "Content-Length: %d\r\n\r\n%s") % (
-            status, reason, vias, req.hdr("from"), to, req.hdr("call-id"), req.hdr("cseq"), rr,
-            contact, extra, ct, len(b.encode()), b)
+        msg = response_text(req, status, reason, to, self.contact(), body, extra)
         top = req.hdrs("via")[0]
         m = re.search(r"SIP/2.0/\w+\s+([^;:\s]+):?(\d+)?", top)
         rport = re.search(r"rport=(\d+)", top)

@@ -332,18 +332,7 @@ class WsUA:
             self.dialog = {"local": to, "remote": req.hdr("from"), "call_id": req.hdr("call-id"),
                            "target": self.L.uri_of(req.hdr("contact")),
                            "route": req.hdrs("record-route")}
-        vias = "".join("Via: %s\r\n" % v for v in req.hdrs("via"))
-        rr = ""
-        if req.method == "INVITE" and 100 < status < 300:
-            rr = "".join("Record-Route: %s\r\n" % r for r in req.hdrs("record-route"))
-        b, ct = "", ""
-        if body is not None:
-            b = body.replace("\n", "\r\n") if "\r\n" not in body else body
-            ct = "Content-Type: application/sdp\r\n"
-        contact = "Contact: <%s>\r\n" % self.contact_uri() if req.method == "INVITE" else ""
-        msg = ("SIP/2.0 %d %s\r\n%sFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\n%s%s%s%s"
-               "Content-Length: %d\r\n\r\n%s") % (
-            status, reason, vias, req.hdr("from"), to, req.hdr("call-id"), req.hdr("cseq"), rr,
-            contact, extra, ct, len(b.encode()), b)
+        msg = self.L.response_text(req, status, reason, to, "<%s>" % self.contact_uri(), body,
+                                   extra)
         self.send(msg)
         return msg
