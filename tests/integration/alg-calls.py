@@ -20,24 +20,12 @@ L = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(L)
 
 sip = L.free_port_both()
-h248 = L.free_port()
-agw = L.FakeAGW(h248, register=False)
 ueb = L.UA("ue-b", ("127.0.0.1", sip))
 wic = L.UA("wic-a", ("127.0.0.1", sip))
 TIMEOUT_MS = 1500
-
-d = L.Daemon("wicgated", [
-    "--role", "alg", "--sip-listen", "127.0.0.1:%d" % sip,
-    "--next-hop", "sip:127.0.0.1:%d" % ueb.port,
-    "--h248-listen", "127.0.0.1:%d" % h248, "--agw", "127.0.0.1:%d" % agw.port,
+d, agw = L.start_alg_fake_agw(sip, ueb, [
     "--set", "alg.h248-timeout=%d" % TIMEOUT_MS, "--set", "alg.audit-interval=0",
-    "--set", "alg.max-calls=1", "--set", "alg.retry-after=7", "--log-level", "debug"],
-    wait_ready=False)
-# registration: the ALG answers, then says it is ready
-L.wait_until(lambda: "MGC on" in d.text(), what="ALG started")
-agw.register()
-agw.serve(lambda t: "Reply" in t, what="ServiceChange reply")
-d.wait_log("wicgated: ready")
+    "--set", "alg.max-calls=1", "--set", "alg.retry-after=7"])
 
 RURI = "sip:ue-b@ims.example.invalid"
 

@@ -198,6 +198,25 @@ def media_block():
     return 20000 + 200 * random.randint(0, 59)
 
 
+def start_alg_fake_agw(sip, ueb, extra_args):
+    """wicgated --role alg with SIP on `sip`, next hop UA `ueb`, and a FakeAGW
+    as its only AGW, registered (ServiceChange answered, "ready" logged).
+    Returns (daemon, fake AGW)."""
+    h248 = free_port()
+    agw = FakeAGW(h248, register=False)
+    d = Daemon("wicgated", [
+        "--role", "alg", "--sip-listen", "127.0.0.1:%d" % sip,
+        "--next-hop", "sip:127.0.0.1:%d" % ueb.port,
+        "--h248-listen", "127.0.0.1:%d" % h248, "--agw", "127.0.0.1:%d" % agw.port,
+        "--log-level", "debug"] + extra_args, wait_ready=False)
+    # registration: the ALG answers, then says it is ready
+    wait_until(lambda: "MGC on" in d.text(), what="ALG started")
+    agw.register()
+    agw.serve(lambda t: "Reply" in t, what="ServiceChange reply")
+    d.wait_log("wicgated: ready")
+    return d, agw
+
+
 def agw_port_args():
     """wicgated arguments giving the AGW media port ranges of its own (200
     ports each, below the ephemeral range): another wicgated on the machine

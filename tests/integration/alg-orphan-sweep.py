@@ -17,20 +17,10 @@ L = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(L)
 
 sip = L.free_port_both()
-h248 = L.free_port()
-agw = L.FakeAGW(h248, register=False)
 ueb = L.UA("ue-b", ("127.0.0.1", sip))
 wic = L.UA("wic-a", ("127.0.0.1", sip))
-d = L.Daemon("wicgated", [
-    "--role", "alg", "--sip-listen", "127.0.0.1:%d" % sip,
-    "--next-hop", "sip:127.0.0.1:%d" % ueb.port,
-    "--h248-listen", "127.0.0.1:%d" % h248, "--agw", "127.0.0.1:%d" % agw.port,
-    "--set", "alg.h248-timeout=1000", "--set", "alg.audit-interval=1", "--log-level", "debug"],
-    wait_ready=False)
-L.wait_until(lambda: "MGC on" in d.text(), what="ALG started")
-agw.register()
-agw.serve(lambda t: "Reply" in t, what="ServiceChange reply")
-d.wait_log("wicgated: ready")
+d, agw = L.start_alg_fake_agw(sip, ueb, ["--set", "alg.h248-timeout=1000",
+                                         "--set", "alg.audit-interval=1"])
 RURI = "sip:ue-b@ims.example.invalid"
 
 
