@@ -209,7 +209,9 @@ static void builtin(alg_t *alg, alg_ptx_t *t, sip_t const *sip)
     a = aor_find(alg, key, 0);
   for (b = a ? a->b : NULL; b; b = b->next) {
     char *u = url_as_string(msg_home(t->req), b->contact);
-    unsigned left = b->expires_at > now ? (unsigned)((b->expires_at - now + 999) / 1000) : 0;
+    /* whole seconds left, rounded down: `now` was read before the binding
+     * was set, so rounding up reported 121 for a binding of 120 */
+    unsigned left = b->expires_at > now ? (unsigned)((b->expires_at - now) / 1000) : 0;
     int k;
     if (!u || !left)
       continue;
